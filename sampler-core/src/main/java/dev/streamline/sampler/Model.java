@@ -1,0 +1,35 @@
+package dev.streamline.sampler;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * A network or closed-form field that samplers can drive: it answers in one declared
+ * {@link Parameterization} on one {@link NoiseProcess}.
+ */
+public interface Model {
+
+  /** Label that asks a class-conditional model for its unconditional (null-class) prediction. */
+  int NULL_LABEL = -1;
+
+  Parameterization parameterization();
+
+  NoiseProcess process();
+
+  /** Shape of one sample, without the batch dimension: [2] for points, [1, 28, 28] for images. */
+  Shape sampleShape();
+
+  /** Number of classes a conditional model knows; 0 for an unconditional model. */
+  default int classCount() {
+    return 0;
+  }
+
+  /**
+   * The prediction for a batch.
+   *
+   * @param x samples [B, ...sampleShape]
+   * @param t one time per sample [B], in the process's time and x's data type
+   * @param labels one class per sample ({@link #NULL_LABEL} for none), or null when unconditional
+   */
+  NDArray predict(NDArray x, NDArray t, int[] labels);
+}

@@ -1,0 +1,96 @@
+package dev.streamline.sampler;
+
+import static dev.streamline.sampler.ode.ButcherTableau.BOSH3;
+import static dev.streamline.sampler.ode.ButcherTableau.DOPRI5;
+import static dev.streamline.sampler.ode.ButcherTableau.EULER;
+import static dev.streamline.sampler.ode.ButcherTableau.HEUN;
+import static dev.streamline.sampler.ode.ButcherTableau.MIDPOINT;
+import static dev.streamline.sampler.ode.ButcherTableau.RK4;
+
+import dev.streamline.sampler.diffusion.DiffusionSamplers;
+import dev.streamline.sampler.ode.AdaptiveRungeKutta;
+import dev.streamline.sampler.ode.ButcherTableau;
+import dev.streamline.sampler.ode.RungeKutta;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Every sampler Streamline offers, by id. */
+public final class Samplers {
+
+  private record Entry(SamplerSpec spec, Sampler sampler) {}
+
+  private static final List<String> GRID = List.of("timeGrid", "rho", "shift", "clip", "threshold");
+  private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
+
+  static {
+    fixed(EULER, 1, "Explicit Euler on the probability-flow ODE");
+    fixed(MIDPOINT, 2, "Explicit midpoint rule");
+    fixed(HEUN, 2, "Heun's method (explicit trapezoid)");
+    fixed(RK4, 4, "Classical fourth-order Runge-Kutta");
+    adaptive(BOSH3, 3, "Bogacki-Shampine 3(2) with PI step-size control");
+    adaptive(DOPRI5, 6, "Dormand-Prince 5(4) with PI step-size control");
+    add(new SamplerSpec("ddpm", "sde", 1, 1, true, false, GRID,
+        "Ancestral sampling from the DDPM posterior (Ho et al. 2020)"), DiffusionSamplers::ddpm);
+    add(new SamplerSpec("ddim", "ode", 1, 1, false, false, with("eta"),
+        "DDIM (Song et al. 2021); eta > 0 adds DDPM-like noise"), DiffusionSamplers::ddim);
+    add(new SamplerSpec("euler-maruyama", "sde", 1, 1, true, false, GRID,
+        "Euler-Maruyama on the reverse-time SDE (Song et al. 2021)"),
+        DiffusionSamplers::eulerMaruyama);
+    add(new SamplerSpec("pc-langevin", "sde", 1, 2, true, false, with("snr"),
+        "Predictor-corrector: Euler-Maruyama predictor, Langevin corrector (Song et al. 2021)"),
+        DiffusionSamplers::pcLangevin);
+    add(new SamplerSpec("edm-heun", "ode", 2, 2, false, false,
+        with("churn", "churnMin", "churnMax", "churnNoise"),
+        "Karras et al. 2022, Algorithm 2; churn > 0 makes it stochastic"),
+        DiffusionSamplers::edmHeun);
+    add(new SamplerSpec("dpmpp-2m", "ode", 2, 1, false, false, GRID,
+        "DPM-Solver++(2M) multistep (Lu et al. 2022)"), DiffusionSamplers::dpmpp2m);
+    add(new SamplerSpec("dpmpp-2m-sde", "sde", 2, 1, true, false, with("eta"),
+        "DPM-Solver++(2M) SDE, midpoint form (Lu et al. 2022)"), DiffusionSamplers::dpmpp2mSde);
+  }
+
+  private Samplers() {}
+
+  private static List<String> with(String... extra) {
+    List<String> out = new java.util.ArrayList<>(List.of(extra));
+    out.addAll(GRID);
+    return out;
+  }
+
+  private static void fixed(ButcherTableau tableau, int evals, String description) {
+    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, false, GRID,
+        description), RungeKutta.fixedStep(tableau));
+  }
+
+  private static void adaptive(ButcherTableau tableau, int evals, String description) {
+    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, true,
+        List.of("rtol", "atol", "minStep", "maxStep", "maxNfe", "batchErrorControl", "clip",
+            "threshold"), description), new AdaptiveRungeKutta(tableau));
+  }
+
+  private static void add(SamplerSpec spec, Sampler sampler) {
+    ENTRIES.put(spec.id(), new Entry(spec, sampler));
+  }
+
+  public static List<SamplerSpec> specs() {
+    return ENTRIES.values().stream().map(Entry::spec).toList();
+  }
+
+  public static SamplerSpec spec(String id) {
+    return entry(id).spec();
+  }
+
+  public static Sampler sampler(String id) {
+    return entry(id).sampler();
+  }
+
+  private static Entry entry(String id) {
+    Entry entry = ENTRIES.get(id);
+    if (entry == null) {
+      throw new IllegalArgumentException(
+          "unknown sampler '" + id + "'; expected one of " + ENTRIES.keySet());
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,212 @@
+package dev.streamline.sampler.diffusion;
+
+import ai.djl.ndarray.NDArray;
+import dev.streamline.sampler.Estimate;
+import dev.streamline.sampler.NoiseProcess;
+import dev.streamline.sampler.SamplerOptions;
+import dev.streamline.sampler.SamplingContext;
+import dev.streamline.sampler.StepScope;
+import dev.streamline.sampler.TimeGrid;
+
+/**
+ * The samplers of the diffusion literature, each written as in its paper but in the general
+ * (alpha, sigma) form of {@link NoiseProcess}, so they run on VP, VE, EDM and flow processes
+ * alike. The lambda below is the log-SNR log(alpha/sigma); at a pure-noise end it is -inf and the
+ * updates reduce to their limits (exp(-inf) = 0) rather than dividing by alpha = 0.
+ */
+public final class DiffusionSamplers {
+
+  private DiffusionSamplers() {}
+
+  /**
+   * DDIM (Song, Meng &amp; Ermon 2021, eq. 12): x_s = alpha_s·x0 + sqrt(sigma_s² - σ̃²)·eps + σ̃·z
+   * with σ̃ = eta × the DDPM posterior standard deviation; eta = 0 is deterministic.
+   */
+  public static NDArray ddim(SamplingContext context, NDArray x) {
+    return ddim(context, x, context.options().eta(0.0));
+  }
+
+  /** DDPM ancestral sampling (Ho et al. 2020): the posterior q(x_s | x_t, x0), i.e. DDIM with eta = 1. */
+  public static NDArray ddpm(SamplingContext context, NDArray x) {
+    return ddim(context, x, 1.0);
+  }
+
+  private static NDArray ddim(SamplingContext context, NDArray x, double eta) {
+    NoiseProcess p = context.process();
+    double[] t = context.grid();
+    for (int i = 0; i + 1 < t.length; i++) {
+      try (StepScope scope = context.scope(x)) {
+        Estimate e = context.denoiser().estimate(x, t[i]);
+        double sigmaNext = p.sigma(t[i + 1]);
+        double noise = Math.min(sigmaNext, eta * posteriorSigma(p, t[i], t[i + 1]));
+        NDArray next = e.x0().mul(p.alpha(t[i + 1]))
+            .add(e.eps().mul(Math.sqrt(sigmaNext * sigmaNext - noise * noise)));
+        if (noise > 0) {
+          next = next.add(context.noise(x).mul(noise));
+        }
+        x = scope.finish(next, i + 1, t[i + 1]);
+      }
+    }
+    return x;
+  }
+
+  /** Standard deviation of q(x_s | x_t, x0): sigma_s·sqrt(1 - exp(2(lambda_t - lambda_s))). */
+  static double posteriorSigma(NoiseProcess p, double t, double s) {
+    double sigma = p.sigma(s);
+    if (sigma == 0) {
+      return 0;
+    }
+    return sigma * Math.sqrt(-Math.expm1(2 * (p.logSnr(t) - p.logSnr(s))));
+  }
+
+  /**
+   * Euler–Maruyama on the reverse-time SDE (Song et al. 2021). With g² = 2·sigma²·|lambda'| the
+   * step is x + dt·u - h·sigma·|lambda'|·eps + sigma·sqrt(2|lambda'|h)·z, u the probability-flow
+   * field and h = |dt|. The last step adds no noise (the "x_mean" of the paper).
+   */
+  public static NDArray eulerMaruyama(SamplingContext context, NDArray x) {
+    double[] t = TimeGrid.withFiniteStart(context.process(), context.grid());
+    for (int i = 0; i + 1 < t.length; i++) {
+      try (StepScope scope = context.scope(x)) {
+        x = scope.finish(reverseSdeStep(context, x, t[i], t[i + 1], i + 2 < t.length), i + 1, t[i + 1]);
+      }
+    }
+    return x;
+  }
+
+  private static NDArray reverseSdeStep(SamplingContext context, NDArray x, double t, double next,
+      boolean addNoise) {
+    NoiseProcess p = context.process();
+    Estimate e = context.denoiser().estimate(x, t);
+    double dt = next - t;
+    double h = Math.abs(dt);
+    double sigma = p.sigma(t);
+    double rate = Math.abs(p.logSnrDot(t));
+    NDArray out = x.add(e.x0().mul(p.alphaDot(t) * dt))
+        .add(e.eps().mul(p.sigmaDot(t) * dt - h * sigma * rate));
+    if (addNoise) {
+      out = out.add(context.noise(x).mul(sigma * Math.sqrt(2 * rate * h)));
+    }
+    return out;
+  }
+
+  /**
+   * Predictor–corrector sampling (Song et al. 2021, Algorithm 2 with Algorithm 4): at each time a
+   * Langevin corrector step x + ε·score + sqrt(2ε)·z, then an Euler–Maruyama predictor step. The
+   * paper sets ε = 2(snr·‖z‖/‖score‖)² with norms averaged over the batch; here the ratio takes its
+   * expected value sigma(t), ε = 2(snr·sigma)², so a sample's steps do not depend on its batch and
+   * stay bounded in low dimension, where one sample's score can vanish.
+   */
+  public static NDArray pcLangevin(SamplingContext context, NDArray x) {
+    NoiseProcess p = context.process();
+    double snr = context.options().snr(0.16);
+    double[] t = TimeGrid.withFiniteStart(p, context.grid());
+    for (int i = 0; i + 1 < t.length; i++) {
+      try (StepScope scope = context.scope(x)) {
+        double sigma = p.sigma(t[i]);
+        double size = 2 * Math.pow(snr * sigma, 2);
+        NDArray score = context.denoiser().estimate(x, t[i]).eps().mul(-1 / sigma);
+        NDArray corrected = x.add(score.mul(size)).add(context.noise(x).mul(Math.sqrt(2 * size)));
+        x = scope.finish(reverseSdeStep(context, corrected, t[i], t[i + 1], i + 2 < t.length),
+            i + 1, t[i + 1]);
+      }
+    }
+    return x;
+  }
+
+  /**
+   * Karras et al. (2022), Algorithm 2, in their variables y = x/alpha and sigma = sigma/alpha: raise
+   * the noise level by gamma (churn), take an Euler step, and correct it with Heun's rule unless
+   * the step starts at pure noise (sigma = inf, where only the Euler limit exists) or ends at
+   * sigma = 0. With churn = 0 (the default) it is the deterministic Heun sampler. The Euler step
+   * y + (sigma' - sigma)·eps is written as alpha'·x0 + sigma'·eps, which stays finite at alpha = 0.
+   */
+  public static NDArray edmHeun(SamplingContext context, NDArray x) {
+    NoiseProcess p = context.process();
+    SamplerOptions o = context.options();
+    double churn = o.churn(0.0);
+    double churnMin = o.churnMin(0.0);
+    double churnMax = o.churnMax(Double.POSITIVE_INFINITY);
+    double churnNoise = o.churnNoise(1.0);
+    double[] t = context.grid();
+    int steps = t.length - 1;
+    for (int i = 0; i < steps; i++) {
+      try (StepScope scope = context.scope(x)) {
+        double sigma = p.edmSigma(t[i]);
+        double sigmaNext = p.edmSigma(t[i + 1]);
+        boolean pureNoise = Double.isInfinite(sigma);
+        double gamma = churn > 0 && !pureNoise && sigma >= churnMin && sigma <= churnMax
+            ? Math.min(churn / steps, Math.sqrt(2) - 1) : 0;
+        double sigmaHat = sigma * (1 + gamma);
+        double tHat = t[i];
+        NDArray xHat = x;
+        if (gamma > 0) {
+          tHat = p.timeAtLogSnr(-Math.log(sigmaHat));
+          double lift = Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * churnNoise;
+          xHat = x.div(p.alpha(t[i])).add(context.noise(x).mul(lift)).mul(p.alpha(tHat));
+        }
+        Estimate first = context.denoiser().estimate(xHat, tHat);
+        double alphaNext = p.alpha(t[i + 1]);
+        NDArray next = first.x0().mul(alphaNext).add(first.eps().mul(p.sigma(t[i + 1])));
+        if (!pureNoise && sigmaNext > 0) {
+          NDArray slope = context.denoiser().estimate(next, t[i + 1]).eps();
+          next = next.add(slope.sub(first.eps()).mul(0.5 * alphaNext * (sigmaNext - sigmaHat)));
+        }
+        x = scope.finish(next, i + 1, t[i + 1]);
+      }
+    }
+    return x;
+  }
+
+  /**
+   * DPM-Solver++(2M) (Lu et al. 2022, Algorithm 2): with h = lambda_s - lambda_t,
+   * x_s = (sigma_s/sigma_t)·x + alpha_s·(1 - e^-h)·D, where D extrapolates the last two x0
+   * estimates, D = (1 + 1/2r)·x0_t - (1/2r)·x0_prev, r = h_prev/h; first order on the first step
+   * and on a last step that ends at sigma = 0.
+   */
+  public static NDArray dpmpp2m(SamplingContext context, NDArray x) {
+    return dpmpp2mSde(context, x, 0.0);
+  }
+
+  /**
+   * DPM-Solver++(2M) SDE (Lu et al. 2022; midpoint form as in k-diffusion): the same multistep
+   * extrapolation with noise of strength eta injected by the exact SDE solution,
+   * x_s = (sigma_s/sigma_t)e^{-eta·h}·x + alpha_s(1 - e^{-(1+eta)h})·(x0 + (x0 - x0_prev)/2r)
+   * + sigma_s·sqrt(1 - e^{-2·eta·h})·z.
+   */
+  public static NDArray dpmpp2mSde(SamplingContext context, NDArray x) {
+    return dpmpp2mSde(context, x, context.options().eta(1.0));
+  }
+
+  private static NDArray dpmpp2mSde(SamplingContext context, NDArray x, double eta) {
+    NoiseProcess p = context.process();
+    double[] t = context.grid();
+    NDArray previous = null;
+    double previousH = Double.NaN;
+    for (int i = 0; i + 1 < t.length; i++) {
+      try (StepScope scope = context.scope(x, previous)) {
+        NDArray x0 = context.denoiser().estimate(x, t[i]).x0();
+        double sigmaNext = p.sigma(t[i + 1]);
+        double h = p.logSnr(t[i + 1]) - p.logSnr(t[i]);
+        double etaH = eta == 0 ? 0 : eta * h;
+        double decay = sigmaNext == 0 ? 0 : sigmaNext / p.sigma(t[i]) * Math.exp(-etaH);
+        double gain = p.alpha(t[i + 1]) * -Math.expm1(-h - etaH);
+        NDArray next = x.mul(decay).add(x0.mul(gain));
+        if (previous != null && sigmaNext > 0) {
+          double r = previousH / h;
+          next = next.add(x0.sub(previous).mul(0.5 * gain / r));
+        }
+        if (eta > 0 && sigmaNext > 0) {
+          next = next.add(context.noise(x).mul(sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH))));
+        }
+        previous = scope.keep(x0);
+        previousH = h;
+        x = scope.finish(next, i + 1, t[i + 1]);
+      }
+    }
+    if (previous != null) {
+      previous.close();
+    }
+    return x;
+  }
+}

@@ -1,0 +1,70 @@
+package dev.streamline.sampler.ode;
+
+import ai.djl.ndarray.NDArray;
+import dev.streamline.sampler.Coefficients;
+import dev.streamline.sampler.Denoiser;
+import dev.streamline.sampler.Sampler;
+import dev.streamline.sampler.SamplingContext;
+import dev.streamline.sampler.StepScope;
+
+/**
+ * The one explicit Runge–Kutta stepper: any {@link ButcherTableau} on the probability-flow ODE
+ * dx/dt = alpha'·x0 + sigma'·eps in the process's own time. Every row has its own time and step,
+ * which is what lets the adaptive driver control each sample separately.
+ */
+public final class RungeKutta {
+
+  private RungeKutta() {}
+
+  /** The stage derivatives of one step; {@code first}, when given, is reused as stage 1 (FSAL). */
+  static NDArray[] stages(Denoiser denoiser, ButcherTableau tableau, NDArray x, double[] t,
+      double[] h, int[] rows, NDArray first) {
+    NDArray hColumn = column(h, x);
+    NDArray[] k = new NDArray[tableau.stages()];
+    k[0] = first != null ? first : denoiser.velocity(x, t, rows);
+    for (int s = 1; s < k.length; s++) {
+      double[] ts = new double[t.length];
+      for (int i = 0; i < t.length; i++) {
+        ts[i] = t[i] + tableau.c()[s] * h[i];
+      }
+      k[s] = denoiser.velocity(advance(x, hColumn, k, tableau.a()[s]), ts, rows);
+    }
+    return k;
+  }
+
+  /** x + h·Σ w_j·k_j over the stages the weights cover. */
+  static NDArray advance(NDArray x, NDArray hColumn, NDArray[] k, double[] weights) {
+    NDArray sum = null;
+    for (int j = 0; j < weights.length; j++) {
+      if (weights[j] != 0) {
+        NDArray term = k[j].mul(weights[j]);
+        sum = sum == null ? term : sum.add(term);
+      }
+    }
+    return sum == null ? x : x.add(sum.mul(hColumn));
+  }
+
+  static NDArray column(double[] values, NDArray like) {
+    return Coefficients.column(like.getManager(), values,
+        Coefficients.broadcastShape(values.length, like.getShape().dimension()), like.getDataType());
+  }
+
+  /** A fixed-step sampler that runs the tableau over the context's time grid. */
+  public static Sampler fixedStep(ButcherTableau tableau) {
+    return (context, x) -> {
+      double[] grid = context.grid();
+      int n = (int) x.getShape().get(0);
+      for (int i = 0; i + 1 < grid.length; i++) {
+        double[] t = new double[n];
+        double[] h = new double[n];
+        java.util.Arrays.fill(t, grid[i]);
+        java.util.Arrays.fill(h, grid[i + 1] - grid[i]);
+        try (StepScope scope = context.scope(x)) {
+          NDArray[] k = stages(context.denoiser(), tableau, x, t, h, null, null);
+          x = scope.finish(advance(x, column(h, x), k, tableau.b()), i + 1, grid[i + 1]);
+        }
+      }
+      return x;
+    };
+  }
+}

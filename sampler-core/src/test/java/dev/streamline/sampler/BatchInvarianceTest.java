@@ -1,0 +1,57 @@
+package dev.streamline.sampler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Sample i is the same whether it is drawn alone, in a batch of 7 or in a batch of 64. */
+class BatchInvarianceTest {
+
+  private static NDManager manager;
+
+  @BeforeAll
+  static void open() {
+    manager = Engine.manager();
+  }
+
+  @AfterAll
+  static void close() {
+    manager.close();
+  }
+
+  private static NDArray sample(String sampler, int n, long seed, Model model) {
+    SamplingRequest request = SamplingRequest.of(sampler, 20, n, seed);
+    return Engine.run(model, request, manager).samples();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"heun", "ddpm", "dpmpp-2m-sde", "pc-langevin", "dopri5"})
+  void sampleDoesNotDependOnItsBatch(String sampler) {
+    Model model = sampler.equals("heun") || sampler.equals("dopri5")
+        ? Engine.flowModel() : Engine.vpModel();
+    NDArray big = sample(sampler, 64, 100, model);
+    NDArray seven = sample(sampler, 7, 100, model);
+    for (int i : new int[] {0, 3, 6}) {
+      NDArray alone = sample(sampler, 1, 100 + i, model);
+      assertThat(Engine.maxError(alone.get(0), big.get(i))).isLessThan(1e-5);
+      assertThat(Engine.maxError(seven.get(i), big.get(i))).isLessThan(1e-5);
+    }
+    // Sample 6 of a batch seeded 100 is sample 0 of a batch seeded 106.
+    assertThat(Engine.maxError(sample(sampler, 3, 106, model).get(0), big.get(6))).isLessThan(1e-5);
+    // ...and different seeds give different samples.
+    assertThat(Engine.maxError(big.get(0), big.get(1))).isGreaterThan(1e-2);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ddpm", "euler"})
+  void sameSeedSameSamplesOnEveryRun(String sampler) {
+    NDArray first = sample(sampler, 16, 5, Engine.vpModel());
+    NDArray second = sample(sampler, 16, 5, Engine.vpModel());
+    assertThat(Engine.maxError(first, second)).isZero();
+  }
+}

@@ -1,0 +1,89 @@
+package dev.streamline.sampler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Observed orders of convergence on the analytic mixture's probability-flow ODE, against a dopri5
+ * reference at tolerance 1e-11, with the same latents throughout.
+ */
+class ConvergenceOrderTest {
+
+  private static NDManager manager;
+  private static NDArray latents;
+  private static NDArray reference;
+
+  @BeforeAll
+  static void solveReference() {
+    manager = Engine.manager();
+    latents = Engine.latents(manager, 64, 11);
+    SamplerOptions tight = SamplerOptions.builder().rtol(1e-11).atol(1e-11).maxNfe(200_000).build();
+    reference = Engine.run(Engine.flowModel(),
+        Engine.exact("dopri5", 1, latents).withOptions(tight), manager).samples();
+  }
+
+  @AfterAll
+  static void close() {
+    manager.close();
+  }
+
+  private static double error(String sampler, int steps) {
+    return Engine.maxError(
+        Engine.run(Engine.flowModel(), Engine.exact(sampler, steps, latents), manager).samples(),
+        reference);
+  }
+
+  private static double observedOrder(String sampler, int steps) {
+    return Math.log(error(sampler, steps) / error(sampler, 2 * steps)) / Math.log(2);
+  }
+
+  @Test
+  void eulerIsFirstOrder() {
+    assertThat(observedOrder("euler", 512)).isBetween(0.85, 1.15);
+  }
+
+  @Test
+  void midpointAndHeunAreSecondOrder() {
+    assertThat(observedOrder("midpoint", 128)).isBetween(1.8, 2.2);
+    assertThat(observedOrder("heun", 128)).isBetween(1.8, 2.2);
+  }
+
+  @Test
+  void rk4IsFourthOrder() {
+    assertThat(observedOrder("rk4", 32)).isBetween(3.7, 4.3);
+  }
+
+  private static double rmsError(String sampler, int steps) {
+    NDArray samples = Engine.run(Engine.flowModel(), Engine.exact(sampler, steps, latents), manager)
+        .samples();
+    return samples.sub(reference).square().mean().sqrt()
+        .toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+  }
+
+  @Test
+  void dpmSolverAtTwentyStepsBeatsEulerAtOneHundred() {
+    assertThat(rmsError("dpmpp-2m", 20)).isLessThan(rmsError("euler", 100));
+  }
+
+  @Test
+  void dopri5MeetsItsTolerance() {
+    SamplerOptions options = SamplerOptions.builder().rtol(1e-6).atol(1e-6).build();
+    SamplingResult result = Engine.run(Engine.flowModel(),
+        Engine.exact("dopri5", 1, latents).withOptions(options), manager);
+    assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);
+    assertThat(result.nfe()).isLessThan(2000);
+  }
+
+  @Test
+  void bosh3MeetsItsTolerance() {
+    SamplerOptions options = SamplerOptions.builder().rtol(1e-6).atol(1e-6).build();
+    SamplingResult result = Engine.run(Engine.flowModel(),
+        Engine.exact("bosh3", 1, latents).withOptions(options), manager);
+    assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);
+  }
+}

@@ -1,0 +1,91 @@
+package dev.streamline.sampler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDManager;
+import dev.streamline.sampler.analytic.GaussianMixture;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Tens of thousands of samples from every sampler on the analytic mixture must reproduce its
+ * component weights, means and covariances, and be as close to exact samples (energy distance) as
+ * two sets of exact samples are to each other.
+ */
+class DistributionTest {
+
+  private static final int N = 20_000;
+  private static final int SUBSET = 2_000;
+  private static final GaussianMixture MIXTURE = Engine.MIXTURE;
+
+  private static NDManager manager;
+  private static MixtureStatistics exact;
+  private static double[][] exactSubset;
+  private static double floor;
+
+  @BeforeAll
+  static void exactSamples() {
+    manager = Engine.manager();
+    double[][] a = MIXTURE.sample(N, new Random(1));
+    exact = MixtureStatistics.of(MIXTURE, a);
+    exactSubset = Arrays.copyOf(a, SUBSET);
+    floor = MixtureStatistics.energyDistance(exactSubset, MIXTURE.sample(SUBSET, new Random(2)));
+  }
+
+  @AfterAll
+  static void close() {
+    manager.close();
+  }
+
+  static Stream<Arguments> samplers() {
+    SamplerOptions none = SamplerOptions.DEFAULT;
+    SamplerOptions logSnr = SamplerOptions.builder()
+        .timeGrid(new TimeGrid(TimeGrid.Kind.LOG_SNR, 7, 1)).build();
+    SamplerOptions loose = SamplerOptions.builder().rtol(1e-4).atol(1e-4).build();
+    return Stream.of(
+        Arguments.of("flow", "euler", 100, none),
+        Arguments.of("flow", "midpoint", 40, none),
+        Arguments.of("flow", "heun", 40, none),
+        Arguments.of("flow", "rk4", 20, none),
+        Arguments.of("flow", "bosh3", 1, loose),
+        Arguments.of("flow", "dopri5", 1, loose),
+        Arguments.of("flow", "ddim", 100, none),
+        Arguments.of("flow", "dpmpp-2m", 25, none),
+        Arguments.of("flow", "edm-heun", 25, none),
+        Arguments.of("flow", "ddpm", 200, none),
+        Arguments.of("flow", "dpmpp-2m-sde", 50, none),
+        Arguments.of("flow", "euler-maruyama", 400, logSnr),
+        Arguments.of("vp", "ddpm", 500, none),
+        Arguments.of("vp", "ddim", 200, SamplerOptions.builder().eta(0.5).build()),
+        Arguments.of("vp", "euler-maruyama", 1000, none),
+        Arguments.of("vp", "pc-langevin", 500, none),
+        Arguments.of("vp", "dpmpp-2m-sde", 150, none),
+        Arguments.of("vp", "dpmpp-2m", 50, logSnr),
+        Arguments.of("vp", "edm-heun", 100, SamplerOptions.builder().churn(40.0).build()),
+        Arguments.of("vp", "rk4", 50, none));
+  }
+
+  @ParameterizedTest(name = "{1} on {0}, {2} steps")
+  @MethodSource("samplers")
+  void matchesTheMixture(String process, String sampler, int steps, SamplerOptions options) {
+    Model model = process.equals("flow") ? Engine.flowModel() : Engine.vpModel();
+    SamplingRequest request = SamplingRequest.of(sampler, steps, N, 1234).withOptions(options);
+    double[][] samples = Engine.rows(Engine.run(model, request, manager).samples());
+
+    double[] gap = MixtureStatistics.of(MIXTURE, samples).distance(exact);
+    double energy = MixtureStatistics.energyDistance(Arrays.copyOf(samples, SUBSET), exactSubset);
+    String report = String.format("weights %.4f means %.4f covariances %.4f energy %.5f (floor %.5f)",
+        gap[0], gap[1], gap[2], energy, floor);
+    System.out.println(sampler + " on " + process + ": " + report);
+    assertThat(gap[0]).as(report).isLessThan(0.015);
+    assertThat(gap[1]).as(report).isLessThan(0.03);
+    assertThat(gap[2]).as(report).isLessThan(0.03);
+    assertThat(energy).as(report).isLessThan(3 * floor);
+  }
+}

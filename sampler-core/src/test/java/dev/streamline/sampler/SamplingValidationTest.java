@@ -1,0 +1,132 @@
+package dev.streamline.sampler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Bad requests and runs that cannot finish fail with messages a caller can act on. */
+class SamplingValidationTest {
+
+  private static NDManager manager;
+
+  @BeforeAll
+  static void open() {
+    manager = Engine.manager();
+  }
+
+  @AfterAll
+  static void close() {
+    manager.close();
+  }
+
+  @Test
+  void rejectsBadArguments() {
+    assertThatThrownBy(() -> SamplingRequest.of("euler", 0, 4, 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("steps must be >= 1, got 0");
+    assertThatThrownBy(() -> SamplingRequest.of("euler", 10, 0, 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("n must be >= 1, got 0");
+    assertThatThrownBy(() -> SamplingRequest.of("rk5", 10, 4, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("unknown sampler 'rk5'; expected one of [euler, midpoint");
+    assertThatThrownBy(() -> SamplerOptions.builder().rtol(0.0).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("rtol must be a finite number > 0, got 0.0");
+    assertThatThrownBy(() -> SamplerOptions.builder().atol(-1e-3).build())
+        .hasMessage("atol must be a finite number > 0, got -0.001");
+    assertThatThrownBy(() -> new TimeGrid(TimeGrid.Kind.KARRAS, 0, 1))
+        .hasMessage("rho must be > 0, got 0.0");
+    assertThatThrownBy(() -> TimeGrid.Kind.fromId("cosine"))
+        .hasMessage("unknown time grid 'cosine'; expected one of [uniform, karras, log-snr]");
+    assertThatThrownBy(() -> Parameterization.fromId("noise"))
+        .hasMessage("unknown parameterization 'noise'; expected one of"
+            + " [velocity, epsilon, x0, v, score]");
+  }
+
+  @Test
+  void rejectsLatentsOfTheWrongShape() {
+    NDArray latents = manager.zeros(new Shape(4, 3), DataType.FLOAT32);
+    SamplingRequest request = SamplingRequest.of("euler", 4, 4, 1).withLatents(latents);
+    assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("latents have shape (4, 3), expected (4, 2)");
+  }
+
+  @Test
+  void rejectsLabelsAndGuidanceTheModelCannotUse() {
+    assertThatThrownBy(() -> Engine.run(Engine.flowModel(),
+        SamplingRequest.of("euler", 4, 2, 1).withLabels(new int[] {0}, 1.0), manager))
+        .hasMessage("the model is unconditional; it takes no labels");
+    assertThatThrownBy(() -> Engine.run(Engine.flowModel(),
+        SamplingRequest.of("euler", 4, 2, 1).withLabels(null, 3.0), manager))
+        .hasMessageStartingWith("guidance needs labels");
+    Model conditional = new ComponentModel(Engine.MIXTURE, Engine.FLOW, null);
+    assertThatThrownBy(() -> Engine.run(conditional,
+        SamplingRequest.of("euler", 4, 2, 1).withLabels(new int[] {0, 1, 2}, 1.0), manager))
+        .hasMessage("labels must hold 1 or n=2 entries, got 3");
+    assertThatThrownBy(() -> Engine.run(conditional,
+        SamplingRequest.of("euler", 4, 2, 1).withLabels(new int[] {3}, 1.0), manager))
+        .hasMessage("label 3 is outside [0, 3)");
+  }
+
+  @Test
+  void adaptiveSolverStopsAtItsBudget() {
+    SamplerOptions strict = SamplerOptions.builder().rtol(1e-12).atol(1e-12).maxNfe(60).build();
+    SamplingRequest request = SamplingRequest.of("dopri5", 1, 8, 1).withOptions(strict)
+        .withDataType(DataType.FLOAT64);
+    assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))
+        .isInstanceOf(SamplingException.class)
+        .hasMessageStartingWith("dopri5 needs more than maxNfe=60 network evaluations: 8 of 8"
+            + " samples have not reached t=1.0");
+  }
+
+  @Test
+  void adaptiveSolverStopsBelowItsMinimumStep() {
+    SamplerOptions strict = SamplerOptions.builder().rtol(1e-12).atol(1e-12).minStep(0.05).build();
+    SamplingRequest request = SamplingRequest.of("bosh3", 1, 2, 1).withOptions(strict)
+        .withDataType(DataType.FLOAT64);
+    assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))
+        .isInstanceOf(SamplingException.class)
+        .hasMessageContaining("bosh3 step size fell below minStep=0.0500");
+  }
+
+  @Test
+  void nonFiniteStateNamesTheStep() {
+    Model broken = new Model() {
+      @Override public Parameterization parameterization() { return Parameterization.VELOCITY; }
+      @Override public NoiseProcess process() { return Engine.FLOW; }
+      @Override public Shape sampleShape() { return new Shape(2); }
+
+      @Override
+      public NDArray predict(NDArray x, NDArray t, int[] labels) {
+        double time = t.toType(DataType.FLOAT64, false).toDoubleArray()[0];
+        return time > 0.45 ? x.div(0) : x.neg();
+      }
+    };
+    assertThatThrownBy(() -> Engine.run(broken, SamplingRequest.of("euler", 10, 3, 1), manager))
+        .isInstanceOf(SamplingException.class)
+        .hasMessageStartingWith("euler produced non-finite values at step 6 (t=0.6");
+  }
+
+  @Test
+  void reportsExactNetworkEvaluations() {
+    Model flow = Engine.flowModel();
+    Model vp = Engine.vpModel();
+    assertThat(Engine.run(flow, SamplingRequest.of("rk4", 10, 2, 1), manager).nfe()).isEqualTo(40);
+    assertThat(Engine.run(flow, SamplingRequest.of("dpmpp-2m", 10, 2, 1), manager).nfe())
+        .isEqualTo(10);
+    // Heun corrects all but the first step (from pure noise) and the last (to sigma = 0).
+    assertThat(Engine.run(flow, SamplingRequest.of("edm-heun", 10, 2, 1), manager).nfe())
+        .isEqualTo(18);
+    // VP ends at sigma > 0, so one more evaluation jumps to the clean estimate.
+    assertThat(Engine.run(vp, SamplingRequest.of("euler", 10, 2, 1), manager).nfe()).isEqualTo(11);
+    assertThat(Engine.run(vp, SamplingRequest.of("pc-langevin", 10, 2, 1), manager).nfe())
+        .isEqualTo(21);
+  }
+}
