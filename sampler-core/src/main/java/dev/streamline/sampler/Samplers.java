@@ -48,6 +48,9 @@ public final class Samplers {
         "DPM-Solver++(2M) multistep (Lu et al. 2022)"), DiffusionSamplers::dpmpp2m);
     add(new SamplerSpec("dpmpp-2m-sde", "sde", 2, 1, true, false, with("eta"),
         "DPM-Solver++(2M) SDE, midpoint form (Lu et al. 2022)"), DiffusionSamplers::dpmpp2mSde);
+    add(new SamplerSpec("unipc", "ode", 3, 1, false, false, GRID,
+        "UniPC: UniP-2 predictor with UniC corrector, bh2 (Zhao et al. 2023)"),
+        DiffusionSamplers::unipc);
   }
 
   private Samplers() {}

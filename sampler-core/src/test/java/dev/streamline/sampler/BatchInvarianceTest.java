@@ -3,28 +3,13 @@ package dev.streamline.sampler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Sample i is the same whether it is drawn alone, in a batch of 7 or in a batch of 64. */
-class BatchInvarianceTest {
+class BatchInvarianceTest extends ManagedTest {
 
-  private static NDManager manager;
-
-  @BeforeAll
-  static void open() {
-    manager = Engine.manager();
-  }
-
-  @AfterAll
-  static void close() {
-    manager.close();
-  }
-
-  private static NDArray sample(String sampler, int n, long seed, Model model) {
+  private NDArray sample(String sampler, int n, long seed, Model model) {
     SamplingRequest request = SamplingRequest.of(sampler, 20, n, seed);
     return Engine.run(model, request, manager).samples();
   }

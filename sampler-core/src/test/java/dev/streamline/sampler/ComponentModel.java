@@ -1,8 +1,6 @@
 package dev.streamline.sampler;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.analytic.GaussianMixture;
 import dev.streamline.sampler.analytic.GaussianMixtureModel;
@@ -39,11 +37,15 @@ final class ComponentModel implements Model {
     if (calls != null) {
       calls.add(x.getShape().get(0));
     }
-    NDList rows = new NDList();
-    for (int i = 0; i < labels.length; i++) {
-      Model model = labels[i] == NULL_LABEL ? unconditional : perClass.get(labels[i]);
-      rows.add(model.predict(x.get(i + ":" + (i + 1)), t.get(i + ":" + (i + 1)), null));
+    NDArray out = unconditional.predict(x, t, null);
+    for (int k = 0; k < perClass.size(); k++) {
+      double[] mask = new double[labels.length];
+      for (int i = 0; i < labels.length; i++) {
+        mask[i] = labels[i] == k ? 1 : 0;
+      }
+      NDArray rows = x.getManager().create(mask).toType(x.getDataType(), false).reshape(-1, 1);
+      out = out.add(perClass.get(k).predict(x, t, null).sub(out).mul(rows));
     }
-    return NDArrays.concat(rows);
+    return out;
   }
 }

@@ -3,8 +3,6 @@ package dev.streamline.sampler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -12,33 +10,29 @@ import org.junit.jupiter.api.Test;
  * Observed orders of convergence on the analytic mixture's probability-flow ODE, against a dopri5
  * reference at tolerance 1e-11, with the same latents throughout.
  */
-class ConvergenceOrderTest {
+class ConvergenceOrderTest extends ManagedTest {
 
-  private static NDManager manager;
-  private static NDArray latents;
-  private static NDArray reference;
+  private NDArray latents;
+  private NDArray reference;
+  private NDArray vpReference;
 
   @BeforeAll
-  static void solveReference() {
-    manager = Engine.manager();
+  void solveReference() {
     latents = Engine.latents(manager, 64, 11);
     SamplerOptions tight = SamplerOptions.builder().rtol(1e-11).atol(1e-11).maxNfe(200_000).build();
     reference = Engine.run(Engine.flowModel(),
         Engine.exact("dopri5", 1, latents).withOptions(tight), manager).samples();
+    vpReference = Engine.run(Engine.vpModel(),
+        Engine.exact("dopri5", 1, latents).withOptions(tight), manager).samples();
   }
 
-  @AfterAll
-  static void close() {
-    manager.close();
-  }
-
-  private static double error(String sampler, int steps) {
+  private double error(String sampler, int steps) {
     return Engine.maxError(
         Engine.run(Engine.flowModel(), Engine.exact(sampler, steps, latents), manager).samples(),
         reference);
   }
 
-  private static double observedOrder(String sampler, int steps) {
+  private double observedOrder(String sampler, int steps) {
     return Math.log(error(sampler, steps) / error(sampler, 2 * steps)) / Math.log(2);
   }
 
@@ -58,7 +52,7 @@ class ConvergenceOrderTest {
     assertThat(observedOrder("rk4", 32)).isBetween(3.7, 4.3);
   }
 
-  private static double rmsError(String sampler, int steps) {
+  private double rmsError(String sampler, int steps) {
     NDArray samples = Engine.run(Engine.flowModel(), Engine.exact(sampler, steps, latents), manager)
         .samples();
     return samples.sub(reference).square().mean().sqrt()
@@ -67,7 +61,29 @@ class ConvergenceOrderTest {
 
   @Test
   void dpmSolverAtTwentyStepsBeatsEulerAtOneHundred() {
-    assertThat(rmsError("dpmpp-2m", 20)).isLessThan(rmsError("euler", 100));
+    double euler = rmsError("euler", 100);
+    assertThat(rmsError("dpmpp-2m", 20)).isLessThan(euler);
+    assertThat(rmsError("unipc", 15)).isLessThan(euler);
+  }
+
+  /** Order on the VP model's log-SNR grid, where the multistep solvers are at home. */
+  private double vpObservedOrder(String sampler, int steps) {
+    SamplerOptions grid = SamplerOptions.builder()
+        .timeGrid(new TimeGrid(TimeGrid.Kind.LOG_SNR, 7, 1)).build();
+    double[] errors = new double[2];
+    for (int k = 0; k < 2; k++) {
+      NDArray samples = Engine.run(Engine.vpModel(),
+          Engine.exact(sampler, steps << k, latents).withOptions(grid), manager).samples();
+      errors[k] = samples.sub(vpReference).square().mean().sqrt()
+          .toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+    }
+    return Math.log(errors[0] / errors[1]) / Math.log(2);
+  }
+
+  @Test
+  void multistepSolversReachTheirOrders() {
+    assertThat(vpObservedOrder("dpmpp-2m", 256)).isBetween(1.8, 2.3);
+    assertThat(vpObservedOrder("unipc", 256)).isBetween(2.7, 3.3);
   }
 
   @Test

@@ -2,12 +2,11 @@ package dev.streamline.sampler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.ndarray.NDManager;
 import dev.streamline.sampler.analytic.GaussianMixture;
+import dev.streamline.sampler.analytic.GaussianMixtureModel;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -18,29 +17,22 @@ import org.junit.jupiter.params.provider.MethodSource;
  * component weights, means and covariances, and be as close to exact samples (energy distance) as
  * two sets of exact samples are to each other.
  */
-class DistributionTest {
+class DistributionTest extends ManagedTest {
 
   private static final int N = 20_000;
   private static final int SUBSET = 2_000;
   private static final GaussianMixture MIXTURE = Engine.MIXTURE;
 
-  private static NDManager manager;
-  private static MixtureStatistics exact;
-  private static double[][] exactSubset;
-  private static double floor;
+  private MixtureStatistics exact;
+  private double[][] exactSubset;
+  private double floor;
 
   @BeforeAll
-  static void exactSamples() {
-    manager = Engine.manager();
+  void exactSamples() {
     double[][] a = MIXTURE.sample(N, new Random(1));
     exact = MixtureStatistics.of(MIXTURE, a);
     exactSubset = Arrays.copyOf(a, SUBSET);
     floor = MixtureStatistics.energyDistance(exactSubset, MIXTURE.sample(SUBSET, new Random(2)));
-  }
-
-  @AfterAll
-  static void close() {
-    manager.close();
   }
 
   static Stream<Arguments> samplers() {
@@ -58,6 +50,7 @@ class DistributionTest {
         Arguments.of("flow", "ddim", 100, none),
         Arguments.of("flow", "dpmpp-2m", 25, none),
         Arguments.of("flow", "edm-heun", 25, none),
+        Arguments.of("flow", "unipc", 20, none),
         Arguments.of("flow", "ddpm", 200, none),
         Arguments.of("flow", "dpmpp-2m-sde", 50, none),
         Arguments.of("flow", "euler-maruyama", 400, logSnr),
@@ -68,13 +61,34 @@ class DistributionTest {
         Arguments.of("vp", "dpmpp-2m-sde", 150, none),
         Arguments.of("vp", "dpmpp-2m", 50, logSnr),
         Arguments.of("vp", "edm-heun", 100, SamplerOptions.builder().churn(40.0).build()),
-        Arguments.of("vp", "rk4", 50, none));
+        Arguments.of("vp", "rk4", 50, none),
+        Arguments.of("vp-cosine/epsilon", "ddim", 100, none),
+        Arguments.of("vp-cosine/v", "dpmpp-2m", 30, logSnr),
+        Arguments.of("ve/score", "pc-langevin", 1000, none),
+        Arguments.of("edm/x0", "edm-heun", 40, none),
+        Arguments.of("edm/x0", "dpmpp-2m-sde", 100, none));
+  }
+
+  private static Model model(String name) {
+    return switch (name) {
+      case "flow" -> Engine.flowModel();
+      case "vp" -> Engine.vpModel();
+      case "vp-cosine/epsilon" -> new GaussianMixtureModel(MIXTURE, new NoiseProcess.VpCosine(),
+          Parameterization.EPSILON);
+      case "vp-cosine/v" -> new GaussianMixtureModel(MIXTURE, new NoiseProcess.VpCosine(),
+          Parameterization.V);
+      case "ve/score" -> new GaussianMixtureModel(MIXTURE, new NoiseProcess.VeGeometric(),
+          Parameterization.SCORE);
+      case "edm/x0" -> new GaussianMixtureModel(MIXTURE, new NoiseProcess.Edm(),
+          Parameterization.X0);
+      default -> throw new IllegalArgumentException(name);
+    };
   }
 
   @ParameterizedTest(name = "{1} on {0}, {2} steps")
   @MethodSource("samplers")
   void matchesTheMixture(String process, String sampler, int steps, SamplerOptions options) {
-    Model model = process.equals("flow") ? Engine.flowModel() : Engine.vpModel();
+    Model model = model(process);
     SamplingRequest request = SamplingRequest.of(sampler, steps, N, 1234).withOptions(options);
     double[][] samples = Engine.rows(Engine.run(model, request, manager).samples());
 

@@ -2,27 +2,12 @@ package dev.streamline.sampler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Classifier-free guidance on an exact class-conditional model. */
-class GuidanceTest {
-
-  private static NDManager manager;
-
-  @BeforeAll
-  static void open() {
-    manager = Engine.manager();
-  }
-
-  @AfterAll
-  static void close() {
-    manager.close();
-  }
+class GuidanceTest extends ManagedTest {
 
   private static double fractionOf(int label, double[][] samples) {
     return java.util.Arrays.stream(samples)

@@ -3,27 +3,12 @@ package dev.streamline.sampler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.streamline.sampler.analytic.GaussianMixtureModel;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Every parameterization decomposes into and composes from the same (x0, eps). */
-class ParameterizationTest {
-
-  private static NDManager manager;
-
-  @BeforeAll
-  static void open() {
-    manager = Engine.manager();
-  }
-
-  @AfterAll
-  static void close() {
-    manager.close();
-  }
+class ParameterizationTest extends ManagedTest {
 
   @Test
   void everyParameterizationRoundTripsOnEveryProcess() {

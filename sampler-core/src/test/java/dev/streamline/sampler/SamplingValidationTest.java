@@ -4,27 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Bad requests and runs that cannot finish fail with messages a caller can act on. */
-class SamplingValidationTest {
-
-  private static NDManager manager;
-
-  @BeforeAll
-  static void open() {
-    manager = Engine.manager();
-  }
-
-  @AfterAll
-  static void close() {
-    manager.close();
-  }
+class SamplingValidationTest extends ManagedTest {
 
   @Test
   void rejectsBadArguments() {
