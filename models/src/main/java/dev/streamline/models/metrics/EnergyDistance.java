@@ -4,11 +4,10 @@ package dev.streamline.models.metrics;
  * The energy distance of Székely and Rizzo, D(X, Y) = 2·E|X−Y| − E|X−X'| − E|Y−Y'| (the quantity
  * itself, not its square root), which is zero exactly when the two distributions are equal.
  *
- * <p>Estimated by the U-statistic: the within-sample means skip each point's distance to itself.
- * That makes it unbiased, so a data-versus-data floor is centred on zero at any sample size and
- * values from runs with different sizes can be compared, at the price of small negative values
- * when the distributions agree (for two copies of one sample it is −2/n times that sample's mean
- * pairwise distance).
+ * <p>Estimated by the V-statistic, which averages over all pairs including each point with
+ * itself. It is never negative and is exactly zero for two copies of one sample; its small
+ * positive bias at finite sizes is shared by the data-versus-data floor measured at the same
+ * sizes, so "within k× of the floor" is a meaningful quality bar.
  */
 public final class EnergyDistance {
 
@@ -21,8 +20,8 @@ public final class EnergyDistance {
     double n = x.length;
     double m = y.length;
     double between = PairSums.between(x, y, 1, distance)[0] / (n * m);
-    double withinX = 2 * PairSums.within(x, 1, distance)[0] / (n * (n - 1));
-    double withinY = 2 * PairSums.within(y, 1, distance)[0] / (m * (m - 1));
+    double withinX = 2 * PairSums.within(x, 1, distance)[0] / (n * n);
+    double withinY = 2 * PairSums.within(y, 1, distance)[0] / (m * m);
     return 2 * between - withinX - withinY;
   }
 }

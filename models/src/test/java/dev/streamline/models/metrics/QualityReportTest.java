@@ -30,9 +30,10 @@ class QualityReportTest {
     QualityReport report = QualityReport.evaluate(
         TwoDimensionalDataset.EIGHT_GAUSSIANS.sample(N, 3), reference, heldOut, 4);
 
-    // Floors here: energy ≈ 0.003, MMD² ≈ 0.001, sliced W2 ≈ 0.13.
+    // Floors here: energy ≈ 0.008 (the V-statistic's bias at this size), MMD² ≈ 0.001, sliced
+    // W2 ≈ 0.13.
     assertThat(report.generated().energy())
-        .isGreaterThan(0.2).isGreaterThan(50 * Math.abs(report.floor().energy()));
+        .isGreaterThan(0.2).isGreaterThan(20 * report.floor().energy());
     assertThat(report.generated().mmdSquared())
         .isGreaterThan(0.05).isGreaterThan(20 * Math.abs(report.floor().mmdSquared()));
     assertThat(report.generated().slicedWasserstein())

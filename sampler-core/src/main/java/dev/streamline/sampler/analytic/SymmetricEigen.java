@@ -5,9 +5,9 @@ package dev.streamline.sampler.analytic;
  * rotations; columns of {@code vectors} are the eigenvectors. Mixture covariances are tiny
  * (d of 2 to a few dozen), so the simplest exact method is the right one.
  */
-record SymmetricEigen(double[] values, double[][] vectors) {
+public record SymmetricEigen(double[] values, double[][] vectors) {
 
-  static SymmetricEigen of(double[][] matrix) {
+  public static SymmetricEigen of(double[][] matrix) {
     int n = matrix.length;
     double[][] a = new double[n][];
     double[][] v = new double[n][n];

@@ -1,0 +1,326 @@
+package dev.streamline.models.torchscript;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtEngine;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.streamline.sampler.Model;
+import dev.streamline.sampler.NoiseProcess;
+import dev.streamline.sampler.Parameterization;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A {@link Model} whose predictions come from a TorchScript module exported from PyTorch
+ * ({@code torch.jit.script} or {@code torch.jit.trace}, then {@code torch.jit.save}) and run by
+ * DJL's PyTorch engine.
+ *
+ * <p>The module's forward is {@code forward(x, t)} for an unconditional model and {@code forward(x,
+ * t, y)} for a class-conditional one (classCount &gt; 0): x float32 [B, ...sampleShape], t float32
+ * [B], y int64 [B] with the null class at index classCount, which {@link Model#NULL_LABEL} and a
+ * null label array select. It must return one tensor shaped like x, in the declared
+ * parameterization. Inputs in another data type or on another device are converted for the module
+ * and the prediction is converted back, so float64 sampling runs a float32 network.
+ *
+ * <p>Forward passes run in libtorch's inference mode, so they record no autograd graph, and the
+ * module's parameters stay where they were loaded. TorchScript's graph optimizer is a per-thread
+ * libtorch switch; each prediction sets it on the calling thread to this model's choice before
+ * running, which also leaves that thread at this choice afterwards (libtorch offers no way to read
+ * the previous value). With the optimizer off, the module runs its unoptimized graph from the first
+ * call instead of spending about half a second profiling and recompiling over the first calls.
+ *
+ * <p>Predictions may run on several threads at once. Close the model once none is in flight.
+ */
+public final class TorchScriptModel implements Model, AutoCloseable {
+
+  private final Path file;
+  private final ai.djl.Model djlModel;
+  private final PtSymbolBlock block;
+  private final Parameterization parameterization;
+  private final NoiseProcess process;
+  private final Shape sampleShape;
+  private final int classCount;
+  private final Device device;
+  private final boolean optimizeGraph;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private TorchScriptModel(Path file, ai.djl.Model djlModel, Parameterization parameterization,
+      NoiseProcess process, Shape sampleShape, int classCount, Device device,
+      boolean optimizeGraph) {
+    this.file = file;
+    this.djlModel = djlModel;
+    this.block = (PtSymbolBlock) djlModel.getBlock();
+    this.parameterization = parameterization;
+    this.process = process;
+    this.sampleShape = sampleShape;
+    this.classCount = classCount;
+    this.device = device;
+    this.optimizeGraph = optimizeGraph;
+  }
+
+  /** Loads with the graph optimizer off; see {@link #load(Path, Parameterization, NoiseProcess,
+   * Shape, int, Device, boolean)}. */
+  public static TorchScriptModel load(Path file, Parameterization parameterization,
+      NoiseProcess process, Shape sampleShape, int classCount, Device device)
+      throws IOException, MalformedModelException {
+    return load(file, parameterization, process, sampleShape, classCount, device, false);
+  }
+
+  /**
+   * Loads a TorchScript archive onto a device and checks it with a one-sample call.
+   *
+   * @param file the archive written by {@code torch.jit.save}
+   * @param sampleShape shape of one sample, without the batch dimension
+   * @param classCount classes of a conditional model, whose forward then takes labels; 0 for an
+   *     unconditional {@code forward(x, t)}
+   * @param device where the module's parameters live and its forward runs
+   * @param optimizeGraph whether TorchScript's graph executor optimizes the module
+   * @throws FileNotFoundException if there is no file at {@code file}
+   * @throws MalformedModelException if the file is not a TorchScript archive, or the probe call
+   *     fails or returns a prediction not shaped like its input
+   */
+  public static TorchScriptModel load(Path file, Parameterization parameterization,
+      NoiseProcess process, Shape sampleShape, int classCount, Device device,
+      boolean optimizeGraph) throws IOException, MalformedModelException {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(parameterization, "parameterization");
+    Objects.requireNonNull(process, "process");
+    Objects.requireNonNull(sampleShape, "sampleShape");
+    Objects.requireNonNull(device, "device");
+    if (classCount < 0) {
+      throw new IllegalArgumentException("classCount must be >= 0, got " + classCount);
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new FileNotFoundException("TorchScript file " + file + " does not exist");
+    }
+    ai.djl.Model djlModel =
+        ai.djl.Model.newInstance(file.getFileName().toString(), device, PtEngine.ENGINE_NAME);
+    try {
+      try {
+        // mapLocation puts the parameters straight onto the device, so an archive saved from GPU
+        // tensors still loads on a CPU-only host.
+        djlModel.load(file, null, Map.of("mapLocation", "true"));
+      } catch (EngineException e) {
+        throw new MalformedModelException(file + " is not a TorchScript archive (export the"
+            + " module with torch.jit.script or torch.jit.trace and save it with torch.jit.save): "
+            + summary(e), e);
+      }
+      TorchScriptModel model = new TorchScriptModel(file, djlModel, parameterization, process,
+          sampleShape, classCount, device, optimizeGraph);
+      model.probe();
+      return model;
+    } catch (Throwable e) {
+      djlModel.close();
+      throw e;
+    }
+  }
+
+  /** The archive this model was loaded from. */
+  public Path file() {
+    return file;
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  public boolean optimizeGraph() {
+    return optimizeGraph;
+  }
+
+  @Override
+  public Parameterization parameterization() {
+    return parameterization;
+  }
+
+  @Override
+  public NoiseProcess process() {
+    return process;
+  }
+
+  @Override
+  public Shape sampleShape() {
+    return sampleShape;
+  }
+
+  @Override
+  public int classCount() {
+    return classCount;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The prediction belongs to x's manager and is an ordinary tensor that callers may update in
+   * place.
+   */
+  @Override
+  public NDArray predict(NDArray x, NDArray t, int[] labels) {
+    if (closed.get()) {
+      throw new IllegalStateException("TorchScript model " + file + " is closed");
+    }
+    if (!(x instanceof PtNDArray)) {
+      throw new IllegalArgumentException("TorchScript model " + file
+          + " needs arrays of the PyTorch engine, got one of " + x.getManager().getEngine());
+    }
+    Shape expected = new Shape(x.getShape().get(0)).addAll(sampleShape);
+    if (!x.getShape().equals(expected)) {
+      throw new IllegalArgumentException("x has shape " + x.getShape() + ", expected " + expected);
+    }
+    if (!t.getShape().equals(new Shape(expected.get(0)))) {
+      throw new IllegalArgumentException("t has shape " + t.getShape() + ", expected one time per"
+          + " sample: (" + expected.get(0) + ")");
+    }
+    checkLabels(labels, expected.get(0));
+    NDArray prediction = forward(x, t, labels);
+    if (!prediction.getShape().equals(x.getShape())) {
+      prediction.close();
+      throw new IllegalStateException(shapeMismatch(prediction.getShape(), x.getShape()));
+    }
+    return prediction;
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      djlModel.close();
+    }
+  }
+
+  /**
+   * One sample at the middle of the time range: it proves the signature and output shape before
+   * any request depends on them, and pays the module's first-call setup up front.
+   */
+  private void probe() throws MalformedModelException {
+    try (NDManager scratch = djlModel.getNDManager().newSubManager()) {
+      NDArray x = scratch.zeros(new Shape(1).addAll(sampleShape), DataType.FLOAT32);
+      float middle = (float) (0.5 * (process.noiseTime() + process.dataTime()));
+      NDArray t = scratch.create(new float[] {middle});
+      NDArray prediction;
+      try {
+        prediction = forward(x, t, null);
+      } catch (EngineException e) {
+        throw new MalformedModelException(file + ": the probe call " + signature()
+            + " with x of shape " + x.getShape() + " failed: " + summary(e) + ". Check"
+            + " sampleShape, and classCount: forward(x, t, y) needs classCount > 0, forward(x, t)"
+            + " classCount = 0", e);
+      } catch (IllegalStateException e) {
+        throw new MalformedModelException(e.getMessage(), e);
+      }
+      if (!prediction.getShape().equals(x.getShape())) {
+        throw new MalformedModelException(shapeMismatch(prediction.getShape(), x.getShape()));
+      }
+    }
+  }
+
+  private NDArray forward(NDArray x, NDArray t, int[] labels) {
+    NDManager home = x.getManager();
+    try (PtNDManager scope = (PtNDManager) home.newSubManager()) {
+      // Borrowed, so that every conversion below lands in the scope and is freed with it.
+      scope.tempAttachAll(x, t);
+      NDArray xIn = x.toDevice(device, false).toType(DataType.FLOAT32, false);
+      NDArray tIn = t.toDevice(device, false).toType(DataType.FLOAT32, false);
+      JniUtils.setGraphExecutorOptimize(optimizeGraph);
+      NDArray raw;
+      if (classCount > 0) {
+        NDArray yIn = scope.create(moduleLabels(labels, x.getShape().get(0))).toDevice(device,
+            false);
+        raw = run(scope, xIn, tIn, yIn);
+      } else {
+        raw = run(scope, xIn, tIn);
+      }
+      NDArray prediction = raw.toDevice(x.getDevice(), false).toType(x.getDataType(), false);
+      if (prediction == raw) {
+        // Inference-mode tensors refuse in-place updates outside inference mode; the caller owns
+        // the prediction and may update it, so it gets an ordinary copy.
+        prediction = raw.duplicate();
+      }
+      prediction.attach(home);
+      return prediction;
+    }
+  }
+
+  private NDArray run(PtNDManager scope, NDArray... inputs) {
+    IValue[] values = new IValue[inputs.length];
+    try {
+      for (int i = 0; i < inputs.length; i++) {
+        values[i] = IValue.from((PtNDArray) inputs[i]);
+      }
+      try (IValue result = block.forward(values)) {
+        if (!result.isTensor()) {
+          throw new IllegalStateException(file + ": " + signature() + " returned a "
+              + result.getType() + ", expected one tensor");
+        }
+        return result.toTensor(scope);
+      }
+    } finally {
+      for (IValue value : values) {
+        if (value != null) {
+          value.close();
+        }
+      }
+    }
+  }
+
+  private void checkLabels(int[] labels, long batch) {
+    if (labels == null) {
+      return;
+    }
+    if (classCount == 0) {
+      throw new IllegalArgumentException(
+          "TorchScript model " + file + " is unconditional; it takes no labels");
+    }
+    if (labels.length != batch) {
+      throw new IllegalArgumentException(
+          "got " + labels.length + " labels for a batch of " + batch);
+    }
+    for (int label : labels) {
+      if (label != NULL_LABEL && (label < 0 || label >= classCount)) {
+        throw new IllegalArgumentException(
+            "label " + label + " is outside [0, " + classCount + ")");
+      }
+    }
+  }
+
+  /** The module's y: {@link #NULL_LABEL}, and every row when labels is null, become classCount. */
+  private long[] moduleLabels(int[] labels, long batch) {
+    long[] y = new long[Math.toIntExact(batch)];
+    for (int i = 0; i < y.length; i++) {
+      int label = labels == null ? NULL_LABEL : labels[i];
+      y[i] = label == NULL_LABEL ? classCount : label;
+    }
+    return y;
+  }
+
+  private String signature() {
+    return classCount > 0 ? "forward(x, t, y)" : "forward(x, t)";
+  }
+
+  private String shapeMismatch(Shape got, Shape input) {
+    return file + ": " + signature() + " returned shape " + got + " for x of shape " + input
+        + "; a " + parameterization.id() + " prediction must have the shape of x";
+  }
+
+  /**
+   * The error without its traceback: TorchScript interpreter errors lead with the traceback and
+   * end with the error itself, other libtorch errors are one line.
+   */
+  private static String summary(EngineException e) {
+    String message = String.valueOf(e.getMessage()).strip();
+    return message.substring(message.lastIndexOf('\n') + 1);
+  }
+}
