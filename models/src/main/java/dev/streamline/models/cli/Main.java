@@ -16,6 +16,9 @@ public final class Main {
     // DJL must never reach the network: no model zoo, no usage tracking.
     System.setProperty("ai.djl.offline", "true");
     System.setProperty("OPT_OUT_TRACKING", "true");
+    // The engine's start-up chatter (thread counts, the GPU probe on CPU machines) is not news.
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
     CommandLine cli = new CommandLine(new ModelsCommand());
     cli.setExecutionExceptionHandler((e, line, parsed) -> {
       line.getErr().println("error: " + e.getMessage());

@@ -1,8 +1,12 @@
 package dev.streamline.models.cli;
 
+import dev.streamline.models.data.FashionMnist;
 import dev.streamline.models.data.TwoDimensionalDataset;
 import dev.streamline.models.train.Objective;
 import dev.streamline.models.train.Trainer;
+import dev.streamline.models.train.TrainingData;
+import java.io.IOException;
+import java.util.Map;
 import dev.streamline.sampler.Samplers;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -22,8 +26,12 @@ final class TrainCommand implements Callable<Integer> {
   CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--dataset", required = true,
-      description = "moons, 8gaussians, checkerboard or spirals")
+      description = "moons, 8gaussians, checkerboard, spirals or fashion-mnist")
   String dataset;
+
+  @Option(names = "--data-dir", description = "Fashion-MNIST IDX files (default: ${DEFAULT-VALUE})",
+      defaultValue = "/usr/share/datasets/fashion-mnist")
+  Path dataDir;
 
   @Option(names = "--objective", required = true, description = "cfm, ot-cfm, vp-epsilon or vp-v")
   String objective;
@@ -44,12 +52,21 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--ema", defaultValue = "0.999", description = "EMA decay of the saved weights")
   double ema;
   @Option(names = "--seed", defaultValue = "0") long seed;
-  @Option(names = "--hidden", defaultValue = "128") int hidden;
-  @Option(names = "--depth", defaultValue = "3") int depth;
-  @Option(names = "--time-features", defaultValue = "64") int timeFeatures;
+  @Option(names = "--hidden", defaultValue = "128", description = "MLP width") int hidden;
+  @Option(names = "--depth", defaultValue = "3", description = "MLP hidden layers") int depth;
+  @Option(names = "--time-features", defaultValue = "64", description = "MLP time embedding")
+  int timeFeatures;
+  @Option(names = "--base-channels", defaultValue = "32", description = "U-Net width")
+  int baseChannels;
+  @Option(names = "--label-dropout", defaultValue = "0.1",
+      description = "labelled data: share trained unconditionally, for guidance")
+  double labelDropout;
   @Option(names = "--checkpoint-every", defaultValue = "0",
       description = "also save checkpoints/step-N every N steps (0: never)")
   int checkpointEvery;
+  @Option(names = "--threads", defaultValue = "1",
+      description = "libtorch threads; small networks train fastest on one")
+  int threads;
   @Option(names = "--default-sampler", defaultValue = "dopri5") String defaultSampler;
   @Option(names = "--default-steps", defaultValue = "32") int defaultSteps;
 
@@ -58,13 +75,25 @@ final class TrainCommand implements Callable<Integer> {
     Trainer.Config config;
     try {
       Samplers.spec(defaultSampler);
-      config = new Trainer.Config(id != null ? id : out.getFileName().toString(),
-          TwoDimensionalDataset.fromId(dataset), Objective.fromId(objective), steps, batchSize, lr,
-          warmup, clip, ema, seed, hidden, depth, timeFeatures, checkpointEvery, defaultSampler,
-          defaultSteps);
-    } catch (IllegalArgumentException e) {
+      boolean images = "fashion-mnist".equals(dataset);
+      TrainingData data = images
+          ? TrainingData.of(dataset, new FashionMnist(dataDir).train())
+          : TrainingData.of(TwoDimensionalDataset.fromId(dataset));
+      config = new Trainer.Config(id != null ? id : out.getFileName().toString(), data,
+          Objective.fromId(objective), steps, batchSize, lr, warmup, clip, ema, seed,
+          images ? "unet" : "mlp",
+          images ? Map.of("baseChannels", baseChannels)
+              : Map.of("hidden", hidden, "depth", depth, "timeFeatures", timeFeatures),
+          images ? labelDropout : 0, checkpointEvery, defaultSampler, defaultSteps);
+    } catch (IllegalArgumentException | IOException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
+    if (threads < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "threads must be >= 1");
+    }
+    // Read by the PyTorch engine when it starts, which is after parsing.
+    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+    System.setProperty("ai.djl.pytorch.num_interop_threads", Integer.toString(threads));
     String command = "java -jar models/target/models.jar "
         + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     try (ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(steps)

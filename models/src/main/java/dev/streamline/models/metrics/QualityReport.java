@@ -1,5 +1,8 @@
 package dev.streamline.models.metrics;
 
+import dev.streamline.models.data.TwoDimensionalDataset;
+import java.util.SplittableRandom;
+
 import java.util.Locale;
 
 /**
@@ -34,6 +37,18 @@ public record QualityReport(Distances generated, Distances floor) {
     SlicedWasserstein sliced = new SlicedWasserstein(PROJECTIONS, seed);
     return new QualityReport(
         distances(generated, reference, mmd, sliced), distances(heldOut, reference, mmd, sliced));
+  }
+
+  /**
+   * The protocol of {@code evaluate}: generated samples against a fresh data sample, next to a
+   * second fresh data sample of the same size, both drawn from {@code seed}.
+   */
+  public static QualityReport againstData(double[][] generated, TwoDimensionalDataset data,
+      long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int n = generated.length;
+    return evaluate(generated, data.sample(n, random.nextLong()), data.sample(n, random.nextLong()),
+        seed);
   }
 
   private static Distances distances(

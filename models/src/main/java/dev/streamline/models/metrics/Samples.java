@@ -1,9 +1,25 @@
 package dev.streamline.models.metrics;
 
-/** Argument checks shared by the two-sample statistics. */
-final class Samples {
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import java.util.Arrays;
+
+/** Samples in the form the two-sample statistics take, and their argument checks. */
+public final class Samples {
 
   private Samples() {}
+
+  /** A batch [n, ...] on the host as n flattened rows. */
+  public static double[][] rows(NDArray batch) {
+    double[] flat = batch.toType(DataType.FLOAT64, false).toDoubleArray();
+    int n = (int) batch.getShape().get(0);
+    int d = flat.length / n;
+    double[][] out = new double[n][];
+    for (int i = 0; i < n; i++) {
+      out[i] = Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+    }
+    return out;
+  }
 
   /**
    * The common dimension of two samples, after checking that each has at least {@code minSize}

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.streamline.models.nn.MlpVectorField;
 import dev.streamline.models.nn.NetworkModel;
+import dev.streamline.models.nn.UNetVectorField;
 import dev.streamline.models.torchscript.TorchScriptModel;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NoiseProcess;
@@ -31,6 +32,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -125,7 +127,8 @@ public final class ModelStore {
     NDManager owner = manager.newSubManager();
     try {
       Shape sample = sampleShape(manifest);
-      network.initialize(owner, DataType.FLOAT32, new Shape(1).addAll(sample), new Shape(1));
+      network.initialize(owner, DataType.FLOAT32, new Shape(1).addAll(sample), new Shape(1),
+          new Shape(1));
       Map<String, Shape> expected = new java.util.LinkedHashMap<>();
       network.getParameters().forEach(p -> expected.put(p.getKey(), p.getValue().getArray().getShape()));
       try (InputStream in = new BufferedInputStream(Files.newInputStream(weights))) {
@@ -177,6 +180,11 @@ public final class ModelStore {
     return new Shape(manifest.shape().stream().mapToLong(Integer::longValue).toArray());
   }
 
+  /** A fresh, uninitialized network for a manifest's architecture. */
+  public static Block newNetwork(ModelManifest manifest) {
+    return network(manifest, Path.of(manifest.id(), MANIFEST));
+  }
+
   private static Block network(ModelManifest manifest, Path file) {
     ModelManifest.Architecture a = manifest.architecture();
     Map<String, Integer> p = a.params() == null ? Map.of() : a.params();
@@ -186,8 +194,13 @@ public final class ModelStore {
       return new MlpVectorField(manifest.shape().get(0), param(p, "hidden", file),
           param(p, "depth", file), param(p, "timeFeatures", file));
     }
+    if ("unet".equals(a.type())) {
+      require(file, manifest.shape().equals(List.of(1, 28, 28)), "a unet takes [1, 28, 28] images");
+      return new UNetVectorField(param(p, "baseChannels", file), new int[] {1, 2, 2},
+          manifest.classes().size());
+    }
     throw new ModelStoreException(file + ": unknown architecture '" + a.type()
-        + "'; expected one of [mlp, torchscript]");
+        + "'; expected one of [mlp, unet, torchscript]");
   }
 
   private static int param(Map<String, Integer> params, String name, Path file) {
@@ -233,6 +246,7 @@ public final class ModelStore {
     try {
       Files.createDirectories(parent);
       staging = Files.createTempDirectory(parent, "." + directory.getFileName() + "-");
+      shareable(staging, "rwxr-xr-x");
       JSON.writeValue(staging.resolve(MANIFEST).toFile(), manifest);
       try (OutputStream out = new BufferedOutputStream(
           Files.newOutputStream(staging.resolve(manifest.architecture().weights())))) {
@@ -246,6 +260,17 @@ public final class ModelStore {
       if (staging != null) {
         deleteTree(staging);
       }
+    }
+  }
+
+  /**
+   * Temporary files are private to their owner; a model is read by whoever serves it (another
+   * user in a container, say).
+   */
+  private static void shareable(Path path, String permissions) throws IOException {
+    if (Files.getFileStore(path).supportsFileAttributeView("posix")) {
+      Files.setPosixFilePermissions(path,
+          java.nio.file.attribute.PosixFilePermissions.fromString(permissions));
     }
   }
 
@@ -286,6 +311,7 @@ public final class ModelStore {
       validate(manifest);
       Path staging = Files.createTempFile(directory, "." + MANIFEST, ".tmp");
       try {
+        shareable(staging, "rw-r--r--");
         JSON.writeValue(staging.toFile(), manifest);
         Files.move(staging, file, StandardCopyOption.REPLACE_EXISTING,
             StandardCopyOption.ATOMIC_MOVE);

@@ -2,6 +2,8 @@ package dev.streamline.models.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.Coefficients;
 import dev.streamline.sampler.Estimate;
 import dev.streamline.sampler.NoiseProcess;
@@ -61,45 +63,46 @@ public enum Objective {
   public record Batch(NDArray xt, NDArray t, NDArray target) {}
 
   /**
-   * Builds a batch from data rows and standard normal noise rows of the same shape; times are
+   * Builds a batch from data and standard normal noise, both [n, ...shape] flattened; times are
    * drawn uniformly between the process's data and noise ends.
    */
-  public Batch batch(double[][] data, double[][] noise, SplittableRandom random, NDManager manager) {
-    int n = data.length;
-    double[][] paired = this == OT_CFM ? pairByTransport(noise, data) : noise;
+  public Batch batch(float[] data, float[] noise, Shape shape, SplittableRandom random,
+      NDManager manager) {
+    int n = Math.toIntExact(data.length / shape.size());
+    float[] paired = this == OT_CFM ? pairByTransport(noise, data, n) : noise;
     double[] t = new double[n];
     double lo = Math.min(process.noiseTime(), process.dataTime());
     double hi = Math.max(process.noiseTime(), process.dataTime());
     for (int i = 0; i < n; i++) {
       t[i] = lo + (hi - lo) * random.nextDouble();
     }
-    NDArray x0 = manager.create(data).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
-    NDArray eps = manager.create(paired).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+    Shape batchShape = new Shape(n).addAll(shape);
+    NDArray x0 = manager.create(data, batchShape);
+    NDArray eps = manager.create(paired, batchShape);
     Coefficients c = Coefficients.of(process, t, x0);
     NDArray xt = x0.mul(c.alpha()).add(eps.mul(c.sigma()));
     NDArray target = parameterization.compose(new Estimate(x0, eps), c);
-    return new Batch(xt, manager.create(t).toType(ai.djl.ndarray.types.DataType.FLOAT32, false),
-        target);
+    return new Batch(xt, manager.create(t).toType(DataType.FLOAT32, false), target);
   }
 
-  /** Reorders the noise rows so that noise i is matched to data i by exact minibatch OT. */
-  static double[][] pairByTransport(double[][] noise, double[][] data) {
-    int n = data.length;
+  /** Reorders the n noise rows so that noise i is matched to data i by exact minibatch OT. */
+  static float[] pairByTransport(float[] noise, float[] data, int n) {
+    int d = data.length / n;
     double[][] cost = new double[n][n];
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) {
         double s = 0;
-        for (int k = 0; k < data[i].length; k++) {
-          double d = data[i][k] - noise[j][k];
-          s += d * d;
+        for (int k = 0; k < d; k++) {
+          double diff = data[i * d + k] - noise[j * d + k];
+          s += diff * diff;
         }
         cost[i][j] = s;
       }
     }
     int[] match = ExactAssignment.solve(cost);
-    double[][] out = new double[n][];
+    float[] out = new float[noise.length];
     for (int i = 0; i < n; i++) {
-      out[i] = noise[match[i]];
+      System.arraycopy(noise, match[i] * d, out, i * d, d);
     }
     return out;
   }

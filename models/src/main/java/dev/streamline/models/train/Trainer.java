@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -13,7 +14,6 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import dev.streamline.models.data.TwoDimensionalDataset;
-import dev.streamline.models.nn.MlpVectorField;
 import dev.streamline.models.store.ModelManifest;
 import dev.streamline.models.store.ModelStore;
 import dev.streamline.models.store.ProcessSpec;
@@ -24,16 +24,23 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Trains an MLP vector field on a 2D data set: Adam with linear warm-up and cosine decay,
+ * Trains a vector field (an MLP on 2D points, a U-Net on images): Adam with linear warm-up and cosine decay,
  * gradient clipping by global norm, and an exponential moving average of the weights, which is
  * what gets saved. Everything random comes from the seed, so a run is reproducible.
  */
 public final class Trainer {
 
-  /** What to train and how. */
+  /**
+   * What to train and how.
+   *
+   * @param architecture the network: "mlp" (hidden, depth, timeFeatures) or "unet"
+   *     (baseChannels)
+   * @param labelDropout probability of training a labelled sample as unconditional, which is
+   *     what classifier-free guidance needs
+   */
   public record Config(
       String id,
-      TwoDimensionalDataset dataset,
+      TrainingData data,
       Objective objective,
       int steps,
       int batchSize,
@@ -42,19 +49,35 @@ public final class Trainer {
       double clipNorm,
       double emaDecay,
       long seed,
-      int hidden,
-      int depth,
-      int timeFeatures,
+      String architecture,
+      Map<String, Integer> architectureParams,
+      double labelDropout,
       int checkpointEvery,
       String defaultSampler,
       int defaultSteps) {
 
     public Config {
       if (steps < 1 || batchSize < 2 || !(learningRate > 0) || warmupSteps < 0
-          || !(clipNorm > 0) || !(emaDecay >= 0 && emaDecay < 1) || checkpointEvery < 0) {
+          || !(clipNorm > 0) || !(emaDecay >= 0 && emaDecay < 1) || checkpointEvery < 0
+          || !(labelDropout >= 0 && labelDropout < 1)) {
         throw new IllegalArgumentException("steps >= 1, batch size >= 2, learning rate > 0,"
-            + " warm-up >= 0, clip norm > 0, EMA decay in [0, 1) and checkpoint interval >= 0");
+            + " warm-up >= 0, clip norm > 0, EMA decay in [0, 1), label dropout in [0, 1) and"
+            + " checkpoint interval >= 0");
       }
+      if (objective == Objective.OT_CFM && !data.classNames().isEmpty()) {
+        throw new IllegalArgumentException("ot-cfm pairs noise with unlabelled data only");
+      }
+      architectureParams = Map.copyOf(architectureParams);
+    }
+
+    /** An MLP on a 2D data set, the shape of the bundled 2D models. */
+    public static Config points(String id, TwoDimensionalDataset dataset, Objective objective,
+        int steps, int batchSize, double learningRate, int warmupSteps, long seed, int hidden,
+        int depth, int timeFeatures, String defaultSampler, int defaultSteps) {
+      return new Config(id, TrainingData.of(dataset), objective, steps, batchSize, learningRate,
+          warmupSteps, 1.0, 0.999, seed, "mlp",
+          Map.of("hidden", hidden, "depth", depth, "timeFeatures", timeFeatures), 0, 0,
+          defaultSampler, defaultSteps);
     }
   }
 
@@ -72,11 +95,13 @@ public final class Trainer {
   public static Result train(Config config, Path out, String command, Progress progress) {
     long started = System.nanoTime();
     Engine.getInstance().setRandomSeed((int) config.seed());
-    MlpVectorField network = new MlpVectorField(2, config.hidden(), config.depth(),
-        config.timeFeatures());
+    ModelManifest draft = manifest(config, 0, new double[0], started, command);
+    Block network = ModelStore.newNetwork(draft);
+    Shape shape = config.data().sampleShape();
+    int classes = config.data().classNames().size();
     try (NDManager manager = NDManager.newBaseManager()) {
-      network.initialize(manager, DataType.FLOAT32, new Shape(config.batchSize(), 2),
-          new Shape(config.batchSize()));
+      Shape rows = new Shape(config.batchSize());
+      network.initialize(manager, DataType.FLOAT32, rows.addAll(shape), rows, rows);
       ParameterStore store = new ParameterStore(manager, false);
       Optimizer adam = Optimizer.adam().optLearningRateTracker(schedule(config)).build();
       List<Pair<String, Parameter>> parameters = new ArrayList<>();
@@ -89,12 +114,17 @@ public final class Trainer {
       double[] losses = new double[config.steps()];
       for (int step = 0; step < config.steps(); step++) {
         try (NDManager scope = manager.newSubManager()) {
-          double[][] data = config.dataset().sample(config.batchSize(), random.nextLong());
-          double[][] noise = gaussian(config.batchSize(), random);
-          Objective.Batch batch = config.objective().batch(data, noise, random, scope);
+          TrainingData.Draw draw = config.data().draw(config.batchSize(), random);
+          float[] noise = gaussian(draw.values().length, random);
+          Objective.Batch batch = config.objective().batch(draw.values(), noise, shape, random,
+              scope);
+          NDList inputs = new NDList(batch.xt(), batch.t());
+          if (classes > 0) {
+            inputs.add(scope.create(dropLabels(draw.labels(), classes, config.labelDropout(),
+                random)));
+          }
           try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray prediction = network.forward(store, new NDList(batch.xt(), batch.t()), true)
-                .singletonOrThrow();
+            NDArray prediction = network.forward(store, inputs, true).singletonOrThrow();
             NDArray loss = prediction.sub(batch.target()).square().mean();
             collector.backward(loss);
             losses[step] = loss.getFloat();
@@ -102,8 +132,11 @@ public final class Trainer {
           update(parameters, adam, config.clipNorm(), scope);
           double decay = Math.min(config.emaDecay(), (1.0 + step) / (10.0 + step));
           for (int i = 0; i < parameters.size(); i++) {
-            NDArray weight = parameters.get(i).getValue().getArray();
-            ema.get(i).muli(decay).addi(weight.mul(1 - decay));
+            NDArray share = parameters.get(i).getValue().getArray().mul(1 - decay);
+            // A result lands with its first operand's manager, here the weights' (which lives
+            // for the whole run); the step scope must own it.
+            share.attach(scope);
+            ema.get(i).muli(decay).addi(share);
           }
         }
         if (progress != null) {
@@ -120,6 +153,18 @@ public final class Trainer {
       saveEma(out, parameters, ema, network, manifest);
       return new Result(manifest, losses);
     }
+  }
+
+  /** The null class (index = class count) in place of a label with the given probability. */
+  private static int[] dropLabels(int[] labels, int classes, double dropout,
+      SplittableRandom random) {
+    int[] out = labels.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (random.nextDouble() < dropout) {
+        out[i] = classes;
+      }
+    }
+    return out;
   }
 
   private static Tracker schedule(Config config) {
@@ -159,18 +204,17 @@ public final class Trainer {
     }
   }
 
-  private static double[][] gaussian(int n, SplittableRandom random) {
-    double[][] out = new double[n][2];
-    for (double[] row : out) {
-      row[0] = random.nextGaussian();
-      row[1] = random.nextGaussian();
+  private static float[] gaussian(int n, SplittableRandom random) {
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) random.nextGaussian();
     }
     return out;
   }
 
   /** Saves the EMA weights: swaps them into the network, writes, and swaps the live ones back. */
   private static void saveEma(Path directory, List<Pair<String, Parameter>> parameters,
-      List<NDArray> ema, MlpVectorField network, ModelManifest manifest) {
+      List<NDArray> ema, Block network, ModelManifest manifest) {
     List<NDArray> live = new ArrayList<>();
     for (int i = 0; i < parameters.size(); i++) {
       NDArray weight = parameters.get(i).getValue().getArray();
@@ -196,14 +240,19 @@ public final class Trainer {
       recent += losses[i];
     }
     ModelManifest.TrainingSummary summary = new ModelManifest.TrainingSummary(
-        config.dataset().id(), o.id(), steps, config.batchSize(), config.seed(), recent / window,
-        (System.nanoTime() - started) / 1e9, machine(), command, null);
+        config.data().id(), o.id(), steps, config.batchSize(), config.seed(),
+        window == 0 ? Double.NaN : recent / window, (System.nanoTime() - started) / 1e9, machine(),
+        command, null);
+    List<Integer> shape = new ArrayList<>();
+    for (long d : config.data().sampleShape().getShape()) {
+      shape.add((int) d);
+    }
     return new ModelManifest(config.id(), o.kind(), ProcessSpec.of(o.process()),
         o.parameterization().id(),
-        new ModelManifest.Architecture("mlp", ModelStore.NETWORK_WEIGHTS, Map.of(
-            "hidden", config.hidden(), "depth", config.depth(),
-            "timeFeatures", config.timeFeatures())),
-        List.of(2), null, List.of(), config.defaultSampler(), config.defaultSteps(), summary);
+        new ModelManifest.Architecture(config.architecture(), ModelStore.NETWORK_WEIGHTS,
+            config.architectureParams()),
+        shape, null, config.data().classNames(), config.defaultSampler(), config.defaultSteps(),
+        summary);
   }
 
   static String machine() {

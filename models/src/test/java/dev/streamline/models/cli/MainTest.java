@@ -54,6 +54,34 @@ class MainTest {
   }
 
   @Test
+  void evaluatesAnImageModelWithTheBundledClassifier(@TempDir Path tmp) throws Exception {
+    Path subset = Path.of(getClass().getResource("/fashion-mnist-subset").toURI());
+    Path dir = tmp.resolve("fashion-tiny");
+    dev.streamline.models.train.Trainer.train(new dev.streamline.models.train.Trainer.Config(
+        "fashion-tiny", dev.streamline.models.train.TrainingData.of("fashion-mnist",
+            new dev.streamline.models.data.FashionMnist(subset).test()),
+        dev.streamline.models.train.Objective.CFM, 2, 4, 1e-3, 1, 1.0, 0.9, 5, "unet",
+        java.util.Map.of("baseChannels", 8), 0.1, 0, "euler", 2), dir, "test", null);
+
+    Outcome evaluated = run("evaluate", "--model", dir.toString(), "--data-dir",
+        subset.toString(), "-n", "40", "--guidance", "2", "--record");
+    assertThat(evaluated.code()).as(evaluated.err()).isZero();
+    assertThat(evaluated.out()).matches("(?s)fashion-tiny with euler, 2 steps \\(2 NFE\\), guidance"
+        + " 2.0, 40 samples: Fréchet distance \\S+ \\(real vs real \\S+\\), class accuracy .*");
+    ModelManifest.Evaluation recorded = ModelStore.readManifest(dir).training().evaluation();
+    // An untrained network's samples are not clothes: the floor is far below its distance.
+    assertThat(recorded.metrics().get("frechet"))
+        .isGreaterThan(2 * recorded.metrics().get("frechetFloor"));
+    assertThat(recorded.metrics().get("classAccuracy")).isBetween(0.0, 1.0);
+
+    Outcome tooMany = run("evaluate", "--model", dir.toString(), "--data-dir", subset.toString(),
+        "-n", "150");
+    assertThat(tooMany.code()).isEqualTo(1);
+    assertThat(tooMany.err()).contains("the real split has 200 images; comparing 150 samples"
+        + " needs 300");
+  }
+
+  @Test
   void badArgumentsGiveAMessageAndExitTwo(@TempDir Path tmp) {
     Outcome unknown = run("train", "--dataset", "moon", "--objective", "cfm", "--out",
         tmp.resolve("x").toString());

@@ -28,8 +28,8 @@ class ModelStoreTest {
   @BeforeAll
   static void train() {
     trained = tmp.resolve("moons-small");
-    Trainer.train(new Trainer.Config("moons-small", TwoDimensionalDataset.MOONS, Objective.CFM, 50,
-        64, 1e-3, 5, 1.0, 0.9, 3, 32, 2, 8, 0, "heun", 8), trained, "test", null);
+    Trainer.train(Trainer.Config.points("moons-small", TwoDimensionalDataset.MOONS, Objective.CFM,
+        50, 64, 1e-3, 5, 3, 32, 2, 8, "heun", 8), trained, "test", null);
   }
 
   private static Path copy(String name) throws IOException {
@@ -109,7 +109,7 @@ class ModelStoreTest {
   @Test
   void badManifestsAreRejectedWithTheField() throws IOException {
     Map<String, String> edits = Map.of(
-        "\"type\" : \"mlp\"", "unknown architecture 'resnet'; expected one of [mlp, torchscript]",
+        "\"type\" : \"mlp\"", "unknown architecture 'resnet'; expected one of [mlp, unet, torchscript]",
         "\"type\" : \"linear\"", "unknown process type 'warp'; expected one of",
         "\"kind\" : \"flow\"", "kind must be 'flow' or 'diffusion', got image",
         "\"parameterization\" : \"velocity\"", "unknown parameterization 'speed'",

@@ -52,24 +52,26 @@ class ExactAssignmentTest {
 
   @Test
   void transportPairsShiftedPointsWithThemselves() {
-    double[][] data = new double[64][2];
-    double[][] noise = new double[64][2];
+    int n = 64;
+    float[] data = new float[2 * n];
+    float[] noise = new float[2 * n];
     Random random = new Random(4);
-    int[] shuffle = java.util.stream.IntStream.range(0, 64).toArray();
-    for (int i = 0; i < 64; i++) {
-      data[i][0] = random.nextGaussian() * 5;
-      data[i][1] = random.nextGaussian() * 5;
+    for (int i = 0; i < 2 * n; i++) {
+      data[i] = (float) (random.nextGaussian() * 5);
     }
-    for (int i = 63; i > 0; i--) {
+    int[] shuffle = java.util.stream.IntStream.range(0, n).toArray();
+    for (int i = n - 1; i > 0; i--) {
       int j = random.nextInt(i + 1);
       int tmp = shuffle[i]; shuffle[i] = shuffle[j]; shuffle[j] = tmp;
     }
-    for (int i = 0; i < 64; i++) {
-      noise[shuffle[i]] = new double[] {data[i][0] + 0.01, data[i][1] - 0.01};
+    for (int i = 0; i < n; i++) {
+      noise[2 * shuffle[i]] = data[2 * i] + 0.01f;
+      noise[2 * shuffle[i] + 1] = data[2 * i + 1] - 0.01f;
     }
-    double[][] paired = Objective.pairByTransport(noise, data);
-    for (int i = 0; i < 64; i++) {
-      assertThat(paired[i][0] - data[i][0]).isCloseTo(0.01, org.assertj.core.api.Assertions.within(1e-12));
+    float[] paired = Objective.pairByTransport(noise, data, n);
+    for (int i = 0; i < n; i++) {
+      assertThat(paired[2 * i] - data[2 * i]).isCloseTo(0.01f, org.assertj.core.api.Assertions.within(1e-5f));
+      assertThat(paired[2 * i + 1] - data[2 * i + 1]).isCloseTo(-0.01f, org.assertj.core.api.Assertions.within(1e-5f));
     }
   }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.streamline.models.data.TwoDimensionalDataset;
 import dev.streamline.models.metrics.EnergyDistance;
+import dev.streamline.models.metrics.Samples;
 import dev.streamline.models.store.ModelStore;
 import dev.streamline.sampler.Sampling;
 import dev.streamline.sampler.SamplingRequest;
@@ -18,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainerTest {
 
   static Trainer.Config config(Objective objective, int steps) {
-    return new Trainer.Config("moons-test", TwoDimensionalDataset.MOONS, objective, steps, 128,
-        3e-3, 20, 1.0, 0.99, 7, 64, 3, 16, 0, "heun", 16);
+    return Trainer.Config.points("moons-test", TwoDimensionalDataset.MOONS, objective, steps, 128,
+        3e-3, 20, 7, 64, 3, 16, "heun", 16);
   }
 
   private static double energyToData(Path dir, String sampler, int steps) {
@@ -27,12 +28,7 @@ class TrainerTest {
       ModelStore.Loaded loaded = ModelStore.load(dir, manager);
       NDArray samples = Sampling.sample(loaded.model(), SamplingRequest.of(sampler, steps, 600, 5),
           manager).samples();
-      double[] flat = samples.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
-      double[][] rows = new double[600][];
-      for (int i = 0; i < 600; i++) {
-        rows[i] = Arrays.copyOfRange(flat, 2 * i, 2 * i + 2);
-      }
-      return EnergyDistance.of(rows, TwoDimensionalDataset.MOONS.sample(600, 99));
+      return EnergyDistance.of(Samples.rows(samples), TwoDimensionalDataset.MOONS.sample(600, 99));
     }
   }
 
