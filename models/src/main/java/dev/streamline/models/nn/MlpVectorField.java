@@ -34,7 +34,9 @@ public final class MlpVectorField extends AbstractBlock {
     this.timeFeatures = timeFeatures;
     SequentialBlock layers = new SequentialBlock();
     for (int i = 0; i < depth; i++) {
-      layers.add(Linear.builder().setUnits(hidden).build()).add(Activation.swishBlock(1f));
+      // SiLU as x·sigmoid(x): DJL's swish frees its beta scalar before backward reads it.
+      layers.add(Linear.builder().setUnits(hidden).build())
+          .add(x -> new NDList(x.singletonOrThrow().mul(Activation.sigmoid(x.singletonOrThrow()))));
     }
     layers.add(Linear.builder().setUnits(dimension).build());
     this.trunk = addChildBlock("trunk", layers);
