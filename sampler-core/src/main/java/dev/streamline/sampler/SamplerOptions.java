@@ -85,15 +85,6 @@ public record SamplerOptions(
     return new Builder();
   }
 
-  public Builder toBuilder() {
-    Builder b = new Builder();
-    b.eta = eta; b.churn = churn; b.churnMin = churnMin; b.churnMax = churnMax;
-    b.churnNoise = churnNoise; b.snr = snr; b.rtol = rtol; b.atol = atol; b.minStep = minStep;
-    b.maxStep = maxStep; b.maxNfe = maxNfe; b.batchErrorControl = batchErrorControl;
-    b.timeGrid = timeGrid; b.guard = guard;
-    return b;
-  }
-
   /** Builds options field by field; unset fields keep the samplers' defaults. */
   public static final class Builder {
     private Double eta, churn, churnMin, churnMax, churnNoise, snr, rtol, atol, minStep, maxStep;

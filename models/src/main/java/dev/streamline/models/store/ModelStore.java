@@ -325,13 +325,4 @@ public final class ModelStore {
     }
   }
 
-  /** The manifest as it will be written, for tests and tools. */
-  public static String toJson(ModelManifest manifest) {
-    try {
-      return JSON.writeValueAsString(manifest);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
 }

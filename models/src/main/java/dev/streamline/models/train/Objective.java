@@ -9,7 +9,6 @@ import dev.streamline.sampler.Estimate;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
@@ -52,11 +51,6 @@ public enum Objective {
     }
     throw new IllegalArgumentException("unknown objective '" + id + "'; expected one of "
         + Arrays.stream(values()).map(Objective::id).toList());
-  }
-
-  @Override
-  public String toString() {
-    return id.toLowerCase(Locale.ROOT);
   }
 
   /** A regression batch: network inputs (x_t, t) and the target. */

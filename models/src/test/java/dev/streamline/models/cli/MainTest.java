@@ -93,6 +93,11 @@ class MainTest {
     assertThat(steps.code()).isEqualTo(2);
     assertThat(steps.err()).startsWith("steps >= 1");
 
+    Outcome threads = run("train", "--dataset", "moons", "--objective", "cfm", "--threads", "0",
+        "--out", tmp.resolve("z").toString());
+    assertThat(threads.code()).isEqualTo(2);
+    assertThat(threads.err()).startsWith("threads must be >= 1");
+
     Outcome missing = run("train", "--dataset", "moons");
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).startsWith("Missing required options:");

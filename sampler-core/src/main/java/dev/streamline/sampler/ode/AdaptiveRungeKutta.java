@@ -169,7 +169,7 @@ public final class AdaptiveRungeKutta implements Sampler {
     double[] d2 = rms(f1.sub(f0).div(scale));
     double[] h = new double[n];
     for (int i = 0; i < n; i++) {
-      h[i] = StepSizeController.initialStep(d0[i], d1[i], h0[i], d2[i] / h0[i],
+      h[i] = StepSizeController.initialStep(d1[i], h0[i], d2[i] / h0[i],
           tableau.order(), interval);
     }
     if (o.perBatchErrors()) {

@@ -26,10 +26,10 @@ public record StepSizeController(
   }
 
   /**
-   * Hairer's starting step from the size of the state, its derivative f0 and the derivative f1 a
-   * trial step h0 away; every norm is the scaled RMS used for acceptance.
+   * Hairer's starting step from the derivative f0 at the start and the change of the derivative
+   * over the trial step h0; every norm is the scaled RMS used for acceptance.
    */
-  public static double initialStep(double stateNorm, double derivativeNorm, double h0,
+  public static double initialStep(double derivativeNorm, double h0,
       double secondDerivativeNorm, int order, double interval) {
     double h1;
     double largest = Math.max(derivativeNorm, secondDerivativeNorm);
