@@ -1,0 +1,102 @@
+package dev.streamline.service.api;
+
+import dev.streamline.service.config.StreamlineProperties;
+import dev.streamline.service.registry.ModelInfo;
+import dev.streamline.service.sampling.SamplingService;
+import dev.streamline.service.sampling.SamplingService.Outcome;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
+
+/**
+ * {@code POST /v1/models/{id}/samples}: samples as JSON, a NumPy .npy array, or (image models) a
+ * PNG grid, as the Accept header asks. The request runs asynchronously; when its client goes
+ * away or the servlet container gives up on it, its sampling is cancelled.
+ */
+@RestController
+public class SamplesController {
+
+  static final String NPY_VALUE = "application/x-npy";
+  private static final MediaType NPY = MediaType.parseMediaType(NPY_VALUE);
+  private static final List<MediaType> OFFERED =
+      List.of(MediaType.APPLICATION_JSON, NPY, MediaType.IMAGE_PNG);
+
+  private final SamplingService sampling;
+  private final StreamlineProperties properties;
+
+  public SamplesController(SamplingService sampling, StreamlineProperties properties) {
+    this.sampling = sampling;
+    this.properties = properties;
+  }
+
+  @PostMapping(path = "/v1/models/{id}/samples", consumes = MediaType.APPLICATION_JSON_VALUE,
+      produces = {MediaType.APPLICATION_JSON_VALUE, NPY_VALUE, MediaType.IMAGE_PNG_VALUE})
+  public DeferredResult<ResponseEntity<?>> sample(@PathVariable String id,
+      @RequestBody SampleRequest body,
+      @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
+    MediaType format = negotiate(accept);
+    ModelInfo model = sampling.model(id);
+    if (format.equals(MediaType.IMAGE_PNG) && !model.isImage()) {
+      throw new ApiException(HttpStatus.NOT_ACCEPTABLE, "image/png is offered for image models;"
+          + " '" + id + "' has samples of shape " + model.shape()
+          + ": ask for application/json or application/x-npy");
+    }
+    SamplingService.Job job = sampling.submit(id, body);
+    // The service's own deadline answers 504 first; this only guards against a stuck request.
+    DeferredResult<ResponseEntity<?>> result = new DeferredResult<>(
+        properties.limits().requestTimeout().toMillis() + 10_000);
+    result.onTimeout(job.deadline()::cancel);
+    result.onError(error -> job.deadline().cancel());
+    job.result().whenComplete((outcome, error) -> {
+      if (error != null) {
+        result.setErrorResult(error instanceof CompletionException ? error.getCause() : error);
+      } else {
+        result.setResult(render(outcome, format, Boolean.TRUE.equals(body.returnTrajectory())));
+      }
+    });
+    return result;
+  }
+
+  private static ResponseEntity<?> render(Outcome outcome, MediaType format, boolean trajectory) {
+    List<Integer> shape = new ArrayList<>();
+    shape.add(outcome.n());
+    shape.addAll(outcome.model().shape());
+    if (format.equals(NPY)) {
+      return ResponseEntity.ok().contentType(NPY).body(Npy.float32(outcome.samples(), shape));
+    }
+    if (format.equals(MediaType.IMAGE_PNG)) {
+      return ResponseEntity.ok().contentType(MediaType.IMAGE_PNG).body(PngGrid.encode(
+          outcome.samples(), outcome.n(), shape.get(1), shape.get(2), shape.get(3)));
+    }
+    return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
+        .body(SampleResponse.of(outcome, trajectory));
+  }
+
+  /** The offered type the client prefers most; JSON for wildcards or no Accept header. */
+  private static MediaType negotiate(String accept) {
+    if (accept == null || accept.isBlank()) {
+      return MediaType.APPLICATION_JSON;
+    }
+    List<MediaType> wanted = new ArrayList<>(MediaType.parseMediaTypes(accept));
+    wanted.sort(Comparator.comparingDouble(MediaType::getQualityValue).reversed());
+    for (MediaType type : wanted) {
+      for (MediaType offered : OFFERED) {
+        if (type.includes(offered)) {
+          return offered;
+        }
+      }
+    }
+    return MediaType.APPLICATION_JSON;
+  }
+}

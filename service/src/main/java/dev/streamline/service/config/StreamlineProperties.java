@@ -1,0 +1,74 @@
+package dev.streamline.service.config;
+
+import ai.djl.Device;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Everything an operator sets, under {@code streamline.*}.
+ *
+ * @param device "cpu" or "gpu" (the first GPU); models and forward passes live there
+ * @param modelDirs model directories, or directories whose sub-directories are model directories
+ * @param bundledModels serve the pretrained models inside the jar
+ * @param analyticModels serve the closed-form Gaussian-mixture models
+ */
+@Validated
+@ConfigurationProperties(prefix = "streamline")
+public record StreamlineProperties(
+    @DefaultValue("cpu") @Pattern(regexp = "cpu|gpu", message = "must be cpu or gpu") String device,
+    @DefaultValue List<Path> modelDirs,
+    @DefaultValue("true") boolean bundledModels,
+    @DefaultValue("true") boolean analyticModels,
+    @Valid @NotNull @DefaultValue Threads threads,
+    @Valid @NotNull @DefaultValue Batching batching,
+    @Valid @NotNull @DefaultValue Limits limits) {
+
+  public Device djlDevice() {
+    return "gpu".equals(device) ? Device.gpu() : Device.cpu();
+  }
+
+  /**
+   * libtorch's thread pools. One intra-op thread per forward suits small machines serving many
+   * concurrent requests: batching already fills the cores, and more threads per small forward
+   * pass mostly add synchronisation (a 2-core machine trains our MLPs 15× faster on one thread).
+   * Raise it for large models at low concurrency.
+   */
+  public record Threads(
+      @DefaultValue("1") @Min(1) @Max(256) int intraOp,
+      @DefaultValue("1") @Min(1) @Max(256) int interOp) {}
+
+  /**
+   * Step-level batching across requests.
+   *
+   * @param maxBatchSize most rows in one forward pass; larger evaluations run in chunks of it
+   * @param maxDelay how long the first pending evaluation waits for company
+   */
+  public record Batching(
+      @DefaultValue("true") boolean enabled,
+      @DefaultValue("256") @Min(1) @Max(65536) int maxBatchSize,
+      @DefaultValue("2ms") @NotNull Duration maxDelay) {}
+
+  /**
+   * @param maxSamples most samples (n) in one request
+   * @param maxSteps most steps in one request
+   * @param maxBodySize largest request body
+   * @param queueCapacity sampling requests admitted at once; the next one gets 429
+   * @param requestTimeout longest a sampling request may run before it gets 504
+   */
+  public record Limits(
+      @DefaultValue("1024") @Min(1) int maxSamples,
+      @DefaultValue("1000") @Min(1) int maxSteps,
+      @DefaultValue("16MB") @NotNull DataSize maxBodySize,
+      @DefaultValue("64") @Min(1) @Max(4096) int queueCapacity,
+      @DefaultValue("60s") @NotNull Duration requestTimeout) {}
+}

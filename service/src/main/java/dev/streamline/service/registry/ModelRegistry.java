@@ -1,0 +1,263 @@
+package dev.streamline.service.registry;
+
+import ai.djl.ndarray.NDManager;
+import dev.streamline.models.store.BundledModels;
+import dev.streamline.models.store.ModelManifest;
+import dev.streamline.models.store.ModelStore;
+import dev.streamline.sampler.Model;
+import dev.streamline.sampler.NoiseProcess;
+import dev.streamline.sampler.Parameterization;
+import dev.streamline.sampler.Sampling;
+import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.analytic.GaussianMixture;
+import dev.streamline.sampler.analytic.GaussianMixtureModel;
+import dev.streamline.service.batching.Deadline;
+import dev.streamline.service.batching.ForwardBatcher;
+import dev.streamline.service.batching.Session;
+import dev.streamline.service.config.StreamlineProperties;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * The models this instance serves. They load in the background after start-up, each followed by
+ * one warm-up sample; until all are done the readiness probe says DOWN. A model that fails is
+ * logged and reported by name, and the others are served regardless.
+ */
+@Component
+public class ModelRegistry implements SmartLifecycle {
+
+  private static final Logger log = LoggerFactory.getLogger(ModelRegistry.class);
+
+  private final StreamlineProperties properties;
+  private final MeterRegistry meters;
+  private final Map<String, ServedModel> models = Collections.synchronizedMap(new LinkedHashMap<>());
+  private final Map<String, String> failures = Collections.synchronizedMap(new LinkedHashMap<>());
+  private volatile boolean loaded;
+  private volatile boolean running;
+  private NDManager manager;
+  private Path bundledDirectory;
+  private Thread loader;
+
+  public ModelRegistry(StreamlineProperties properties, MeterRegistry meters) {
+    this.properties = properties;
+    this.meters = meters;
+  }
+
+  /** A ready model, or empty for an id that is unknown, still loading or failed. */
+  public Optional<ServedModel> find(String id) {
+    return Optional.ofNullable(models.get(id));
+  }
+
+  public List<ServedModel> all() {
+    synchronized (models) {
+      return List.copyOf(models.values());
+    }
+  }
+
+  /** Models that failed to load, with the reason. */
+  public Map<String, String> failures() {
+    synchronized (failures) {
+      return Map.copyOf(failures);
+    }
+  }
+
+  /** True once every configured model has loaded or failed. */
+  public boolean isLoaded() {
+    return loaded;
+  }
+
+  @Override
+  public void start() {
+    running = true;
+    loader = new Thread(this::loadAll, "model-loader");
+    loader.setDaemon(true);
+    loader.start();
+  }
+
+  private void loadAll() {
+    // libtorch reads its thread counts once, when the engine starts.
+    System.setProperty("ai.djl.pytorch.num_threads",
+        Integer.toString(properties.threads().intraOp()));
+    System.setProperty("ai.djl.pytorch.num_interop_threads",
+        Integer.toString(properties.threads().interOp()));
+    try {
+      manager = NDManager.newBaseManager(properties.djlDevice());
+      for (Candidate candidate : candidates()) {
+        if (!running) {
+          return;
+        }
+        load(candidate);
+      }
+    } catch (RuntimeException | Error e) {
+      log.error("model loading stopped: {}", e.getMessage(), e);
+      failures.put("engine", e.getClass().getSimpleName() + ": " + e.getMessage());
+    } finally {
+      loaded = true;
+    }
+    log.info("serving {} model(s) {}; failed: {}", models.size(), models.keySet(),
+        failures.isEmpty() ? "none" : failures);
+  }
+
+  /** Something to load under an id: loading yields the model, its description and its weights. */
+  private record Candidate(String id, Supplier<Loaded> load) {}
+
+  private record Loaded(ModelInfo info, Model model, AutoCloseable weights) {}
+
+  private List<Candidate> candidates() {
+    List<Candidate> out = new ArrayList<>();
+    if (properties.analyticModels()) {
+      out.add(new Candidate("analytic-gmm-flow", () -> analytic("analytic-gmm-flow", "flow",
+          new NoiseProcess.LinearInterpolant(), Parameterization.VELOCITY, "heun")));
+      out.add(new Candidate("analytic-gmm-vp", () -> analytic("analytic-gmm-vp", "diffusion",
+          new NoiseProcess.VpLinear(), Parameterization.EPSILON, "dpmpp-2m")));
+    }
+    if (properties.bundledModels()) {
+      for (String id : BundledModels.ids()) {
+        out.add(new Candidate(id, () -> stored(BundledModels.extract(id, bundledDirectory()))));
+      }
+    }
+    for (Path root : properties.modelDirs()) {
+      for (Path directory : modelDirectories(root)) {
+        out.add(new Candidate(directory.getFileName().toString(), () -> stored(directory)));
+      }
+    }
+    return out;
+  }
+
+  /** The directory itself when it holds a model.json, else its sub-directories. */
+  private static List<Path> modelDirectories(Path root) {
+    if (!Files.isDirectory(root) || Files.isRegularFile(root.resolve(ModelStore.MANIFEST))) {
+      return List.of(root);
+    }
+    try (Stream<Path> children = Files.list(root)) {
+      return children.filter(Files::isDirectory).sorted().toList();
+    } catch (IOException e) {
+      return List.of(root);
+    }
+  }
+
+  private Path bundledDirectory() {
+    if (bundledDirectory == null) {
+      try {
+        bundledDirectory = Files.createTempDirectory("streamline-models");
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot create a temporary directory for the bundled"
+            + " models: " + e.getMessage(), e);
+      }
+    }
+    return bundledDirectory;
+  }
+
+  private Loaded analytic(String id, String kind, NoiseProcess process, Parameterization p,
+      String sampler) {
+    GaussianMixture mixture = GaussianMixture.standard2d();
+    ModelInfo info = new ModelInfo(id, kind, process.id(), p.id(),
+        List.of(mixture.dimension()), List.of(), sampler, 32, null,
+        new ModelInfo.Target(mixture.weights(), mixture.means(), mixture.covariances()));
+    return new Loaded(info, new GaussianMixtureModel(mixture, process, p), null);
+  }
+
+  private Loaded stored(Path directory) {
+    ModelStore.Loaded loaded = ModelStore.load(directory, manager);
+    ModelManifest m = loaded.manifest();
+    ModelInfo info = new ModelInfo(m.id(), m.kind(), m.process().type(), m.parameterization(),
+        m.shape(), m.classes(), m.defaultSampler(), m.defaultSteps(),
+        m.training() == null ? null : m.training().dataset(), null);
+    return new Loaded(info, loaded.model(), loaded);
+  }
+
+  private void load(Candidate candidate) {
+    long started = System.nanoTime();
+    Loaded loaded;
+    try {
+      loaded = candidate.load().get();
+    } catch (RuntimeException e) {
+      fail(candidate.id(), e);
+      return;
+    }
+    String id = loaded.info().id();
+    StreamlineProperties.Batching batching = properties.batching();
+    ServedModel served = new ServedModel(loaded.info(),
+        new ForwardBatcher(id, loaded.model(), properties.djlDevice(), batching.enabled(),
+            batching.maxBatchSize(), batching.maxDelay(), meters), loaded.weights());
+    try {
+      if (models.containsKey(id)) {
+        throw new IllegalArgumentException("another model already has the id '" + id + "'");
+      }
+      warmUp(served);
+    } catch (RuntimeException e) {
+      closeQuietly(served);
+      fail(id, e);
+      return;
+    }
+    models.put(id, served);
+    log.info("model {} ready in {} ms", id, (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /** One sample through the whole path, so the first request does not pay for lazy set-up. */
+  private void warmUp(ServedModel served) {
+    ModelInfo info = served.info();
+    try (NDManager scratch = manager.newSubManager();
+        Session session = served.batcher().open(Deadline.after(Duration.ofMinutes(5)))) {
+      Sampling.sample(session, SamplingRequest.of(info.defaultSampler(), info.defaultSteps(), 1, 0),
+          scratch);
+    }
+  }
+
+  private void fail(String id, RuntimeException e) {
+    String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    failures.put(id, reason);
+    log.error("model {} failed to load: {}", id, reason);
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.warn("closing failed: {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public void stop() {
+    running = false;
+    if (loader != null) {
+      try {
+        loader.join(60_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    all().forEach(ModelRegistry::closeQuietly);
+    models.clear();
+    if (manager != null) {
+      manager.close();
+    }
+  }
+
+  @Override
+  public boolean isRunning() {
+    return running;
+  }
+
+  /** Stops after the web server has drained its requests. */
+  @Override
+  public int getPhase() {
+    return SmartLifecycle.DEFAULT_PHASE - 4096;
+  }
+}

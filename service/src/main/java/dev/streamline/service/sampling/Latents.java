@@ -1,0 +1,45 @@
+package dev.streamline.service.sampling;
+
+import dev.streamline.service.api.ApiException;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.http.HttpStatus;
+
+/** Reads the JSON nested array of a request's {@code latents} into a flat row-major array. */
+final class Latents {
+
+  private Latents() {}
+
+  static float[] flatten(List<Object> latents, int n, List<Integer> sampleShape) {
+    List<Integer> shape = new ArrayList<>();
+    shape.add(n);
+    shape.addAll(sampleShape);
+    int size = shape.stream().reduce(1, (a, b) -> a * b);
+    float[] out = new float[size];
+    int[] filled = {0};
+    fill(latents, shape, 0, "latents", out, filled);
+    return out;
+  }
+
+  private static void fill(Object node, List<Integer> shape, int depth, String path, float[] out,
+      int[] filled) {
+    if (depth == shape.size()) {
+      if (!(node instanceof Number number) || !Double.isFinite(number.doubleValue())) {
+        throw invalid(path + " must be a finite number", shape);
+      }
+      out[filled[0]++] = number.floatValue();
+      return;
+    }
+    if (!(node instanceof List<?> list) || list.size() != shape.get(depth)) {
+      throw invalid(path + " must be an array of " + shape.get(depth), shape);
+    }
+    for (int i = 0; i < list.size(); i++) {
+      fill(list.get(i), shape, depth + 1, path + "[" + i + "]", out, filled);
+    }
+  }
+
+  private static ApiException invalid(String problem, List<Integer> shape) {
+    return new ApiException(HttpStatus.BAD_REQUEST,
+        problem + " (latents must have the shape [n, ...model shape] = " + shape + ")");
+  }
+}

@@ -1,0 +1,87 @@
+package dev.streamline.service;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/** Real HTTP calls to the service under test. */
+public final class Http {
+
+  public static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient CLIENT = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5)).build();
+
+  private final String base;
+
+  public Http(int port) {
+    this.base = "http://localhost:" + port;
+  }
+
+  public HttpResponse<byte[]> get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).GET().build());
+  }
+
+  public HttpResponse<byte[]> post(String path, String body, String accept) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (accept != null) {
+      request.header("Accept", accept);
+    }
+    return send(request.build());
+  }
+
+  public JsonNode getJson(String path) {
+    return json(get(path));
+  }
+
+  public static JsonNode json(HttpResponse<byte[]> response) {
+    return JSON.readTree(new String(response.body(), StandardCharsets.UTF_8));
+  }
+
+  private static HttpResponse<byte[]> send(HttpRequest request) {
+    try {
+      return CLIENT.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Waits until readiness is UP (the models load in the background). */
+  public void awaitReady() {
+    long end = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (System.nanoTime() < end) {
+      if (get("/actuator/health/readiness").statusCode() == 200) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    throw new AssertionError("the service did not become ready");
+  }
+
+  /** The value of one Prometheus series, or 0 when it is absent. */
+  public double metric(String series) {
+    String text = new String(get("/actuator/prometheus").body(), StandardCharsets.UTF_8);
+    for (String line : text.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).trim());
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,45 @@
+package dev.streamline.service;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import dev.streamline.models.store.ModelManifest;
+import dev.streamline.models.store.ModelStore;
+import dev.streamline.models.store.ProcessSpec;
+import dev.streamline.sampler.NoiseProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Model directories for tests: a small untrained class-conditional U-Net (the image path of the
+ * API does not care whether the images are good) and a broken one.
+ */
+public final class ImageModelFixture {
+
+  private ImageModelFixture() {}
+
+  public static final List<String> CLASSES = List.of("a", "b", "c");
+
+  public static Path write(Path root) throws IOException {
+    Path directory = root.resolve("tiny-unet");
+    ModelManifest manifest = new ModelManifest("tiny-unet", "flow",
+        ProcessSpec.of(new NoiseProcess.LinearInterpolant()), "velocity",
+        new ModelManifest.Architecture("unet", ModelStore.NETWORK_WEIGHTS,
+            Map.of("baseChannels", 8)),
+        List.of(1, 28, 28), null, CLASSES, "euler", 4, null);
+    Block network = ModelStore.newNetwork(manifest);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      network.initialize(manager, DataType.FLOAT32, new Shape(1, 1, 28, 28), new Shape(1),
+          new Shape(1));
+      ModelStore.save(directory, manifest, network);
+    }
+    Path broken = root.resolve("broken");
+    Files.createDirectories(broken);
+    Files.writeString(broken.resolve(ModelStore.MANIFEST), "{\"id\": \"broken\"");
+    return root;
+  }
+}

@@ -1,0 +1,65 @@
+package dev.streamline.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/** A one-slot queue and a one-second time limit: 429 with Retry-After, 504, and the slot freed. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+    "streamline.bundled-models=false",
+    "streamline.limits.queue-capacity=1",
+    "streamline.limits.request-timeout=1s"})
+class LimitsTest {
+
+  private static final String DEPTH =
+      "streamline_queue_depth{application=\"streamline\",model=\"analytic-gmm-vp\"}";
+  /** About 4000 evaluations of a 1024-row mixture score: several seconds on any machine. */
+  private static final String SLOW = "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}";
+
+  @LocalServerPort
+  int port;
+
+  Http http;
+
+  @BeforeEach
+  void connect() {
+    http = new Http(port);
+    http.awaitReady();
+  }
+
+  @Test
+  void aFullQueueAnswers429AndATooLongRequest504ThenTheSlotIsFree() throws Exception {
+    CompletableFuture<HttpResponse<byte[]>> slow = CompletableFuture.supplyAsync(
+        () -> http.post("/v1/models/analytic-gmm-vp/samples", SLOW, null));
+    long end = System.nanoTime() + 5_000_000_000L;
+    while (http.metric(DEPTH) < 1 && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    assertThat(http.metric(DEPTH)).isEqualTo(1.0);
+
+    HttpResponse<byte[]> rejected = http.post("/v1/models/analytic-gmm-flow/samples",
+        "{\"n\":1}", null);
+    assertThat(rejected.statusCode()).isEqualTo(429);
+    assertThat(rejected.headers().firstValue("Retry-After")).hasValue("1");
+    assertThat(Http.json(rejected).get("detail").asString())
+        .isEqualTo("all 1 request slots are busy; retry after 1 s");
+
+    HttpResponse<byte[]> timedOut = slow.get();
+    assertThat(timedOut.statusCode()).isEqualTo(504);
+    assertThat(timedOut.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(Http.json(timedOut).get("detail").asString()).isEqualTo(
+        "the request ran past its time limit of 1 s; ask for fewer samples or steps");
+    assertThat(http.metric(DEPTH)).isEqualTo(0.0);
+    assertThat(http.post("/v1/models/analytic-gmm-flow/samples", "{\"n\":1}", null).statusCode())
+        .isEqualTo(200);
+    assertThat(http.metric("streamline_rejections_total{application=\"streamline\","
+        + "reason=\"queue_full\"}")).isEqualTo(1.0);
+    assertThat(http.metric("streamline_failures_total{application=\"streamline\","
+        + "reason=\"timeout\"}")).isEqualTo(1.0);
+  }
+}

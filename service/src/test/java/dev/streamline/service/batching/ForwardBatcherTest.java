@@ -1,0 +1,147 @@
+package dev.streamline.service.batching;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.streamline.sampler.Model;
+import dev.streamline.sampler.NoiseProcess;
+import dev.streamline.sampler.Parameterization;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The batcher's dispatch rules, with a model that records every forward pass. */
+class ForwardBatcherTest {
+
+  /** y = 2x + t + label, one row per sample; passes wait on a gate when asked to. */
+  static final class RecordingModel implements Model {
+    final List<Integer> passes = new CopyOnWriteArrayList<>();
+    volatile CountDownLatch gate = new CountDownLatch(0);
+
+    @Override public Parameterization parameterization() { return Parameterization.VELOCITY; }
+    @Override public NoiseProcess process() { return new NoiseProcess.LinearInterpolant(); }
+    @Override public Shape sampleShape() { return new Shape(2); }
+    @Override public int classCount() { return 3; }
+
+    @Override
+    public NDArray predict(NDArray x, NDArray t, int[] labels) {
+      try {
+        gate.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      passes.add((int) x.getShape().get(0));
+      NDArray label = x.getManager().create(labels).toType(x.getDataType(), false);
+      return x.mul(2).add(t.add(label).reshape(-1, 1));
+    }
+  }
+
+  private static ForwardBatcher batcher(RecordingModel model, int maxRows, Duration delay) {
+    return new ForwardBatcher("test", model, Device.cpu(), true, maxRows, delay,
+        new SimpleMeterRegistry());
+  }
+
+  private static float[] evaluate(ForwardBatcher batcher, Session session, float x, float t,
+      int label, int rows) {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      float[] xs = new float[2 * rows];
+      java.util.Arrays.fill(xs, x);
+      float[] ts = new float[rows];
+      java.util.Arrays.fill(ts, t);
+      int[] labels = new int[rows];
+      java.util.Arrays.fill(labels, label);
+      return session.predict(manager.create(xs, new Shape(rows, 2)), manager.create(ts),
+          labels).toFloatArray();
+    }
+  }
+
+  @Test
+  void dispatchesOnceEveryOpenSessionIsWaitingAndGivesEachItsRows() throws Exception {
+    RecordingModel model = new RecordingModel();
+    try (ForwardBatcher batcher = batcher(model, 256, Duration.ofSeconds(30))) {
+      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      Session c = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      CompletableFuture<float[]> ra = CompletableFuture.supplyAsync(() -> evaluate(batcher, a, 1, 0.5f, 0, 2));
+      CompletableFuture<float[]> rb = CompletableFuture.supplyAsync(() -> evaluate(batcher, b, 2, 0.25f, 1, 3));
+      Thread.sleep(200);
+      // Two of three sessions wait: the 30 s delay holds the pass for the third.
+      assertThat(model.passes).isEmpty();
+      float[] rc = evaluate(batcher, c, 3, 0, 2, 1);
+      assertThat(model.passes).containsExactly(6);
+      assertThat(ra.get()).containsExactly(2.5f, 2.5f, 2.5f, 2.5f);
+      assertThat(rb.get()).containsExactly(5.25f, 5.25f, 5.25f, 5.25f, 5.25f, 5.25f);
+      assertThat(rc).containsExactly(8f, 8f);
+      a.close();
+      b.close();
+      // Alone now, c's next evaluation runs at once.
+      assertThat(evaluate(batcher, c, 1, 0, 0, 1)).containsExactly(2f, 2f);
+      assertThat(model.passes).containsExactly(6, 1);
+      c.close();
+      assertThat(batcher.sessions()).isZero();
+    }
+  }
+
+  @Test
+  void theDelayBoundsTheWaitAndLargeEvaluationsRunInChunks() {
+    RecordingModel model = new RecordingModel();
+    try (ForwardBatcher batcher = batcher(model, 4, Duration.ofMillis(20))) {
+      Session lonely = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      Session idle = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      long start = System.nanoTime();
+      assertThat(evaluate(batcher, lonely, 1, 0, 0, 10)).hasSize(20).containsOnly(2f);
+      assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
+      assertThat(model.passes).containsExactly(4, 4, 2);
+      lonely.close();
+      idle.close();
+    }
+  }
+
+  @Test
+  void aCancelledRequestStopsWaitingAndLeavesTheBatch() throws Exception {
+    RecordingModel model = new RecordingModel();
+    model.gate = new CountDownLatch(1);
+    try (ForwardBatcher batcher = batcher(model, 256, Duration.ofMillis(1))) {
+      Session busy = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      CompletableFuture<float[]> first =
+          CompletableFuture.supplyAsync(() -> evaluate(batcher, busy, 1, 0, 0, 1));
+      Thread.sleep(100);
+      Deadline deadline = Deadline.after(Duration.ofSeconds(30));
+      Session cancelled = batcher.open(deadline);
+      CompletableFuture<float[]> second =
+          CompletableFuture.supplyAsync(() -> evaluate(batcher, cancelled, 1, 0, 0, 5));
+      Thread.sleep(100);
+      deadline.cancel();
+      assertThatThrownBy(second::join).hasCauseInstanceOf(CancellationException.class);
+      cancelled.close();
+      model.gate.countDown();
+      assertThat(first.get()).containsExactly(2f, 2f);
+      busy.close();
+      // The cancelled rows never reached the model.
+      assertThat(model.passes).containsExactly(1);
+    }
+  }
+
+  @Test
+  void aDeadlineEndsTheWaitWithATimeout() {
+    RecordingModel model = new RecordingModel();
+    model.gate = new CountDownLatch(1);
+    try (ForwardBatcher batcher = batcher(model, 256, Duration.ofMillis(1))) {
+      Session session = batcher.open(Deadline.after(Duration.ofMillis(200)));
+      assertThatThrownBy(() -> evaluate(batcher, session, 1, 0, 0, 1))
+          .isInstanceOf(Deadline.DeadlineExceededException.class);
+      model.gate.countDown();
+      session.close();
+    }
+  }
+}
