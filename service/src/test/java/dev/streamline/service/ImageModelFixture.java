@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * Model directories for tests: a small untrained class-conditional U-Net (the image path of the
@@ -25,6 +26,7 @@ public final class ImageModelFixture {
   public static final List<String> CLASSES = List.of("a", "b", "c");
 
   public static Path write(Path root) throws IOException {
+    FileSystemUtils.deleteRecursively(root);
     Path directory = root.resolve("tiny-unet");
     ModelManifest manifest = new ModelManifest("tiny-unet", "flow",
         ProcessSpec.of(new NoiseProcess.LinearInterpolant()), "velocity",

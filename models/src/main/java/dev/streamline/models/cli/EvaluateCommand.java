@@ -78,6 +78,7 @@ final class EvaluateCommand implements Callable<Integer> {
         metrics.put("frechet", quality.frechet());
         metrics.put("frechetFloor", quality.frechetFloor());
         metrics.put("classAccuracy", quality.classAccuracy());
+        metrics.put("guidance", guidance);
         summary = String.format("Fréchet distance %.4g (real vs real %.4g), class accuracy %.1f%%",
             quality.frechet(), quality.frechetFloor(), 100 * quality.classAccuracy());
       } else {

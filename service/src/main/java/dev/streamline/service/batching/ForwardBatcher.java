@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,6 +31,9 @@ import java.util.concurrent.TimeUnit;
  * rows independently, so a request's result does not depend on what it was batched with.
  */
 public final class ForwardBatcher implements AutoCloseable {
+
+  /** Fewest rows in a forward pass (small ones are padded); see {@link #forward}. */
+  static final int MIN_ROWS = 16;
 
   private final Model model;
   private final Device device;
@@ -217,13 +219,19 @@ public final class ForwardBatcher implements AutoCloseable {
       // An evaluation larger than maxRows runs in chunks, which bounds the forward pass's memory.
       for (int from = 0; from < rows; from += maxRows) {
         int count = Math.min(maxRows, rows - from);
+        // libtorch takes another kernel for matrix products of a few rows, which rounds
+        // differently; padding small passes keeps every row's result independent of its batch.
+        int padded = Math.max(count, MIN_ROWS);
         try (NDManager pass = base.newSubManager()) {
-          NDArray xs = pass.create(FloatBuffer.wrap(x, from * rowSize, count * rowSize),
-              new Shape(count).addAll(model.sampleShape()));
-          NDArray ts = pass.create(FloatBuffer.wrap(t, from, count), new Shape(count));
-          int[] ls = labels == null ? null : Arrays.copyOfRange(labels, from, from + count);
-          float[] y = model.predict(xs, ts, ls).toFloatArray();
-          System.arraycopy(y, 0, out, from * rowSize, y.length);
+          float[] xs = Arrays.copyOfRange(x, from * rowSize, (from + padded) * rowSize);
+          float[] ts = Arrays.copyOfRange(t, from, from + padded);
+          int[] ls = labels == null ? null : Arrays.copyOfRange(labels, from, from + padded);
+          if (ls != null) {
+            Arrays.fill(ls, count, padded, Model.NULL_LABEL);
+          }
+          NDArray y = model.predict(pass.create(xs, new Shape(padded).addAll(model.sampleShape())),
+              pass.create(ts), ls);
+          System.arraycopy(y.toFloatArray(), 0, out, from * rowSize, count * rowSize);
         }
         batchSize.record(count);
       }

@@ -30,6 +30,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import jakarta.annotation.PreDestroy;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -49,6 +50,7 @@ public class ModelRegistry implements SmartLifecycle {
   private final Map<String, String> failures = Collections.synchronizedMap(new LinkedHashMap<>());
   private volatile boolean loaded;
   private volatile boolean running;
+  private volatile boolean closing;
   private NDManager manager;
   private Path bundledDirectory;
   private Thread loader;
@@ -81,12 +83,15 @@ public class ModelRegistry implements SmartLifecycle {
     return loaded;
   }
 
+  /** Loads once; a context that stops and starts again (Spring's test cache pauses them) keeps its models. */
   @Override
-  public void start() {
+  public synchronized void start() {
     running = true;
-    loader = new Thread(this::loadAll, "model-loader");
-    loader.setDaemon(true);
-    loader.start();
+    if (loader == null) {
+      loader = new Thread(this::loadAll, "model-loader");
+      loader.setDaemon(true);
+      loader.start();
+    }
   }
 
   private void loadAll() {
@@ -98,7 +103,7 @@ public class ModelRegistry implements SmartLifecycle {
     try {
       manager = NDManager.newBaseManager(properties.djlDevice());
       for (Candidate candidate : candidates()) {
-        if (!running) {
+        if (closing) {
           return;
         }
         load(candidate);
@@ -236,6 +241,12 @@ public class ModelRegistry implements SmartLifecycle {
   @Override
   public void stop() {
     running = false;
+  }
+
+  /** Closes the models when the context closes, after the web server has drained. */
+  @PreDestroy
+  public void close() {
+    closing = true;
     if (loader != null) {
       try {
         loader.join(60_000);
@@ -255,9 +266,4 @@ public class ModelRegistry implements SmartLifecycle {
     return running;
   }
 
-  /** Stops after the web server has drained its requests. */
-  @Override
-  public int getPhase() {
-    return SmartLifecycle.DEFAULT_PHASE - 4096;
-  }
 }

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -46,9 +47,16 @@ class ForwardBatcherTest {
     }
   }
 
-  private static ForwardBatcher batcher(RecordingModel model, int maxRows, Duration delay) {
-    return new ForwardBatcher("test", model, Device.cpu(), true, maxRows, delay,
-        new SimpleMeterRegistry());
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+  private ForwardBatcher batcher(RecordingModel model, int maxRows, Duration delay) {
+    return new ForwardBatcher("test", model, Device.cpu(), true, maxRows, delay, meters);
+  }
+
+  /** Rows of each forward pass, as the batch-size metric saw them (before padding). */
+  private List<Double> passes() {
+    DistributionSummary summary = meters.get("streamline.forward.batch.size").summary();
+    return List.of((double) summary.count(), summary.totalAmount(), summary.max());
   }
 
   private static float[] evaluate(ForwardBatcher batcher, Session session, float x, float t,
@@ -78,7 +86,9 @@ class ForwardBatcherTest {
       // Two of three sessions wait: the 30 s delay holds the pass for the third.
       assertThat(model.passes).isEmpty();
       float[] rc = evaluate(batcher, c, 3, 0, 2, 1);
-      assertThat(model.passes).containsExactly(6);
+      // One pass of 6 rows, padded to the minimum.
+      assertThat(model.passes).containsExactly(ForwardBatcher.MIN_ROWS);
+      assertThat(passes()).containsExactly(1.0, 6.0, 6.0);
       assertThat(ra.get()).containsExactly(2.5f, 2.5f, 2.5f, 2.5f);
       assertThat(rb.get()).containsExactly(5.25f, 5.25f, 5.25f, 5.25f, 5.25f, 5.25f);
       assertThat(rc).containsExactly(8f, 8f);
@@ -86,7 +96,7 @@ class ForwardBatcherTest {
       b.close();
       // Alone now, c's next evaluation runs at once.
       assertThat(evaluate(batcher, c, 1, 0, 0, 1)).containsExactly(2f, 2f);
-      assertThat(model.passes).containsExactly(6, 1);
+      assertThat(passes()).containsExactly(2.0, 7.0, 6.0);
       c.close();
       assertThat(batcher.sessions()).isZero();
     }
@@ -95,13 +105,14 @@ class ForwardBatcherTest {
   @Test
   void theDelayBoundsTheWaitAndLargeEvaluationsRunInChunks() {
     RecordingModel model = new RecordingModel();
-    try (ForwardBatcher batcher = batcher(model, 4, Duration.ofMillis(20))) {
+    try (ForwardBatcher batcher = batcher(model, 20, Duration.ofMillis(20))) {
       Session lonely = batcher.open(Deadline.after(Duration.ofSeconds(30)));
       Session idle = batcher.open(Deadline.after(Duration.ofSeconds(30)));
       long start = System.nanoTime();
-      assertThat(evaluate(batcher, lonely, 1, 0, 0, 10)).hasSize(20).containsOnly(2f);
+      assertThat(evaluate(batcher, lonely, 1, 0, 0, 50)).hasSize(100).containsOnly(2f);
       assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
-      assertThat(model.passes).containsExactly(4, 4, 2);
+      assertThat(passes()).containsExactly(3.0, 50.0, 20.0);
+      assertThat(model.passes).containsExactly(20, 20, ForwardBatcher.MIN_ROWS);
       lonely.close();
       idle.close();
     }
@@ -128,7 +139,7 @@ class ForwardBatcherTest {
       assertThat(first.get()).containsExactly(2f, 2f);
       busy.close();
       // The cancelled rows never reached the model.
-      assertThat(model.passes).containsExactly(1);
+      assertThat(passes()).containsExactly(1.0, 1.0, 1.0);
     }
   }
 
