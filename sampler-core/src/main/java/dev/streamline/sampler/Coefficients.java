@@ -34,7 +34,15 @@ public record Coefficients(NDArray alpha, NDArray sigma, NDArray alphaDot, NDArr
   }
 
   /** One value per sample as an array that broadcasts against x. */
+  /** Host values as an array of the given type; created in that type, without a cast op. */
   public static NDArray column(NDManager manager, double[] values, Shape shape, DataType type) {
+    if (type == DataType.FLOAT32) {
+      float[] narrow = new float[values.length];
+      for (int i = 0; i < values.length; i++) {
+        narrow[i] = (float) values[i];
+      }
+      return manager.create(narrow, shape);
+    }
     return manager.create(values, shape).toType(type, false);
   }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * The model as samplers see it: answers (x0, eps) at per-sample times, with classifier-free
@@ -76,7 +77,7 @@ public final class Denoiser {
   private NDArray predict(NDArray x, double[] t, int[] rowLabels) {
     NDManager manager = x.getManager();
     if (rowLabels == null || guidance == 1.0) {
-      return model.predict(x, manager.create(t).toType(x.getDataType(), false), rowLabels);
+      return model.predict(x, times(manager, t, x), rowLabels);
     }
     int n = t.length;
     double[] doubled = new double[2 * n];
@@ -86,12 +87,15 @@ public final class Denoiser {
     System.arraycopy(rowLabels, 0, both, 0, n);
     java.util.Arrays.fill(both, n, 2 * n, Model.NULL_LABEL);
     NDArray stacked = NDArrays.concat(new NDList(x, x));
-    NDArray out = model.predict(
-        stacked, manager.create(doubled).toType(x.getDataType(), false), both);
+    NDArray out = model.predict(stacked, times(manager, doubled, x), both);
     NDList halves = out.split(2);
     NDArray conditional = halves.get(0);
     NDArray unconditional = halves.get(1);
     return unconditional.add(conditional.sub(unconditional).mul(guidance));
+  }
+
+  private static NDArray times(NDManager manager, double[] t, NDArray like) {
+    return Coefficients.column(manager, t, new Shape(t.length), like.getDataType());
   }
 
   private int[] rowLabels(int[] rows) {

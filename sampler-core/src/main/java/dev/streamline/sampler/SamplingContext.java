@@ -69,8 +69,11 @@ public final class SamplingContext {
 
   void accept(NDArray next, int step, double[] times, int[] rows) {
     lastStep = step;
-    double worst = next.abs().max().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
-    if (!Double.isFinite(worst)) {
+    // One reduction: a NaN or infinity anywhere makes the sum non-finite.
+    NDArray total = next.sum();
+    double sum = total.getDataType() == ai.djl.ndarray.types.DataType.FLOAT64
+        ? total.getDouble() : total.getFloat();
+    if (!Double.isFinite(sum)) {
       throw new SamplingException(String.format(
           "%s produced non-finite values at step %d (t=%.6g); lower the guidance, add steps, or"
               + " enable the x0 clip", samplerId, step, times[0]));

@@ -94,8 +94,8 @@ public final class AdaptiveRungeKutta implements Sampler {
         for (int i = 0; i < m; i++) {
           h[i] = direction * Math.min(rows.h[i], Math.abs(end - rows.t[i]));
         }
-        NDArray[] k = RungeKutta.stages(denoiser, tableau, x, rows.t, h, rows.ids, first);
         NDArray hColumn = RungeKutta.column(h, x);
+        NDArray[] k = RungeKutta.stages(denoiser, tableau, x, rows.t, h, hColumn, rows.ids, first);
         NDArray next = RungeKutta.advance(x, hColumn, k, tableau.b());
         NDArray low = RungeKutta.advance(x, hColumn, k, tableau.bLow());
         double[] error = errorNorms(next.sub(low), x, next, rtol, atol, o.perBatchErrors());

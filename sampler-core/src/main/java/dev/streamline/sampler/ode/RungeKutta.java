@@ -18,8 +18,7 @@ public final class RungeKutta {
 
   /** The stage derivatives of one step; {@code first}, when given, is reused as stage 1 (FSAL). */
   static NDArray[] stages(Denoiser denoiser, ButcherTableau tableau, NDArray x, double[] t,
-      double[] h, int[] rows, NDArray first) {
-    NDArray hColumn = column(h, x);
+      double[] h, NDArray hColumn, int[] rows, NDArray first) {
     NDArray[] k = new NDArray[tableau.stages()];
     k[0] = first != null ? first : denoiser.velocity(x, t, rows);
     for (int s = 1; s < k.length; s++) {
@@ -37,7 +36,7 @@ public final class RungeKutta {
     NDArray sum = null;
     for (int j = 0; j < weights.length; j++) {
       if (weights[j] != 0) {
-        NDArray term = k[j].mul(weights[j]);
+        NDArray term = weights[j] == 1 ? k[j] : k[j].mul(weights[j]);
         sum = sum == null ? term : sum.add(term);
       }
     }
@@ -60,8 +59,9 @@ public final class RungeKutta {
         java.util.Arrays.fill(t, grid[i]);
         java.util.Arrays.fill(h, grid[i + 1] - grid[i]);
         try (StepScope scope = context.scope(x)) {
-          NDArray[] k = stages(context.denoiser(), tableau, x, t, h, null, null);
-          x = scope.finish(advance(x, column(h, x), k, tableau.b()), i + 1, grid[i + 1]);
+          NDArray hColumn = column(h, x);
+          NDArray[] k = stages(context.denoiser(), tableau, x, t, h, hColumn, null, null);
+          x = scope.finish(advance(x, hColumn, k, tableau.b()), i + 1, grid[i + 1]);
         }
       }
       return x;

@@ -1,0 +1,153 @@
+package dev.streamline.loadtest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.streamline.models.metrics.QualityReport;
+import dev.streamline.sampler.analytic.GaussianMixture;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Analytic Gaussian-mixture models, whose data distribution is known exactly (the model's
+ * {@code target}). Every sampler is scored by the energy distance to exact mixture samples, next to
+ * the distance between two exact samples; deterministic samplers also by their error against the
+ * exact solution of the probability-flow ODE from the same starting noise: the root mean square
+ * over samples of the Euclidean distance to a tight-tolerance dopri5 solve of the same seeds.
+ */
+final class AnalyticQuality implements QualityMeter {
+
+  /** The reference solve: adaptive steps at this tolerance are far below any sampler's error. */
+  static final String REFERENCE_SAMPLER = "dopri5";
+
+  /** Samples per reference request, below the service's default limit on n. */
+  private static final int REFERENCE_CHUNK = 256;
+
+  private static final int REFERENCE_ATTEMPTS = 5;
+
+  private final GaussianMixture target;
+  private final long seed;
+  private final ServiceClient client;
+  private final String model;
+  private final Requests requests;
+  private final double referenceTolerance;
+  private double[][] reference = new double[0][];
+
+  AnalyticQuality(GaussianMixture target, long seed, ServiceClient client, String model,
+      Requests requests, double referenceTolerance) {
+    this.target = target;
+    this.seed = seed;
+    this.client = client;
+    this.model = model;
+    this.requests = requests;
+    this.referenceTolerance = referenceTolerance;
+  }
+
+  /** The mixture of a model's {@code target: {weights, means, covariances}}. */
+  static GaussianMixture target(JsonNode node) {
+    double[] weights = doubles(node.path("weights"));
+    double[][] means = new double[node.path("means").size()][];
+    for (int c = 0; c < means.length; c++) {
+      means[c] = doubles(node.path("means").get(c));
+    }
+    double[][][] covariances = new double[node.path("covariances").size()][][];
+    for (int c = 0; c < covariances.length; c++) {
+      JsonNode covariance = node.path("covariances").get(c);
+      covariances[c] = new double[covariance.size()][];
+      for (int r = 0; r < covariance.size(); r++) {
+        covariances[c][r] = doubles(covariance.get(r));
+      }
+    }
+    return new GaussianMixture(weights, means, covariances);
+  }
+
+  @Override
+  public String primary() {
+    return "energy";
+  }
+
+  @Override
+  public String primaryFloor() {
+    return "energyFloor";
+  }
+
+  @Override
+  public List<String> metrics() {
+    return List.of("energy", "energyFloor", "mmd2", "mmd2Floor", "slicedW2", "slicedW2Floor",
+        "exactError");
+  }
+
+  @Override
+  public Map<String, Double> measure(int[] indices, float[][] samples, boolean deterministic)
+      throws ServiceException {
+    double[][] points = Rows.toDoubles(samples);
+    Random random = new Random(seed);
+    QualityReport report = QualityReport.evaluate(points, target.sample(points.length, random),
+        target.sample(points.length, random), seed);
+    Map<String, Double> metrics = new LinkedHashMap<>(DataQuality.distances(report));
+    metrics.put("exactError", deterministic ? exactError(indices, points) : Double.NaN);
+    return metrics;
+  }
+
+  private double exactError(int[] indices, double[][] points) throws ServiceException {
+    int needed = 0;
+    for (int index : indices) {
+      needed = Math.max(needed, index + 1);
+    }
+    ensureReference(needed);
+    double sum = 0;
+    for (int i = 0; i < points.length; i++) {
+      double[] exact = reference[indices[i]];
+      for (int k = 0; k < exact.length; k++) {
+        double diff = points[i][k] - exact[k];
+        sum += diff * diff;
+      }
+    }
+    return Math.sqrt(sum / points.length);
+  }
+
+  /** Solves the first {@code count} global indices once; later cells reuse them. */
+  private void ensureReference(int count) throws ServiceException {
+    if (reference.length >= count) {
+      return;
+    }
+    double[][] grown = Arrays.copyOf(reference, count);
+    Cell cell = Cell.adaptive(REFERENCE_SAMPLER, referenceTolerance);
+    for (int start = reference.length; start < count; start += REFERENCE_CHUNK) {
+      int n = Math.min(REFERENCE_CHUNK, count - start);
+      System.arraycopy(solve(cell, start, n), 0, grown, start, n);
+    }
+    reference = grown;
+  }
+
+  /** One chunk of the reference, tried again while the server is only busy (429, 503). */
+  private double[][] solve(Cell cell, int start, int n) throws ServiceException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return client.sampleNow(model, requests.body(cell, start, n), true).rows();
+      } catch (ServiceException e) {
+        boolean busy = e.status() == 429 || e.status() == 503;
+        if (!busy || attempt == REFERENCE_ATTEMPTS) {
+          throw new ServiceException(e.status(), "the reference solve (" + REFERENCE_SAMPLER
+              + " at rtol = atol = " + Report.fmt(referenceTolerance) + ") failed: "
+              + e.getMessage());
+        }
+        try {
+          Thread.sleep(200L * attempt);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static double[] doubles(JsonNode array) {
+    double[] out = new double[array.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = array.get(i).asDouble();
+    }
+    return out;
+  }
+}

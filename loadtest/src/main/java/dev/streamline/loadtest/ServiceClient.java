@@ -1,0 +1,208 @@
+package dev.streamline.loadtest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/** The calls the load test makes to a Streamline service, with its errors made readable. */
+public final class ServiceClient {
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final URI base;
+  private final Duration timeout;
+  private final HttpClient http;
+
+  public ServiceClient(URI base, Duration timeout) {
+    String text = base.toString();
+    this.base = URI.create(text.endsWith("/") ? text : text + "/");
+    this.timeout = timeout;
+    // HTTP/1.1 with one connection per request in flight, as simple clients and proxies talk to
+    // the service; Java's default would try an h2c upgrade on every new connection.
+    this.http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10))
+        .build();
+  }
+
+  public URI base() {
+    return base;
+  }
+
+  /** {@code GET /v1/models}: the models array. */
+  public JsonNode models() throws ServiceException {
+    return getJson("v1/models").path("models");
+  }
+
+  /** {@code GET /v1/models/{id}}. */
+  public JsonNode model(String id) throws ServiceException {
+    return getJson("v1/models/" + id);
+  }
+
+  /** {@code GET /v1/samplers}: the samplers array. */
+  public JsonNode samplers() throws ServiceException {
+    return getJson("v1/samplers").path("samplers");
+  }
+
+  /** Whether {@code /actuator/health/readiness} says UP: every configured model has loaded. */
+  public boolean ready() {
+    try {
+      get("actuator/health/readiness", "application/json");
+      return true;
+    } catch (ServiceException e) {
+      return false;
+    }
+  }
+
+  /** {@code GET /actuator/info}, or null where the service does not expose it. */
+  public JsonNode info() {
+    try {
+      return getJson("actuator/info");
+    } catch (ServiceException e) {
+      return null;
+    }
+  }
+
+  /** {@code GET /actuator/prometheus} as text, or null where the service does not expose it. */
+  public String prometheus() {
+    try {
+      return new String(get("actuator/prometheus", "text/plain"), StandardCharsets.UTF_8);
+    } catch (ServiceException e) {
+      return null;
+    }
+  }
+
+  /** Starts a sampling request; the future fails with a {@link ServiceException}. */
+  public CompletableFuture<SampleResponse> sample(String model, ObjectNode body,
+      boolean keepSamples) {
+    HttpRequest request = HttpRequest.newBuilder(base.resolve("v1/models/" + model + "/samples"))
+        .timeout(timeout)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+        .build();
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+        .handle((response, failure) -> {
+          if (failure != null) {
+            throw new CompletionException(transportFailure(failure));
+          }
+          try {
+            return SampleResponse.parse(checked(response), keepSamples);
+          } catch (ServiceException e) {
+            throw new CompletionException(e);
+          } catch (IOException e) {
+            throw new CompletionException(new ServiceException(response.statusCode(),
+                "unreadable answer from " + request.uri() + ": " + e.getMessage()));
+          }
+        });
+  }
+
+  /** A sampling request, waited for. */
+  public SampleResponse sampleNow(String model, ObjectNode body, boolean keepSamples)
+      throws ServiceException {
+    try {
+      return sample(model, body, keepSamples).get();
+    } catch (ExecutionException e) {
+      throw (ServiceException) e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ServiceException("interrupted", e);
+    }
+  }
+
+  private JsonNode getJson(String path) throws ServiceException {
+    byte[] body = get(path, "application/json");
+    try {
+      return MAPPER.readTree(body);
+    } catch (IOException e) {
+      throw new ServiceException(200, base.resolve(path) + " did not answer JSON: " + e.getMessage());
+    }
+  }
+
+  private byte[] get(String path, String accept) throws ServiceException {
+    HttpRequest request = HttpRequest.newBuilder(base.resolve(path))
+        .timeout(timeout)
+        .header("Accept", accept)
+        .GET()
+        .build();
+    try {
+      return checked(http.send(request, HttpResponse.BodyHandlers.ofByteArray()));
+    } catch (IOException e) {
+      throw transportFailure(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ServiceException("interrupted", e);
+    }
+  }
+
+  /** The body of a 2xx answer; any other status becomes an exception carrying its problem detail. */
+  private static byte[] checked(HttpResponse<byte[]> response) throws ServiceException {
+    int status = response.statusCode();
+    if (status / 100 == 2) {
+      return response.body();
+    }
+    throw new ServiceException(status, "HTTP " + status + " from " + response.request().method()
+        + " " + response.request().uri() + ": " + problem(response.body()));
+  }
+
+  /** An RFC 9457 problem's title and detail, or the start of whatever else came. */
+  private static String problem(byte[] body) {
+    String text = new String(body, StandardCharsets.UTF_8).strip();
+    try {
+      JsonNode node = MAPPER.readTree(text);
+      if (node != null && node.isObject()) {
+        String title = node.path("title").asText("");
+        String detail = node.path("detail").asText("");
+        String joined = title.isEmpty() || detail.isEmpty() ? title + detail : title + ": " + detail;
+        if (!joined.isEmpty()) {
+          return joined;
+        }
+      }
+    } catch (IOException e) {
+      // Not JSON: fall through to the raw text.
+    }
+    if (text.isEmpty()) {
+      return "(empty body)";
+    }
+    return text.length() > 300 ? text.substring(0, 300) + "…" : text;
+  }
+
+  private ServiceException transportFailure(Throwable failure) {
+    Throwable cause = failure;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+        && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof ServiceException service) {
+      return service;
+    }
+    String why;
+    if (cause instanceof HttpConnectTimeoutException) {
+      why = "connection timed out";
+    } else if (cause instanceof HttpTimeoutException) {
+      why = "no answer within " + timeout.toSeconds() + " s";
+    } else if (cause instanceof ConnectException || cause.getCause() instanceof ConnectException) {
+      why = "connection refused";
+    } else if (cause instanceof UnresolvedAddressException
+        || cause.getCause() instanceof UnresolvedAddressException) {
+      why = "unknown host";
+    } else {
+      why = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+    }
+    return new ServiceException("cannot reach the service at " + base + ": " + why, cause);
+  }
+}

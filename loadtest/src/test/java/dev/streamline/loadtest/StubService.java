@@ -1,0 +1,137 @@
+package dev.streamline.loadtest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.streamline.sampler.analytic.GaussianMixture;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A stand-in for the service's API, for what the real service does not do on demand: it rejects
+ * every other sampling request with 503, and it exposes no Prometheus metrics. Every sample is
+ * the exact mixture sample of its seed plus an error that shrinks as 1/steps².
+ */
+final class StubService implements AutoCloseable {
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final HttpServer server;
+  private final AtomicLong sampleRequests = new AtomicLong();
+
+  StubService() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(Executors.newFixedThreadPool(4));
+    server.createContext("/", this::handle);
+    server.start();
+  }
+
+  String url() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    String path = exchange.getRequestURI().getPath();
+    try (exchange) {
+      switch (path) {
+        case "/v1/models" -> {
+          ObjectNode root = MAPPER.createObjectNode();
+          root.putArray("models").add(model(false));
+          json(exchange, 200, root);
+        }
+        case "/v1/models/analytic-gmm-flow" -> json(exchange, 200, model(true));
+        case "/v1/samplers" -> {
+          ObjectNode root = MAPPER.createObjectNode();
+          ArrayNode samplers = root.putArray("samplers");
+          samplers.addObject().put("id", "rk4").put("stochastic", false).put("adaptive", false);
+          samplers.addObject().put("id", "dopri5").put("stochastic", false).put("adaptive", true);
+          samplers.addObject().put("id", "ddpm").put("stochastic", true).put("adaptive", false);
+          json(exchange, 200, root);
+        }
+        case "/v1/models/analytic-gmm-flow/samples" -> sample(exchange);
+        default -> problem(exchange, 404, "Not Found", "no resource " + path);
+      }
+    }
+  }
+
+  private void sample(HttpExchange exchange) throws IOException {
+    if (sampleRequests.incrementAndGet() % 2 == 0) {
+      problem(exchange, 503, "Service Unavailable", "try again");
+      return;
+    }
+    JsonNode body = MAPPER.readTree(exchange.getRequestBody());
+    int n = body.path("n").asInt();
+    long seed = body.path("seed").asLong();
+    String sampler = body.path("sampler").asText();
+    double error;
+    int nfe;
+    if (sampler.equals("dopri5")) {
+      error = body.path("options").path("rtol").asDouble();
+      nfe = 60;
+    } else {
+      int steps = body.path("steps").asInt();
+      error = 1.0 / ((double) steps * steps);
+      nfe = 4 * steps;
+    }
+    ObjectNode answer = MAPPER.createObjectNode();
+    answer.put("model", "analytic-gmm-flow").put("sampler", sampler).put("nfe", nfe);
+    answer.putArray("shape").add(2);
+    ArrayNode samples = answer.putArray("samples");
+    for (int i = 0; i < n; i++) {
+      // Scrambled, because java.util.Random's first draws from neighbouring seeds are correlated.
+      Random random = new Random((seed + i) * 0x9E3779B97F4A7C15L);
+      double[] exact = GaussianMixture.standard2d().sample(1, random)[0];
+      samples.addArray().add(exact[0] + error * random.nextGaussian())
+          .add(exact[1] + error * random.nextGaussian());
+    }
+    json(exchange, 200, answer);
+  }
+
+  private static ObjectNode model(boolean withTarget) {
+    ObjectNode model = MAPPER.createObjectNode();
+    model.put("id", "analytic-gmm-flow").put("kind", "flow").put("process", "linear")
+        .put("parameterization", "velocity").putNull("dataset");
+    model.putArray("shape").add(2);
+    model.putArray("classes");
+    if (withTarget) {
+      GaussianMixture mixture = GaussianMixture.standard2d();
+      ObjectNode target = model.putObject("target");
+      target.set("weights", MAPPER.valueToTree(mixture.weights()));
+      target.set("means", MAPPER.valueToTree(mixture.means()));
+      target.set("covariances", MAPPER.valueToTree(mixture.covariances()));
+    }
+    return model;
+  }
+
+  private static void json(HttpExchange exchange, int status, JsonNode body) throws IOException {
+    send(exchange, status, "application/json", MAPPER.writeValueAsBytes(body));
+  }
+
+  private static void problem(HttpExchange exchange, int status, String title, String detail)
+      throws IOException {
+    ObjectNode body = MAPPER.createObjectNode();
+    body.put("status", status).put("title", title).put("detail", detail);
+    send(exchange, status, "application/problem+json", MAPPER.writeValueAsBytes(body));
+  }
+
+  private static void send(HttpExchange exchange, int status, String type, byte[] body)
+      throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", type);
+    exchange.sendResponseHeaders(status, body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}
