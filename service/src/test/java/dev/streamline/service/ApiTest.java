@@ -237,7 +237,11 @@ class ApiTest extends ServiceTest {
     assertThat(paths.has("/v1/samplers")).isTrue();
     assertThat(http.get("/swagger-ui/index.html").statusCode()).isEqualTo(200);
     assertThat(http.get("/actuator/health/liveness").statusCode()).isEqualTo(200);
-    assertThat(http.get("/actuator/info").statusCode()).isEqualTo(200);
+    JsonNode info = http.getJson("/actuator/info").get("streamline");
+    assertThat(info.get("batching").toString())
+        .isEqualTo("{\"enabled\":true,\"maxBatchSize\":256,\"maxDelay\":\"PT0.002S\"}");
+    assertThat(info.get("threads").get("intraOp").asInt()).isEqualTo(1);
+    assertThat(info.get("limits").get("queueCapacity").asInt()).isEqualTo(64);
     assertThat(http.get("/actuator/env").statusCode()).isEqualTo(404);
     assertThat(http.get("/actuator/beans").statusCode()).isEqualTo(404);
   }
