@@ -40,14 +40,18 @@ class ApiTest extends ServiceTest {
     List<String> ids = new ArrayList<>();
     models.forEach(m -> ids.add(m.get("id").asString()));
     assertThat(ids).containsExactly("analytic-gmm-flow", "analytic-gmm-vp", "moons-flow",
-        "checkerboard-ot-flow", "gaussians8-diffusion", "tiny-unet");
+        "checkerboard-ot-flow", "gaussians8-diffusion", "fashion-mnist-flow", "tiny-unet");
     JsonNode moons = models.get(2);
     assertThat(Http.JSON.writeValueAsString(moons)).isEqualTo("{\"id\":\"moons-flow\","
         + "\"kind\":\"flow\",\"process\":\"linear\",\"parameterization\":\"velocity\","
         + "\"shape\":[2],\"classes\":[],\"defaultSampler\":\"heun\",\"defaultSteps\":32,"
         + "\"dataset\":\"moons\"}");
-    assertThat(models.get(5).get("classes").toString()).isEqualTo("[\"a\",\"b\",\"c\"]");
-    assertThat(models.get(5).get("shape").toString()).isEqualTo("[1,28,28]");
+    JsonNode fashion = models.get(5);
+    assertThat(fashion.get("classes").size()).isEqualTo(10);
+    assertThat(fashion.get("classes").get(7).asString()).isEqualTo("Sneaker");
+    assertThat(fashion.get("shape").toString()).isEqualTo("[1,28,28]");
+    assertThat(fashion.get("dataset").asString()).isEqualTo("fashion-mnist");
+    assertThat(models.get(6).get("classes").toString()).isEqualTo("[\"a\",\"b\",\"c\"]");
   }
 
   @Test

@@ -64,7 +64,8 @@ class ErrorsTest extends ServiceTest {
   @Test
   void unknownModel() {
     assertProblem(sample("nope", "{\"n\":1}"), 404, "no model 'nope'; served: [analytic-gmm-flow,"
-        + " analytic-gmm-vp, moons-flow, checkerboard-ot-flow, gaussians8-diffusion, tiny-unet]");
+        + " analytic-gmm-vp, moons-flow, checkerboard-ot-flow, gaussians8-diffusion,"
+        + " fashion-mnist-flow, tiny-unet]");
     assertThat(http.get("/v1/models/nope").statusCode()).isEqualTo(404);
   }
 
