@@ -50,10 +50,10 @@ public final class NetworkModel implements Model {
     DataType type = x.getDataType();
     NDList inputs = new NDList(x.toType(DataType.FLOAT32, false), t.toType(DataType.FLOAT32, false));
     if (classCount > 0) {
-      int[] classes = new int[labels.length];
-      for (int i = 0; i < labels.length; i++) {
-        // The null class sits after the real ones in the class embedding.
-        classes[i] = labels[i] == NULL_LABEL ? classCount : labels[i];
+      // The null class sits after the real ones in the class embedding; no labels asks for it.
+      int[] classes = new int[(int) x.getShape().get(0)];
+      for (int i = 0; i < classes.length; i++) {
+        classes[i] = labels == null || labels[i] == NULL_LABEL ? classCount : labels[i];
       }
       inputs.add(x.getManager().create(classes));
     }

@@ -90,7 +90,8 @@ public class SamplerOverheadBenchmark {
     try (NDManager scope = manager.newSubManager()) {
       NDArray in = x.duplicate();
       in.attach(scope);
-      return loaded.model().predict(in, t, labels).getFloat(0, 0);
+      NDArray out = loaded.model().predict(in, t, labels);
+      return out.getFloat(new long[out.getShape().dimension()]);
     }
   }
 

@@ -45,6 +45,13 @@ class ImageTrainingTest {
       assertThat(samples.getShape()).isEqualTo(new Shape(2, 1, 28, 28));
       assertThat(result2.nfe()).isEqualTo(4);
       assertThat(Double.isFinite(samples.abs().sum().getFloat())).isTrue();
+      // Without labels a conditional model answers for the null class.
+      NDArray x = manager.randomNormal(new Shape(3, 1, 28, 28));
+      NDArray t = manager.create(new float[] {0.1f, 0.5f, 0.9f});
+      int none = dev.streamline.sampler.Model.NULL_LABEL;
+      assertThat(loaded.model().predict(x, t, null).toFloatArray())
+          .containsExactly(loaded.model().predict(x, t, new int[] {none, none, none})
+              .toFloatArray());
     }
   }
 }
