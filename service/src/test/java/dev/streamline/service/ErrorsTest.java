@@ -57,6 +57,13 @@ class ErrorsTest extends ServiceTest {
         "the model is unconditional; it takes no labels");
     assertProblem(sample("tiny-unet", "{\"n\":2,\"labels\":[0,3]}"), 400,
         "label 3 is outside [0, 3)");
+    assertProblem(sample("tiny-unet", "{\"n\":2,\"labels\":[0,null]}"), 400, "labels[1] is null");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"timeGrid\":\"cosine\"}}"), 400,
+        "unknown time grid 'cosine'; expected one of [uniform, karras, log-snr]");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":1,\"threshold\":0.99}}"),
+        400, "clip and threshold both guard x0; choose one");
+    assertProblem(sample("moons-flow", ""), 400,
+        "unreadable request body: the body is missing or is not JSON");
     assertProblem(sample("tiny-unet", "{\"n\":2,\"guidance\":3}"), 400,
         "guidance needs labels: it contrasts the labelled prediction with the unconditional one");
   }

@@ -74,7 +74,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     }
     String detail = e.getMostSpecificCause().getMessage();
     if (detail == null || e.getMostSpecificCause() == e) {
-      detail = "the body is not valid JSON for a sampling request";
+      detail = "the body is missing or is not JSON";
     }
     return problem(HttpStatus.BAD_REQUEST, "unreadable request body: " + firstLine(detail),
         HttpHeaders.EMPTY);

@@ -26,10 +26,11 @@ public record SampleResponse(
   /** The samples after a step, at their (per-sample) times. */
   public record Frame(int step, double[] times, Object samples) {}
 
-  static SampleResponse of(Outcome outcome, boolean withTrajectory) {
+  /** The trajectory is there when the request recorded one (it always holds the start). */
+  static SampleResponse of(Outcome outcome) {
     List<Integer> shape = outcome.model().shape();
     List<Frame> frames = null;
-    if (withTrajectory) {
+    if (!outcome.trajectory().isEmpty()) {
       frames = outcome.trajectory().stream().map(f -> frame(f, shape)).toList();
     }
     return new SampleResponse(outcome.model().id(), outcome.sampler(), outcome.steps(),

@@ -62,13 +62,13 @@ public class SamplesController {
       if (error != null) {
         result.setErrorResult(error instanceof CompletionException ? error.getCause() : error);
       } else {
-        result.setResult(render(outcome, format, Boolean.TRUE.equals(body.returnTrajectory())));
+        result.setResult(render(outcome, format));
       }
     });
     return result;
   }
 
-  private static ResponseEntity<?> render(Outcome outcome, MediaType format, boolean trajectory) {
+  private static ResponseEntity<?> render(Outcome outcome, MediaType format) {
     List<Integer> shape = new ArrayList<>();
     shape.add(outcome.n());
     shape.addAll(outcome.model().shape());
@@ -80,7 +80,7 @@ public class SamplesController {
           outcome.samples(), outcome.n(), shape.get(1), shape.get(2), shape.get(3)));
     }
     return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
-        .body(SampleResponse.of(outcome, trajectory));
+        .body(SampleResponse.of(outcome));
   }
 
   /** The offered type the client prefers most; JSON for wildcards or no Accept header. */

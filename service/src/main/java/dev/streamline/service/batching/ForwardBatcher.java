@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -201,37 +202,38 @@ public final class ForwardBatcher implements AutoCloseable {
       queueWait.record(started - e.enqueued, TimeUnit.NANOSECONDS);
       rows += e.rows;
     }
-    float[] x = new float[rows * rowSize];
-    float[] t = new float[rows];
-    int[] labels = model.classCount() > 0 ? new int[rows] : null;
+    // Zeros (and null labels) past the last row pad a short pass without another copy: libtorch
+    // takes another kernel for matrix products of a few rows, which rounds differently, so
+    // padding keeps every row's result independent of its batch.
+    float[] x = new float[(rows + MIN_ROWS) * rowSize];
+    float[] t = new float[rows + MIN_ROWS];
+    int[] labels = null;
+    if (model.classCount() > 0) {
+      labels = new int[rows + MIN_ROWS];
+      Arrays.fill(labels, rows, labels.length, Model.NULL_LABEL);
+    }
     int row = 0;
     for (Evaluation e : batch) {
       System.arraycopy(e.x, 0, x, row * rowSize, e.x.length);
       System.arraycopy(e.t, 0, t, row, e.rows);
       if (labels != null) {
-        int[] own = conditioned(e.labels, e.rows);
-        System.arraycopy(own, 0, labels, row, e.rows);
+        System.arraycopy(conditioned(e.labels, e.rows), 0, labels, row, e.rows);
       }
       row += e.rows;
     }
     try {
-      float[] out = new float[x.length];
+      float[] out = new float[rows * rowSize];
       // An evaluation larger than maxRows runs in chunks, which bounds the forward pass's memory.
       for (int from = 0; from < rows; from += maxRows) {
         int count = Math.min(maxRows, rows - from);
-        // libtorch takes another kernel for matrix products of a few rows, which rounds
-        // differently; padding small passes keeps every row's result independent of its batch.
         int padded = Math.max(count, MIN_ROWS);
         try (NDManager pass = base.newSubManager()) {
-          float[] xs = Arrays.copyOfRange(x, from * rowSize, (from + padded) * rowSize);
-          float[] ts = Arrays.copyOfRange(t, from, from + padded);
+          NDArray xs = pass.create(FloatBuffer.wrap(x, from * rowSize, padded * rowSize),
+              new Shape(padded).addAll(model.sampleShape()));
+          NDArray ts = pass.create(FloatBuffer.wrap(t, from, padded), new Shape(padded));
           int[] ls = labels == null ? null : Arrays.copyOfRange(labels, from, from + padded);
-          if (ls != null) {
-            Arrays.fill(ls, count, padded, Model.NULL_LABEL);
-          }
-          NDArray y = model.predict(pass.create(xs, new Shape(padded).addAll(model.sampleShape())),
-              pass.create(ts), ls);
-          System.arraycopy(y.toFloatArray(), 0, out, from * rowSize, count * rowSize);
+          float[] y = model.predict(xs, ts, ls).toFloatArray();
+          System.arraycopy(y, 0, out, from * rowSize, count * rowSize);
         }
         batchSize.record(count);
       }

@@ -144,6 +144,19 @@ class ForwardBatcherTest {
   }
 
   @Test
+  void withBatchingOffEachEvaluationRunsAloneOnItsCallersThread() {
+    RecordingModel model = new RecordingModel();
+    try (ForwardBatcher batcher = new ForwardBatcher("test", model, Device.cpu(), false, 256,
+        Duration.ofSeconds(30), meters);
+        Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)))) {
+      // No worker to wait for: the 30 s delay never applies.
+      assertThat(evaluate(batcher, session, 1, 0.5f, 2, 3)).containsOnly(4.5f);
+      assertThat(model.passes).containsExactly(3);
+      assertThat(passes()).containsExactly(1.0, 3.0, 3.0);
+    }
+  }
+
+  @Test
   void aDeadlineEndsTheWaitWithATimeout() {
     RecordingModel model = new RecordingModel();
     model.gate = new CountDownLatch(1);
