@@ -105,7 +105,7 @@ final class SweepCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE})")
   int qualitySamples;
 
-  @Option(names = "--data-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
+  @Option(names = "--data-dir", defaultValue = FashionMnist.DEFAULT_DIRECTORY_NAME,
       description = "Fashion-MNIST IDX files, for image models (default: ${DEFAULT-VALUE})")
   Path dataDir;
 

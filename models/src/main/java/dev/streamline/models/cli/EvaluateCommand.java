@@ -38,7 +38,7 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--guidance", defaultValue = "1.0",
       description = "classifier-free guidance scale for class-conditional models")
   double guidance;
-  @Option(names = "--data-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
+  @Option(names = "--data-dir", defaultValue = FashionMnist.DEFAULT_DIRECTORY_NAME,
       description = "Fashion-MNIST IDX files, for image models (default: ${DEFAULT-VALUE})")
   Path dataDir;
   @Option(names = "--record", description = "write the result into model.json")

@@ -30,7 +30,7 @@ final class TrainCommand implements Callable<Integer> {
   String dataset;
 
   @Option(names = "--data-dir", description = "Fashion-MNIST IDX files (default: ${DEFAULT-VALUE})",
-      defaultValue = "/usr/share/datasets/fashion-mnist")
+      defaultValue = FashionMnist.DEFAULT_DIRECTORY_NAME)
   Path dataDir;
 
   @Option(names = "--objective", required = true, description = "cfm, ot-cfm, vp-epsilon or vp-v")

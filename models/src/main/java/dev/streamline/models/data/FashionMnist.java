@@ -16,7 +16,10 @@ import java.util.List;
  */
 public record FashionMnist(Path directory) {
 
-  public static final Path DEFAULT_DIRECTORY = Path.of("/usr/share/datasets/fashion-mnist");
+  /** Where Debian's {@code dataset-fashion-mnist} puts the IDX files (a constant for CLI defaults). */
+  public static final String DEFAULT_DIRECTORY_NAME = "/usr/share/datasets/fashion-mnist";
+
+  public static final Path DEFAULT_DIRECTORY = Path.of(DEFAULT_DIRECTORY_NAME);
 
   /** Class names, indexed by label. */
   public static final List<String> CLASS_NAMES = List.of(
