@@ -20,8 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 
 /**
@@ -33,12 +31,6 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 final class InProcessService {
 
   static final String IMAGE_MODEL = "tiny-fashion-unet";
-
-  /**
-   * Without Spring Boot's logging system Tomcat logs its start-up through java.util.logging; held
-   * here because that framework keeps only weak references to its loggers.
-   */
-  private static final Logger TOMCAT = Logger.getLogger("org.apache");
 
   private static String url;
 
@@ -62,7 +54,6 @@ final class InProcessService {
       // The tests' logging is configured by whichever SLF4J provider wins (logback-test.xml, or
       // the simple logger's properties in the parent POM).
       System.setProperty("org.springframework.boot.logging.LoggingSystem", "none");
-      TOMCAT.setLevel(Level.WARNING);
       var context = new SpringApplicationBuilder(StreamlineApplication.class)
           .run("--server.port=0", "--streamline.model-dirs=" + models,
               "--spring.main.banner-mode=off");

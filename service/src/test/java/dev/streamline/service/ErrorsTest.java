@@ -92,8 +92,12 @@ class ErrorsTest extends ServiceTest {
     assertProblem(sample("moons-flow", "{\"n\":1,\"steps\":1001}"), 413,
         "steps=1001 is over the limit of 1000 steps per request");
     String huge = "{\"n\":1,\"sampler\":\"" + "x".repeat(17 * 1024 * 1024) + "\"}";
-    assertProblem(sample("moons-flow", huge), 413,
-        "the request body is over the limit of 16777216 bytes (streamline.limits.max-body-size)");
+    String tooLarge =
+        "the request body is over the limit of 16777216 bytes (streamline.limits.max-body-size)";
+    assertProblem(sample("moons-flow", huge), 413, tooLarge);
+    assertProblem(http.postChunked("/v1/models/moons-flow/samples", huge), 413, tooLarge);
+    assertProblem(http.postChunked("/v1/models/moons-flow/samples", "{\"n\":1,\"steps\":0}"), 400,
+        "steps must be >= 1, got 0");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.streamline.service;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -36,6 +37,15 @@ public final class Http {
       request.header("Accept", accept);
     }
     return send(request.build());
+  }
+
+  /** A POST whose body is sent chunked, without a Content-Length. */
+  public HttpResponse<byte[]> postChunked(String path, String body) {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    return send(HttpRequest.newBuilder(URI.create(base + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes)))
+        .build());
   }
 
   public JsonNode getJson(String path) {

@@ -2,14 +2,20 @@ package dev.streamline.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
-/** A one-slot queue and a one-second time limit: 429 with Retry-After, 504, and the slot freed. */
+/**
+ * A one-slot queue and a one-second time limit: 429 with Retry-After, 504, a client that hangs up
+ * cancels its sampling, and each time the slot frees.
+ */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "streamline.bundled-models=false",
     "streamline.limits.queue-capacity=1",
@@ -32,15 +38,47 @@ class LimitsTest {
     http.awaitReady();
   }
 
-  @Test
-  void aFullQueueAnswers429AndATooLongRequest504ThenTheSlotIsFree() throws Exception {
-    CompletableFuture<HttpResponse<byte[]>> slow = CompletableFuture.supplyAsync(
-        () -> http.post("/v1/models/analytic-gmm-vp/samples", SLOW, null));
+  private void awaitDepth(double depth) throws InterruptedException {
     long end = System.nanoTime() + 5_000_000_000L;
-    while (http.metric(DEPTH) < 1 && System.nanoTime() < end) {
+    while (http.metric(DEPTH) != depth && System.nanoTime() < end) {
       Thread.sleep(5);
     }
-    assertThat(http.metric(DEPTH)).isEqualTo(1.0);
+    assertThat(http.metric(DEPTH)).isEqualTo(depth);
+  }
+
+  private double failures(String reason) {
+    return http.metric("streamline_failures_total{application=\"streamline\",reason=\""
+        + reason + "\"}");
+  }
+
+  @Test
+  void aClientThatHangsUpCancelsItsSampling() throws Exception {
+    double timeouts = failures("timeout");
+    double cancelled = failures("cancelled");
+    byte[] body = SLOW.getBytes(StandardCharsets.UTF_8);
+    try (Socket socket = new Socket("localhost", port)) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /v1/models/analytic-gmm-vp/samples HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+      awaitDepth(1);
+    }
+    awaitDepth(0);
+    // Cancelled, not timed out: the server noticed the closed connection.
+    assertThat(failures("cancelled")).isEqualTo(cancelled + 1);
+    assertThat(failures("timeout")).isEqualTo(timeouts);
+    assertThat(http.post("/v1/models/analytic-gmm-flow/samples", "{\"n\":1}", null).statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void aFullQueueAnswers429AndATooLongRequest504ThenTheSlotIsFree() throws Exception {
+    double timeouts = failures("timeout");
+    CompletableFuture<HttpResponse<byte[]>> slow = CompletableFuture.supplyAsync(
+        () -> http.post("/v1/models/analytic-gmm-vp/samples", SLOW, null));
+    awaitDepth(1);
 
     HttpResponse<byte[]> rejected = http.post("/v1/models/analytic-gmm-flow/samples",
         "{\"n\":1}", null);
@@ -59,7 +97,6 @@ class LimitsTest {
         .isEqualTo(200);
     assertThat(http.metric("streamline_rejections_total{application=\"streamline\","
         + "reason=\"queue_full\"}")).isEqualTo(1.0);
-    assertThat(http.metric("streamline_failures_total{application=\"streamline\","
-        + "reason=\"timeout\"}")).isEqualTo(1.0);
+    assertThat(failures("timeout")).isEqualTo(timeouts + 1);
   }
 }

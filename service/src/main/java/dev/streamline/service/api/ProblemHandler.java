@@ -5,17 +5,21 @@ import dev.streamline.service.config.StreamlineProperties;
 import java.util.concurrent.CancellationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
-import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
-import org.springframework.web.context.request.WebRequest;
-import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.server.ContentTooLargeException;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.ServerWebInputException;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
 
 /**
  * Every error as an RFC 9457 problem ({@code application/problem+json}) whose detail says what
@@ -36,6 +40,13 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   @ExceptionHandler(ApiException.class)
   ResponseEntity<Object> api(ApiException e) {
     return problem(e.status(), e.getMessage(), e.headers());
+  }
+
+  /** A chunked body that grew past the codecs' in-memory limit (see {@link BodySizeLimit}). */
+  @ExceptionHandler(ContentTooLargeException.class)
+  ResponseEntity<Object> tooLarge(ContentTooLargeException e) {
+    return problem(HttpStatus.CONTENT_TOO_LARGE, BodySizeLimit.detail(properties),
+        HttpHeaders.EMPTY);
   }
 
   @ExceptionHandler(IllegalArgumentException.class)
@@ -63,21 +74,15 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         "the service failed on this request; the server log has the cause", HttpHeaders.EMPTY);
   }
 
-  /** Malformed JSON: Jackson's message says where; an over-long body is a 413. */
+  /** Malformed JSON: Jackson's message says where. */
   @Override
-  protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
-      HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      if (cause instanceof ApiException api) {
-        return api(api);
-      }
-    }
-    String detail = e.getMostSpecificCause().getMessage();
-    if (detail == null || e.getMostSpecificCause() == e) {
-      detail = "the body is missing or is not JSON";
-    }
-    return problem(HttpStatus.BAD_REQUEST, "unreadable request body: " + firstLine(detail),
-        HttpHeaders.EMPTY);
+  protected Mono<ResponseEntity<Object>> handleServerWebInputException(ServerWebInputException e,
+      HttpHeaders headers, HttpStatusCode status, ServerWebExchange exchange) {
+    Throwable cause = NestedExceptionUtils.getMostSpecificCause(e);
+    String detail = cause instanceof JacksonException jackson
+        ? firstLine(jackson.getMessage()) : "the body is missing or is not JSON";
+    return Mono.just(problem(HttpStatus.BAD_REQUEST, "unreadable request body: " + detail,
+        HttpHeaders.EMPTY));
   }
 
   /** Jackson's first line, without the Java class it was binding to. */

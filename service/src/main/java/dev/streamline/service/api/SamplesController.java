@@ -1,5 +1,6 @@
 package dev.streamline.service.api;
 
+import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.config.StreamlineProperties;
 import dev.streamline.service.registry.ModelInfo;
 import dev.streamline.service.sampling.SamplingService;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -17,12 +19,12 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.web.context.request.async.DeferredResult;
+import reactor.core.publisher.Mono;
 
 /**
  * {@code POST /v1/models/{id}/samples}: samples as JSON, a NumPy .npy array, or (image models) a
- * PNG grid, as the Accept header asks. The request runs asynchronously; when its client goes
- * away or the servlet container gives up on it, its sampling is cancelled.
+ * PNG grid, as the Accept header asks. The request runs on a sampling worker, off the event loop;
+ * when its client disconnects, Netty sees the connection close and its sampling is cancelled.
  */
 @RestController
 public class SamplesController {
@@ -42,7 +44,7 @@ public class SamplesController {
 
   @PostMapping(path = "/v1/models/{id}/samples", consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = {MediaType.APPLICATION_JSON_VALUE, NPY_VALUE, MediaType.IMAGE_PNG_VALUE})
-  public DeferredResult<ResponseEntity<?>> sample(@PathVariable String id,
+  public Mono<ResponseEntity<?>> sample(@PathVariable String id,
       @RequestBody SampleRequest body,
       @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
     MediaType format = negotiate(accept);
@@ -54,18 +56,12 @@ public class SamplesController {
     }
     SamplingService.Job job = sampling.submit(id, body);
     // The service's own deadline answers 504 first; this only guards against a stuck request.
-    DeferredResult<ResponseEntity<?>> result = new DeferredResult<>(
-        properties.limits().requestTimeout().toMillis() + 10_000);
-    result.onTimeout(job.deadline()::cancel);
-    result.onError(error -> job.deadline().cancel());
-    job.result().whenComplete((outcome, error) -> {
-      if (error != null) {
-        result.setErrorResult(error instanceof CompletionException ? error.getCause() : error);
-      } else {
-        result.setResult(render(outcome, format));
-      }
-    });
-    return result;
+    return Mono.fromFuture(job.result(), true)
+        .doOnCancel(job.deadline()::cancel)
+        .timeout(properties.limits().requestTimeout().plusSeconds(10))
+        .onErrorMap(TimeoutException.class, e -> new Deadline.DeadlineExceededException())
+        .onErrorMap(CompletionException.class, Throwable::getCause)
+        .<ResponseEntity<?>>map(outcome -> render(outcome, format));
   }
 
   private static ResponseEntity<?> render(Outcome outcome, MediaType format) {

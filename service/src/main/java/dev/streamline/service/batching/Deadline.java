@@ -55,7 +55,7 @@ public final class Deadline {
 
   /** The request ran out of time. */
   public static final class DeadlineExceededException extends RuntimeException {
-    DeadlineExceededException() {
+    public DeadlineExceededException() {
       super("the request exceeded its time limit", null, false, false);
     }
   }

@@ -1,0 +1,66 @@
+package dev.streamline.service.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.Configuration;
+
+/** {@code streamline.*} binds with its documented defaults, and a bad value stops the start. */
+class StreamlinePropertiesTest {
+
+  @Configuration
+  @EnableConfigurationProperties(StreamlineProperties.class)
+  static class Bound {}
+
+  private final ApplicationContextRunner runner = new ApplicationContextRunner()
+      .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+      .withUserConfiguration(Bound.class);
+
+  @Test
+  void defaults() {
+    runner.run(context -> {
+      StreamlineProperties properties = context.getBean(StreamlineProperties.class);
+      assertThat(properties.device()).isEqualTo("cpu");
+      assertThat(properties.threads().intraOp()).isEqualTo(1);
+      assertThat(properties.batching().enabled()).isTrue();
+      assertThat(properties.batching().maxBatchSize()).isEqualTo(256);
+      assertThat(properties.batching().maxDelay()).isEqualTo(Duration.ofMillis(2));
+      assertThat(properties.limits().queueCapacity()).isEqualTo(64);
+      assertThat(properties.limits().requestTimeout()).isEqualTo(Duration.ofSeconds(60));
+      assertThat(properties.limits().maxBodySize().toMegabytes()).isEqualTo(16);
+    });
+  }
+
+  private void assertRejected(String setting, String field, String message) {
+    runner.withPropertyValues(setting).run(context -> {
+      assertThat(context).hasFailed();
+      assertThat(context.getStartupFailure()).rootCause().hasMessageContaining(field)
+          .hasMessageContaining(message);
+    });
+  }
+
+  @Test
+  void invalidSettingsStopTheStartWithTheirName() {
+    assertRejected("streamline.device=tpu", "streamline.device", "must be cpu or gpu");
+    assertRejected("streamline.limits.queue-capacity=0", "streamline.limits.queueCapacity",
+        "must be greater than or equal to 1");
+    assertRejected("streamline.batching.max-batch-size=100000",
+        "streamline.batching.maxBatchSize", "must be less than or equal to 65536");
+    assertRejected("streamline.threads.intra-op=0", "streamline.threads.intraOp",
+        "must be greater than or equal to 1");
+  }
+
+  @Test
+  void unparseableValuesStopTheStart() {
+    runner.withPropertyValues("streamline.limits.request-timeout=soon").run(context -> {
+      assertThat(context).hasFailed();
+      assertThat(context.getStartupFailure()).hasStackTraceContaining(
+          "streamline.limits.request-timeout");
+    });
+  }
+}
