@@ -243,7 +243,8 @@ class ApiTest extends ServiceTest {
     assertThat(http.get("/actuator/health/liveness").statusCode()).isEqualTo(200);
     JsonNode info = http.getJson("/actuator/info").get("streamline");
     assertThat(info.get("batching").toString())
-        .isEqualTo("{\"enabled\":true,\"maxBatchSize\":256,\"maxDelay\":\"PT0.002S\"}");
+        .isEqualTo("{\"enabled\":true,\"maxBatchSize\":256,\"maxDelay\":\"PT0.002S\","
+            + "\"workers\":" + Runtime.getRuntime().availableProcessors() + "}");
     assertThat(info.get("threads").get("intraOp").asInt()).isEqualTo(1);
     assertThat(info.get("limits").get("queueCapacity").asInt()).isEqualTo(64);
     assertThat(http.get("/actuator/env").statusCode()).isEqualTo(404);

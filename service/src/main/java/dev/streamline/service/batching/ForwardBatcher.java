@@ -21,15 +21,17 @@ import java.util.concurrent.TimeUnit;
  * Runs every forward pass of one model, for all the requests sampling from it.
  *
  * <p>Each request's sampler loop evaluates the model through its own {@link Session}, which hands
- * the evaluation (host copies of x, t and labels) to this batcher and waits. One worker thread
+ * the evaluation (host copies of x, t and labels) to this batcher and waits. A worker thread
  * concatenates the pending evaluations, runs one forward pass and gives every caller its rows.
  * Because networks take one time per row, evaluations from different requests, samplers, step
  * counts and adaptive step sizes share a pass; requests join and leave between steps.
  *
- * <p>The worker waits for company only while it can come: it dispatches at once when every open
- * session has an evaluation pending (the rest would only arrive after this pass), when the rows
- * reach {@code maxRows}, or {@code maxDelay} after the oldest evaluation arrived. A network treats
- * rows independently, so a request's result does not depend on what it was batched with.
+ * <p>A free worker waits for company only while it can come: it dispatches at once when every
+ * open session that is not in a running pass has an evaluation pending (the others only come
+ * back after their pass), when the rows reach {@code maxRows}, or {@code maxDelay} after the
+ * oldest evaluation arrived. With several workers, one pass runs while the requests of the last
+ * one do their sampler arithmetic, which keeps every core busy on a CPU. A network treats rows
+ * independently, so a request's result does not depend on what it was batched with.
  */
 public final class ForwardBatcher implements AutoCloseable {
 
@@ -37,7 +39,6 @@ public final class ForwardBatcher implements AutoCloseable {
   static final int MIN_ROWS = 16;
 
   private final Model model;
-  private final Device device;
   private final boolean enabled;
   private final int maxRows;
   private final long maxDelayNanos;
@@ -48,17 +49,19 @@ public final class ForwardBatcher implements AutoCloseable {
   private final Object lock = new Object();
   private final ArrayDeque<Evaluation> pending = new ArrayDeque<>();
   private int pendingRows;
+  /** Evaluations in a running forward pass: their sessions come back only after it. */
+  private int running;
   private int sessions;
   private boolean closed;
-  private final Thread worker;
+  private final List<Thread> workers = new ArrayList<>();
 
   /**
    * @param enabled false runs each evaluation on its caller's thread, alone
+   * @param workers forward passes that may run at once
    */
   public ForwardBatcher(String modelId, Model model, Device device, boolean enabled, int maxRows,
-      java.time.Duration maxDelay, MeterRegistry meters) {
+      java.time.Duration maxDelay, int workers, MeterRegistry meters) {
     this.model = model;
-    this.device = device;
     this.enabled = enabled;
     this.maxRows = maxRows;
     this.maxDelayNanos = maxDelay.toNanos();
@@ -76,10 +79,11 @@ public final class ForwardBatcher implements AutoCloseable {
         .description("Sampling requests in flight on the model")
         .tag("model", modelId)
         .register(meters);
-    this.worker = new Thread(this::work, "forward-" + modelId);
-    worker.setDaemon(true);
-    if (enabled) {
+    for (int i = 0; enabled && i < workers; i++) {
+      Thread worker = new Thread(() -> work(device), "forward-" + modelId + "-" + (i + 1));
+      worker.setDaemon(true);
       worker.start();
+      this.workers.add(worker);
     }
   }
 
@@ -144,16 +148,30 @@ public final class ForwardBatcher implements AutoCloseable {
       }
       pending.addLast(evaluation);
       pendingRows += evaluation.rows;
-      lock.notifyAll();
+      // A worker wakes to start the delay, or to dispatch; not for every arrival in between.
+      if (pending.size() == 1 || complete()) {
+        lock.notifyAll();
+      }
     }
   }
 
-  private void work() {
+  /** No more company can come before the next pass: dispatch now. */
+  private boolean complete() {
+    return pendingRows >= maxRows || pending.size() >= sessions - running;
+  }
+
+  private void work(Device device) {
     try (NDManager base = NDManager.newBaseManager(device)) {
       List<Evaluation> batch;
       while ((batch = nextBatch()) != null) {
-        if (!batch.isEmpty()) {
-          forward(batch, base);
+        try {
+          if (!batch.isEmpty()) {
+            forward(batch, base);
+          }
+        } finally {
+          synchronized (lock) {
+            running -= batch.size();
+          }
         }
       }
     } catch (InterruptedException e) {
@@ -164,18 +182,18 @@ public final class ForwardBatcher implements AutoCloseable {
   /** The next evaluations to run together, or null once closed. */
   private List<Evaluation> nextBatch() throws InterruptedException {
     synchronized (lock) {
-      while (pending.isEmpty() && !closed) {
-        lock.wait();
-      }
-      if (closed) {
-        pending.forEach(e -> e.result.cancel(false));
-        pending.clear();
-        return null;
-      }
-      long due = pending.peekFirst().enqueued + maxDelayNanos;
-      while (!closed && pendingRows < maxRows && pending.size() < sessions) {
-        long wait = due - System.nanoTime();
-        if (wait <= 0) {
+      while (true) {
+        while (pending.isEmpty() && !closed) {
+          lock.wait();
+        }
+        if (closed) {
+          pending.forEach(e -> e.result.cancel(false));
+          pending.clear();
+          return null;
+        }
+        // Another worker may have taken what was pending while this one waited: look again.
+        long wait = pending.peekFirst().enqueued + maxDelayNanos - System.nanoTime();
+        if (complete() || wait <= 0) {
           break;
         }
         TimeUnit.NANOSECONDS.timedWait(lock, wait);
@@ -191,6 +209,7 @@ public final class ForwardBatcher implements AutoCloseable {
           rows += next.rows;
         }
       }
+      running += batch.size();
       return batch;
     }
   }
@@ -253,11 +272,12 @@ public final class ForwardBatcher implements AutoCloseable {
       closed = true;
       lock.notifyAll();
     }
-    if (enabled) {
+    for (Thread worker : workers) {
       try {
         worker.join(10_000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+        return;
       }
     }
   }

@@ -1,5 +1,7 @@
 package dev.streamline.service.config;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.springframework.boot.actuate.info.Info;
 import org.springframework.boot.actuate.info.InfoContributor;
 import org.springframework.stereotype.Component;
@@ -16,14 +18,25 @@ public class SettingsInfo implements InfoContributor {
 
   @Override
   public void contribute(Info.Builder builder) {
-    builder.withDetail("streamline", java.util.Map.of(
+    builder.withDetail("streamline", Map.of(
         "device", properties.device(),
         "threads", properties.threads(),
-        "batching", properties.batching(),
-        "limits", java.util.Map.of(
+        "batching", batching(),
+        "limits", Map.of(
             "maxSamples", properties.limits().maxSamples(),
             "maxSteps", properties.limits().maxSteps(),
             "queueCapacity", properties.limits().queueCapacity(),
             "requestTimeout", properties.limits().requestTimeout().toString())));
+  }
+
+  /** The batching settings, with the number of forward workers resolved for this machine. */
+  private Map<String, Object> batching() {
+    StreamlineProperties.Batching batching = properties.batching();
+    var out = new LinkedHashMap<String, Object>();
+    out.put("enabled", batching.enabled());
+    out.put("maxBatchSize", batching.maxBatchSize());
+    out.put("maxDelay", batching.maxDelay().toString());
+    out.put("workers", properties.forwardWorkers());
+    return out;
   }
 }

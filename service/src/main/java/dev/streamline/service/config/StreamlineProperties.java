@@ -52,11 +52,22 @@ public record StreamlineProperties(
    *
    * @param maxBatchSize most rows in one forward pass; larger evaluations run in chunks of it
    * @param maxDelay how long the first pending evaluation waits for company
+   * @param workers forward passes of one model that may run at once; 0 for one per
+   *     {@code threads.intra-op} cores
    */
   public record Batching(
       @DefaultValue("true") boolean enabled,
       @DefaultValue("256") @Min(1) @Max(65536) int maxBatchSize,
-      @DefaultValue("2ms") @NotNull Duration maxDelay) {}
+      @DefaultValue("2ms") @NotNull Duration maxDelay,
+      @DefaultValue("0") @Min(0) @Max(256) int workers) {}
+
+  /** {@code batching.workers}, with 0 resolved for this machine. */
+  public int forwardWorkers() {
+    if (batching.workers() > 0) {
+      return batching.workers();
+    }
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / threads.intraOp());
+  }
 
   /**
    * @param maxSamples most samples (n) in one request

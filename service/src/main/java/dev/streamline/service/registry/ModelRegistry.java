@@ -199,7 +199,8 @@ public class ModelRegistry implements SmartLifecycle {
     StreamlineProperties.Batching batching = properties.batching();
     ServedModel served = new ServedModel(loaded.info(),
         new ForwardBatcher(id, loaded.model(), properties.djlDevice(), batching.enabled(),
-            batching.maxBatchSize(), batching.maxDelay(), meters), loaded.weights());
+            batching.maxBatchSize(), batching.maxDelay(), properties.forwardWorkers(), meters),
+        loaded.weights());
     try {
       if (models.containsKey(id)) {
         throw new IllegalArgumentException("another model already has the id '" + id + "'");

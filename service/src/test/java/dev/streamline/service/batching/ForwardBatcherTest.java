@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The batcher's dispatch rules, with a model that records every forward pass. */
@@ -27,6 +28,7 @@ class ForwardBatcherTest {
   /** y = 2x + t + label, one row per sample; passes wait on a gate when asked to. */
   static final class RecordingModel implements Model {
     final List<Integer> passes = new CopyOnWriteArrayList<>();
+    final AtomicInteger entered = new AtomicInteger();
     volatile CountDownLatch gate = new CountDownLatch(0);
 
     @Override public Parameterization parameterization() { return Parameterization.VELOCITY; }
@@ -36,6 +38,7 @@ class ForwardBatcherTest {
 
     @Override
     public NDArray predict(NDArray x, NDArray t, int[] labels) {
+      entered.incrementAndGet();
       try {
         gate.await(10, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
@@ -50,7 +53,7 @@ class ForwardBatcherTest {
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   private ForwardBatcher batcher(RecordingModel model, int maxRows, Duration delay) {
-    return new ForwardBatcher("test", model, Device.cpu(), true, maxRows, delay, meters);
+    return new ForwardBatcher("test", model, Device.cpu(), true, maxRows, delay, 1, meters);
   }
 
   /** Rows of each forward pass, as the batch-size metric saw them (before padding). */
@@ -103,6 +106,38 @@ class ForwardBatcherTest {
   }
 
   @Test
+  void aSecondWorkerRunsTheNextPassWhileTheFirstIsBusy() throws Exception {
+    RecordingModel model = new RecordingModel();
+    model.gate = new CountDownLatch(1);
+    try (ForwardBatcher batcher = new ForwardBatcher("test", model, Device.cpu(), true, 256,
+        Duration.ofSeconds(30), 2, meters)) {
+      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      CompletableFuture<float[]> ra =
+          CompletableFuture.supplyAsync(() -> evaluate(batcher, a, 1, 0.5f, 0, 1));
+      awaitEntered(model, 1);
+      // b is the only session not in a pass, so its evaluation goes at once, beside a's.
+      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      CompletableFuture<float[]> rb =
+          CompletableFuture.supplyAsync(() -> evaluate(batcher, b, 2, 0.25f, 1, 2));
+      awaitEntered(model, 2);
+      model.gate.countDown();
+      assertThat(ra.get()).containsExactly(2.5f, 2.5f);
+      assertThat(rb.get()).containsExactly(5.25f, 5.25f, 5.25f, 5.25f);
+      assertThat(passes()).containsExactly(2.0, 3.0, 2.0);
+      a.close();
+      b.close();
+    }
+  }
+
+  private static void awaitEntered(RecordingModel model, int passes) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (model.entered.get() < passes && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    assertThat(model.entered.get()).isEqualTo(passes);
+  }
+
+  @Test
   void theDelayBoundsTheWaitAndLargeEvaluationsRunInChunks() {
     RecordingModel model = new RecordingModel();
     try (ForwardBatcher batcher = batcher(model, 20, Duration.ofMillis(20))) {
@@ -147,7 +182,7 @@ class ForwardBatcherTest {
   void withBatchingOffEachEvaluationRunsAloneOnItsCallersThread() {
     RecordingModel model = new RecordingModel();
     try (ForwardBatcher batcher = new ForwardBatcher("test", model, Device.cpu(), false, 256,
-        Duration.ofSeconds(30), meters);
+        Duration.ofSeconds(30), 1, meters);
         Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)))) {
       // No worker to wait for: the 30 s delay never applies.
       assertThat(evaluate(batcher, session, 1, 0.5f, 2, 3)).containsOnly(4.5f);
