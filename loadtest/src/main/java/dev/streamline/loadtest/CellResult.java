@@ -15,6 +15,8 @@ import java.util.Map;
  * @param forwardBatchSize rows per forward pass on the server during the phase (its Prometheus
  *     metrics), NaN when not exposed
  * @param queueWaitMs mean wait of a request in the server's batching queue, NaN when not exposed
+ * @param requestsPerRun requests one sampling run served on average (above 1 when the server
+ *     merged requests), NaN when not exposed
  * @param qualitySamples samples the quality metrics were computed on
  * @param quality the meter's metrics, NaN where not defined (such as the exact-solution error of a
  *     stochastic sampler)
@@ -22,7 +24,7 @@ import java.util.Map;
 record CellResult(Cell cell, double nfe, long requests, Map<String, Long> errorsByStatus,
     double seconds, double requestsPerSecond, double samplesPerSecond, double p50Ms, double p90Ms,
     double p99Ms, double maxMs, double meanMs, double forwardBatchSize, double queueWaitMs,
-    int qualitySamples, Map<String, Double> quality) {
+    double requestsPerRun, int qualitySamples, Map<String, Double> quality) {
 
   long errors() {
     return errorsByStatus.values().stream().mapToLong(Long::longValue).sum();

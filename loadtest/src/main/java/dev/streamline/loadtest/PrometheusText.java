@@ -14,8 +14,11 @@ public record PrometheusText(List<Series> series) {
   /** One sample line: metric name, labels and value. */
   public record Series(String name, Map<String, String> labels, double value) {}
 
-  /** Average batch size and queue wait of one model over the interval between two scrapes. */
-  public record Averages(double forwardBatchSize, double queueWaitSeconds) {}
+  /**
+   * Average batch size, queue wait and requests per sampling run (above 1 when the server merged
+   * requests) of one model over the interval between two scrapes.
+   */
+  public record Averages(double forwardBatchSize, double queueWaitSeconds, double requestsPerRun) {}
 
   public static PrometheusText parse(String text) {
     List<Series> series = new ArrayList<>();
@@ -48,15 +51,18 @@ public record PrometheusText(List<Series> series) {
   }
 
   /**
-   * Average forward-pass batch size (rows per forward pass) and average queue wait of a model
-   * between scrape {@code before} and this one; NaN where nothing happened or the metric is absent.
+   * Average forward-pass batch size (rows per forward pass), queue wait and requests per run of a
+   * model between scrape {@code before} and this one; NaN where nothing happened or the metric is
+   * absent.
    */
   public Averages averagesSince(PrometheusText before, String model) {
     return new Averages(
         ratioOfDeltas(before, "streamline_forward_batch_size_sum",
             "streamline_forward_batch_size_count", model),
         ratioOfDeltas(before, "streamline_queue_wait_seconds_sum",
-            "streamline_queue_wait_seconds_count", model));
+            "streamline_queue_wait_seconds_count", model),
+        ratioOfDeltas(before, "streamline_run_requests_sum", "streamline_run_requests_count",
+            model));
   }
 
   private double ratioOfDeltas(PrometheusText before, String sum, String count, String model) {

@@ -93,16 +93,19 @@ final class Report {
     md.append("One row per cell; latencies of successful requests. `").append(primary)
         .append("` is the quality metric (lower is better), next to its floor: the same statistic"
             + " for a perfect sampler at this sample size. Batch is the mean number of rows per"
-            + " forward pass on the server, queue the mean wait before a request's first pass.\n\n");
+            + " forward pass on the server, queue the mean wait before a request's first pass, per"
+            + " run the mean number of requests one sampling run served (above 1 where the server"
+            + " merged requests).\n\n");
     md.append("| sampler | setting | NFE | req/s | samples/s | p50 ms | p99 ms | batch | queue ms"
-        + " | ").append(primary).append(" | floor | errors |\n");
-    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        + " | per run | ").append(primary).append(" | floor | errors |\n");
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (CellResult r : in.rows()) {
       md.append("| ").append(r.cell().sampler()).append(" | ").append(r.cell().setting())
           .append(" | ").append(fmt(r.nfe())).append(" | ").append(fmt(r.requestsPerSecond()))
           .append(" | ").append(fmt(r.samplesPerSecond())).append(" | ").append(fmt(r.p50Ms()))
           .append(" | ").append(fmt(r.p99Ms())).append(" | ").append(fmt(r.forwardBatchSize()))
-          .append(" | ").append(fmt(r.queueWaitMs())).append(" | ").append(fmt(r.metric(primary)))
+          .append(" | ").append(fmt(r.queueWaitMs())).append(" | ").append(fmt(r.requestsPerRun()))
+          .append(" | ").append(fmt(r.metric(primary)))
           .append(" | ").append(fmt(r.metric(floor))).append(" | ")
           .append(r.errors() == 0 ? "0" : r.errors() + " " + r.errorsByStatus()).append(" |\n");
     }

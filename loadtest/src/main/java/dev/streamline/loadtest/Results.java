@@ -18,7 +18,7 @@ final class Results {
   static final List<String> COLUMNS = List.of("model", "sampler", "steps", "tolerance", "nfe",
       "requests", "errors", "errorsByStatus", "seconds", "requestsPerSecond", "samplesPerSecond",
       "p50Ms", "p90Ms", "p99Ms", "maxMs", "meanMs", "forwardBatchSize", "queueWaitMs",
-      "qualitySamples");
+      "requestsPerRun", "qualitySamples");
 
   private static final ObjectMapper MAPPER =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -45,7 +45,7 @@ final class Results {
           .map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining(";")));
       for (double value : new double[] {row.seconds(), row.requestsPerSecond(),
           row.samplesPerSecond(), row.p50Ms(), row.p90Ms(), row.p99Ms(), row.maxMs(),
-          row.meanMs(), row.forwardBatchSize(), row.queueWaitMs()}) {
+          row.meanMs(), row.forwardBatchSize(), row.queueWaitMs(), row.requestsPerRun()}) {
         fields.add(number(value));
       }
       fields.add(Integer.toString(row.qualitySamples()));
@@ -89,6 +89,7 @@ final class Results {
       put(cell, "meanMs", row.meanMs());
       put(cell, "forwardBatchSize", row.forwardBatchSize());
       put(cell, "queueWaitMs", row.queueWaitMs());
+      put(cell, "requestsPerRun", row.requestsPerRun());
       cell.put("qualitySamples", row.qualitySamples());
       ObjectNode quality = cell.putObject("quality");
       for (String metric : metrics) {

@@ -224,7 +224,7 @@ final class SweepCommand implements Callable<Integer> {
 
     PrometheusText.Averages server = before != null && after != null
         ? PrometheusText.parse(after).averagesSince(PrometheusText.parse(before), model)
-        : new PrometheusText.Averages(Double.NaN, Double.NaN);
+        : new PrometheusText.Averages(Double.NaN, Double.NaN, Double.NaN);
     Histogram latencies = outcome.latencies();
     double seconds = outcome.seconds();
     return new CellResult(cell, outcome.meanNfe(), outcome.succeeded(), outcome.errors(), seconds,
@@ -232,7 +232,7 @@ final class SweepCommand implements Callable<Integer> {
         millis(latencies.getValueAtPercentile(50)), millis(latencies.getValueAtPercentile(90)),
         millis(latencies.getValueAtPercentile(99)), millis(latencies.getMaxValue()),
         latencies.getMean() / 1000, server.forwardBatchSize(), server.queueWaitSeconds() * 1000,
-        quality.isEmpty() ? 0 : samples.size(), quality);
+        server.requestsPerRun(), quality.isEmpty() ? 0 : samples.size(), quality);
   }
 
   /**

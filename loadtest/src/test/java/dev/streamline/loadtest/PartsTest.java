@@ -53,6 +53,7 @@ class PartsTest {
 
   private static CellResult row(String sampler, int steps, double p99, double energy) {
     return new CellResult(Cell.fixed(sampler, steps), steps, 10, Map.of(), 1, 10, 640, p99 / 2,
-        p99 * 0.9, p99, p99, p99 / 2, Double.NaN, Double.NaN, 100, Map.of("energy", energy));
+        p99 * 0.9, p99, p99, p99 / 2, Double.NaN, Double.NaN, Double.NaN, 100,
+        Map.of("energy", energy));
   }
 }

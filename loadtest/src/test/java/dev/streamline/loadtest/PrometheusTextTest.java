@@ -17,6 +17,8 @@ class PrometheusTextTest {
       streamline_forward_batch_size_sum{application="streamline",model="other"} 5
       streamline_queue_wait_seconds_count{model="moons-flow"} 4
       streamline_queue_wait_seconds_sum{model="moons-flow"} 0.010
+      streamline_run_requests_count{application="streamline",model="moons-flow"} 2
+      streamline_run_requests_sum{application="streamline",model="moons-flow"} 2
       streamline_requests_seconds_bucket{le="+Inf",model="moons-flow",note="a \\"quoted\\", {odd} value"} 7 1700000000000
       """;
 
@@ -27,13 +29,15 @@ class PrometheusTextTest {
       streamline_forward_batch_size_sum{application="streamline",model="other"} 500
       streamline_queue_wait_seconds_count{model="moons-flow"} 14
       streamline_queue_wait_seconds_sum{model="moons-flow"} 0.060
+      streamline_run_requests_count{application="streamline",model="moons-flow"} 6
+      streamline_run_requests_sum{application="streamline",model="moons-flow"} 14
       """;
 
   @Test
   void labelsValuesAndEscapesAreRead() {
     PrometheusText text = PrometheusText.parse(BEFORE);
-    assertThat(text.series()).hasSize(7);
-    PrometheusText.Series bucket = text.series().get(6);
+    assertThat(text.series()).hasSize(9);
+    PrometheusText.Series bucket = text.series().get(8);
     assertThat(bucket.name()).isEqualTo("streamline_requests_seconds_bucket");
     assertThat(bucket.labels()).isEqualTo(
         Map.of("le", "+Inf", "model", "moons-flow", "note", "a \"quoted\", {odd} value"));
@@ -46,8 +50,10 @@ class PrometheusTextTest {
   void averagesComeFromTheDifferenceOfTwoScrapesForOneModel() {
     PrometheusText.Averages averages =
         PrometheusText.parse(AFTER).averagesSince(PrometheusText.parse(BEFORE), "moons-flow");
-    // (4640 - 640) rows over (30 - 10) passes; (0.060 - 0.010) s over 10 waits.
+    // (4640 - 640) rows over (30 - 10) passes; (0.060 - 0.010) s over 10 waits; (14 - 2)
+    // requests over (6 - 2) runs.
     assertThat(averages.forwardBatchSize()).isEqualTo(200);
+    assertThat(averages.requestsPerRun()).isEqualTo(3);
     assertThat(averages.queueWaitSeconds()).isCloseTo(0.005, org.assertj.core.data.Offset.offset(1e-12));
   }
 

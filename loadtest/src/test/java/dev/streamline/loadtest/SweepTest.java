@@ -50,6 +50,8 @@ class SweepTest {
       // Every evaluation of 32 rows goes through the batcher, possibly merged with others.
       assertThat(cell.path("forwardBatchSize").asDouble()).isGreaterThanOrEqualTo(32);
       assertThat(cell.path("queueWaitMs").isNumber()).isTrue();
+      // A run serves one request or several merged: never fewer than one, never more than sent.
+      assertThat(cell.path("requestsPerRun").asDouble()).isBetween(1.0, 8.0);
       JsonNode quality = cell.path("quality");
       assertThat(quality.path("energy").asDouble()).isFinite().isNotNegative();
       assertThat(quality.path("energyFloor").asDouble()).isFinite().isPositive();

@@ -38,13 +38,19 @@ public final class SeededNoise {
       }
       return manager.create(values, batchShape(count));
     }
+    return manager.create(nextFloats(), batchShape(count)).toType(type, false);
+  }
+
+  /** The next float32 draw for every sample, on the host: [count, ...sampleShape] row-major. */
+  public float[] nextFloats() {
+    int count = generators.length;
     float[] values = new float[count * sampleSize];
     for (int i = 0; i < count; i++) {
       for (int j = 0; j < sampleSize; j++) {
         values[i * sampleSize + j] = (float) generators[i].nextGaussian();
       }
     }
-    return manager.create(values, batchShape(count)).toType(type, false);
+    return values;
   }
 
   private Shape batchShape(int count) {

@@ -244,7 +244,8 @@ class ApiTest extends ServiceTest {
     JsonNode info = http.getJson("/actuator/info").get("streamline");
     assertThat(info.get("batching").toString())
         .isEqualTo("{\"enabled\":true,\"maxBatchSize\":256,\"maxDelay\":\"PT0.002S\","
-            + "\"workers\":" + Runtime.getRuntime().availableProcessors() + "}");
+            + "\"workers\":" + Runtime.getRuntime().availableProcessors()
+            + ",\"mergeWindow\":\"PT0.01S\"}");
     assertThat(info.get("threads").get("intraOp").asInt()).isEqualTo(1);
     assertThat(info.get("limits").get("queueCapacity").asInt()).isEqualTo(64);
     assertThat(http.get("/actuator/env").statusCode()).isEqualTo(404);

@@ -7,10 +7,8 @@ import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * A one-slot queue and a one-second time limit: 429 with Retry-After, 504, a client that hangs up
@@ -20,23 +18,12 @@ import org.springframework.boot.test.web.server.LocalServerPort;
     "streamline.bundled-models=false",
     "streamline.limits.queue-capacity=1",
     "streamline.limits.request-timeout=1s"})
-class LimitsTest {
+class LimitsTest extends HttpTest {
 
   private static final String DEPTH =
       "streamline_queue_depth{application=\"streamline\",model=\"analytic-gmm-vp\"}";
   /** About 4000 evaluations of a 1024-row mixture score: several seconds on any machine. */
   private static final String SLOW = "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}";
-
-  @LocalServerPort
-  int port;
-
-  Http http;
-
-  @BeforeEach
-  void connect() {
-    http = new Http(port);
-    http.awaitReady();
-  }
 
   private void awaitDepth(double depth) throws InterruptedException {
     long end = System.nanoTime() + 5_000_000_000L;

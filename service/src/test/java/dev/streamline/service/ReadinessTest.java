@@ -24,7 +24,8 @@ class ReadinessTest {
   void notReadyUntilTheModelsHaveLoaded() {
     StreamlineProperties properties = new StreamlineProperties("cpu", List.of(), true, true,
         new StreamlineProperties.Threads(1, 1),
-        new StreamlineProperties.Batching(true, 256, Duration.ofMillis(2), 0),
+        new StreamlineProperties.Batching(true, 256, Duration.ofMillis(2), 0,
+            Duration.ofMillis(10)),
         new StreamlineProperties.Limits(1024, 1000, DataSize.ofMegabytes(16), 64,
             Duration.ofSeconds(60)));
     SimpleMeterRegistry meters = new SimpleMeterRegistry();

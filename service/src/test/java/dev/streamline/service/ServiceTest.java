@@ -3,10 +3,8 @@ package dev.streamline.service;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import org.junit.jupiter.api.BeforeEach;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 
@@ -17,7 +15,7 @@ import org.springframework.context.annotation.Import;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = "streamline.model-dirs=" + ServiceTest.MODELS)
 @Import(ServiceTest.Fixtures.class)
-public abstract class ServiceTest {
+public abstract class ServiceTest extends HttpTest {
 
   static final String MODELS = "target/test-models";
 
@@ -32,16 +30,5 @@ public abstract class ServiceTest {
         throw new UncheckedIOException(e);
       }
     }
-  }
-
-  @LocalServerPort
-  int port;
-
-  protected Http http;
-
-  @BeforeEach
-  void connect() {
-    http = new Http(port);
-    http.awaitReady();
   }
 }

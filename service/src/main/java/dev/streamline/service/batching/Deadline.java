@@ -46,7 +46,7 @@ public final class Deadline {
   }
 
   /** Makes a later {@link #cancel()} abort this wait too. */
-  void watch(Future<?> future) {
+  public void watch(Future<?> future) {
     waitingOn = future;
     if (cancelled) {
       future.cancel(false);

@@ -52,6 +52,7 @@ public final class ForwardBatcher implements AutoCloseable {
   /** Evaluations in a running forward pass: their sessions come back only after it. */
   private int running;
   private int sessions;
+  private int requests;
   private boolean closed;
   private final List<Thread> workers = new ArrayList<>();
 
@@ -75,7 +76,7 @@ public final class ForwardBatcher implements AutoCloseable {
         .description("Time an evaluation waits for its forward pass")
         .tag("model", modelId)
         .register(meters);
-    Gauge.builder("streamline.queue.depth", this, ForwardBatcher::sessions)
+    Gauge.builder("streamline.queue.depth", this, ForwardBatcher::requests)
         .description("Sampling requests in flight on the model")
         .tag("model", modelId)
         .register(meters);
@@ -91,28 +92,41 @@ public final class ForwardBatcher implements AutoCloseable {
     return model;
   }
 
-  /** A view of the model for one request; close it when the request ends. */
-  public Session open(Deadline deadline) {
+  /**
+   * A view of the model for one sampling run; close it when the run ends.
+   *
+   * @param requests how many requests the run serves (several when they were merged)
+   */
+  public Session open(Deadline deadline, int requests) {
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("the model is shutting down");
       }
       sessions++;
+      this.requests += requests;
     }
-    return new Session(this, deadline);
+    return new Session(this, deadline, requests);
   }
 
-  void leave() {
+  void leave(int requests) {
     synchronized (lock) {
       sessions--;
+      this.requests -= requests;
       lock.notifyAll();
     }
   }
 
-  /** Open sessions: the requests sampling from this model now. */
+  /** Open sessions: the sampling runs on this model now. */
   public int sessions() {
     synchronized (lock) {
       return sessions;
+    }
+  }
+
+  /** The requests those runs serve. */
+  public int requests() {
+    synchronized (lock) {
+      return requests;
     }
   }
 

@@ -7,8 +7,8 @@ import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
 
 /**
- * One request's view of a served model: the sampler loop calls it like the model itself, and
- * its evaluations go through the model's {@link ForwardBatcher} under the request's
+ * One sampling run's view of a served model: the sampler loop calls it like the model itself,
+ * and its evaluations go through the model's {@link ForwardBatcher} under the run's
  * {@link Deadline}.
  */
 public final class Session implements Model, AutoCloseable {
@@ -16,12 +16,14 @@ public final class Session implements Model, AutoCloseable {
   private final ForwardBatcher batcher;
   private final Model model;
   private final Deadline deadline;
+  private final int requests;
   private boolean closed;
 
-  Session(ForwardBatcher batcher, Deadline deadline) {
+  Session(ForwardBatcher batcher, Deadline deadline, int requests) {
     this.batcher = batcher;
     this.model = batcher.model();
     this.deadline = deadline;
+    this.requests = requests;
   }
 
   @Override public Parameterization parameterization() { return model.parameterization(); }
@@ -38,7 +40,7 @@ public final class Session implements Model, AutoCloseable {
   public void close() {
     if (!closed) {
       closed = true;
-      batcher.leave();
+      batcher.leave(requests);
     }
   }
 }

@@ -37,6 +37,7 @@ public class SettingsInfo implements InfoContributor {
     out.put("maxBatchSize", batching.maxBatchSize());
     out.put("maxDelay", batching.maxDelay().toString());
     out.put("workers", properties.forwardWorkers());
+    out.put("mergeWindow", batching.mergeWindow().toString());
     return out;
   }
 }

@@ -54,12 +54,15 @@ public record StreamlineProperties(
    * @param maxDelay how long the first pending evaluation waits for company
    * @param workers forward passes of one model that may run at once; 0 for one per
    *     {@code threads.intra-op} cores
+   * @param mergeWindow how long a mergeable request waits for others to share its sampling run
+   *     while the model is busy; 0 runs every request on its own
    */
   public record Batching(
       @DefaultValue("true") boolean enabled,
       @DefaultValue("256") @Min(1) @Max(65536) int maxBatchSize,
       @DefaultValue("2ms") @NotNull Duration maxDelay,
-      @DefaultValue("0") @Min(0) @Max(256) int workers) {}
+      @DefaultValue("0") @Min(0) @Max(256) int workers,
+      @DefaultValue("10ms") @NotNull Duration mergeWindow) {}
 
   /** {@code batching.workers}, with 0 resolved for this machine. */
   public int forwardWorkers() {

@@ -219,7 +219,7 @@ public class ModelRegistry implements SmartLifecycle {
   private void warmUp(ServedModel served) {
     ModelInfo info = served.info();
     try (NDManager scratch = manager.newSubManager();
-        Session session = served.batcher().open(Deadline.after(Duration.ofMinutes(5)))) {
+        Session session = served.batcher().open(Deadline.after(Duration.ofMinutes(5)), 0)) {
       Sampling.sample(session, SamplingRequest.of(info.defaultSampler(), info.defaultSteps(), 1, 0),
           scratch);
     }

@@ -21,6 +21,7 @@ import dev.streamline.service.registry.ModelInfo;
 import dev.streamline.service.registry.ModelRegistry;
 import dev.streamline.service.registry.ServedModel;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.lang.reflect.RecordComponent;
@@ -42,8 +43,9 @@ import org.springframework.stereotype.Service;
 
 /**
  * Admits sampling requests (at most {@code queueCapacity} at once), validates them against the
- * model and the limits, and runs each on its own worker thread, whose model evaluations go to
- * the model's batcher. Records the request metrics.
+ * model and the limits, and runs each on a worker thread, whose model evaluations go to the
+ * model's batcher; requests that can share a run are merged first ({@link RequestMerger}).
+ * Records the request metrics.
  */
 @Service
 public class SamplingService implements DisposableBean {
@@ -56,6 +58,8 @@ public class SamplingService implements DisposableBean {
   private final MeterRegistry meters;
   private final Semaphore slots;
   private final ThreadPoolExecutor workers;
+  /** Null when requests run on their own. */
+  private final RequestMerger merger;
 
   public SamplingService(ModelRegistry registry, StreamlineProperties properties,
       MeterRegistry meters) {
@@ -72,6 +76,10 @@ public class SamplingService implements DisposableBean {
           return thread;
         });
     workers.allowCoreThreadTimeOut(true);
+    StreamlineProperties.Batching batching = properties.batching();
+    this.merger = batching.enabled() && batching.mergeWindow().toNanos() > 0
+        ? new RequestMerger(this::run, workers, batching.mergeWindow(), batching.maxBatchSize())
+        : null;
   }
 
   /** A finished request: samples flattened in row-major order, [n, ...shape]. */
@@ -111,14 +119,21 @@ public class SamplingService implements DisposableBean {
           headers);
     }
     Deadline deadline = Deadline.after(properties.limits().requestTimeout());
+    SamplingRequest request = plan.request();
     CompletableFuture<Outcome> result;
     try {
-      result = CompletableFuture.supplyAsync(() -> run(served, plan, deadline, started), workers);
+      int maxRows = properties.batching().maxBatchSize();
+      if (merger != null && RequestMerger.mergeable(request, maxRows)) {
+        result = merger.join(served, request, plan.latents(), deadline, started);
+      } else {
+        result = CompletableFuture.supplyAsync(
+            () -> run(served, request, plan.latents(), deadline, started, 1), workers);
+      }
     } catch (RuntimeException e) {
       slots.release();
       throw e;
     }
-    String sampler = plan.request().sampler();
+    String sampler = request.sampler();
     result = result.whenComplete((outcome, error) -> {
       slots.release();
       String tag = outcomeTag(error);
@@ -185,13 +200,19 @@ public class SamplingService implements DisposableBean {
     return "error";
   }
 
-  private Outcome run(ServedModel served, Plan plan, Deadline deadline, long started) {
-    SamplingRequest request = plan.request();
+  /** One sampling run, for one request or several merged ({@code requests}). */
+  private Outcome run(ServedModel served, SamplingRequest request, float[] latents,
+      Deadline deadline, long started, int requests) {
     ModelInfo info = served.info();
+    DistributionSummary.builder("streamline.run.requests")
+        .description("Requests one sampling run serves (more than 1 when merged)")
+        .tag("model", info.id())
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+        .register(meters).record(requests);
     try (NDManager manager = NDManager.newBaseManager(properties.djlDevice());
-        Session session = served.batcher().open(deadline)) {
-      if (plan.latents() != null) {
-        request = request.withLatents(manager.create(plan.latents(),
+        Session session = served.batcher().open(deadline, requests)) {
+      if (latents != null) {
+        request = request.withLatents(manager.create(latents,
             new Shape(request.n()).addAll(session.sampleShape())));
       }
       SamplingResult result = Sampling.sample(session, request, manager);

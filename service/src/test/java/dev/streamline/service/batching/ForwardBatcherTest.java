@@ -80,9 +80,9 @@ class ForwardBatcherTest {
   void dispatchesOnceEveryOpenSessionIsWaitingAndGivesEachItsRows() throws Exception {
     RecordingModel model = new RecordingModel();
     try (ForwardBatcher batcher = batcher(model, 256, Duration.ofSeconds(30))) {
-      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)));
-      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)));
-      Session c = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session c = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
       CompletableFuture<float[]> ra = CompletableFuture.supplyAsync(() -> evaluate(batcher, a, 1, 0.5f, 0, 2));
       CompletableFuture<float[]> rb = CompletableFuture.supplyAsync(() -> evaluate(batcher, b, 2, 0.25f, 1, 3));
       Thread.sleep(200);
@@ -111,12 +111,12 @@ class ForwardBatcherTest {
     model.gate = new CountDownLatch(1);
     try (ForwardBatcher batcher = new ForwardBatcher("test", model, Device.cpu(), true, 256,
         Duration.ofSeconds(30), 2, meters)) {
-      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
       CompletableFuture<float[]> ra =
           CompletableFuture.supplyAsync(() -> evaluate(batcher, a, 1, 0.5f, 0, 1));
       awaitEntered(model, 1);
       // b is the only session not in a pass, so its evaluation goes at once, beside a's.
-      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
       CompletableFuture<float[]> rb =
           CompletableFuture.supplyAsync(() -> evaluate(batcher, b, 2, 0.25f, 1, 2));
       awaitEntered(model, 2);
@@ -141,8 +141,8 @@ class ForwardBatcherTest {
   void theDelayBoundsTheWaitAndLargeEvaluationsRunInChunks() {
     RecordingModel model = new RecordingModel();
     try (ForwardBatcher batcher = batcher(model, 20, Duration.ofMillis(20))) {
-      Session lonely = batcher.open(Deadline.after(Duration.ofSeconds(30)));
-      Session idle = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      Session lonely = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session idle = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
       long start = System.nanoTime();
       assertThat(evaluate(batcher, lonely, 1, 0, 0, 50)).hasSize(100).containsOnly(2f);
       assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
@@ -158,12 +158,12 @@ class ForwardBatcherTest {
     RecordingModel model = new RecordingModel();
     model.gate = new CountDownLatch(1);
     try (ForwardBatcher batcher = batcher(model, 256, Duration.ofMillis(1))) {
-      Session busy = batcher.open(Deadline.after(Duration.ofSeconds(30)));
+      Session busy = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
       CompletableFuture<float[]> first =
           CompletableFuture.supplyAsync(() -> evaluate(batcher, busy, 1, 0, 0, 1));
       Thread.sleep(100);
       Deadline deadline = Deadline.after(Duration.ofSeconds(30));
-      Session cancelled = batcher.open(deadline);
+      Session cancelled = batcher.open(deadline, 1);
       CompletableFuture<float[]> second =
           CompletableFuture.supplyAsync(() -> evaluate(batcher, cancelled, 1, 0, 0, 5));
       Thread.sleep(100);
@@ -183,7 +183,7 @@ class ForwardBatcherTest {
     RecordingModel model = new RecordingModel();
     try (ForwardBatcher batcher = new ForwardBatcher("test", model, Device.cpu(), false, 256,
         Duration.ofSeconds(30), 1, meters);
-        Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)))) {
+        Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1)) {
       // No worker to wait for: the 30 s delay never applies.
       assertThat(evaluate(batcher, session, 1, 0.5f, 2, 3)).containsOnly(4.5f);
       assertThat(model.passes).containsExactly(3);
@@ -196,7 +196,7 @@ class ForwardBatcherTest {
     RecordingModel model = new RecordingModel();
     model.gate = new CountDownLatch(1);
     try (ForwardBatcher batcher = batcher(model, 256, Duration.ofMillis(1))) {
-      Session session = batcher.open(Deadline.after(Duration.ofMillis(200)));
+      Session session = batcher.open(Deadline.after(Duration.ofMillis(200)), 1);
       assertThatThrownBy(() -> evaluate(batcher, session, 1, 0, 0, 1))
           .isInstanceOf(Deadline.DeadlineExceededException.class);
       model.gate.countDown();

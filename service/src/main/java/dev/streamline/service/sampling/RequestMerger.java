@@ -1,0 +1,189 @@
+package dev.streamline.service.sampling;
+
+import ai.djl.ndarray.types.DataType;
+import dev.streamline.sampler.SamplerOptions;
+import dev.streamline.sampler.SamplerSpec;
+import dev.streamline.sampler.Samplers;
+import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SeededNoise;
+import dev.streamline.service.batching.Deadline;
+import dev.streamline.service.registry.ServedModel;
+import dev.streamline.service.sampling.SamplingService.Outcome;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves requests that ask one model for the same deterministic fixed-step sampling (sampler,
+ * steps, options; no labels, guidance or trajectory) with one sampling run, when they arrive
+ * within the merge window: request-level batching on top of the step-level kind.
+ *
+ * <p>Each request's starting noise is drawn from its own seeds and the run's rows are independent
+ * in the sampler's arithmetic as in the network, so every sample is bitwise what the request
+ * would get alone, and so is its NFE. What merging saves is the per-request part of a step —
+ * the sampler's handful of small libtorch operations and the hand-off to the batcher — which on
+ * a CPU costs more than a small network's share of the forward pass.
+ */
+final class RequestMerger {
+
+  /** Runs one sampling run (of one request or several merged) and answers for all of it. */
+  interface Runner {
+    Outcome run(ServedModel served, SamplingRequest request, float[] latents, Deadline deadline,
+        long started, int requests);
+  }
+
+  private record Key(String model, String sampler, int steps, SamplerOptions options) {}
+
+  private record Member(SamplingRequest request, float[] latents, Deadline deadline, long started,
+      CompletableFuture<Outcome> result) {}
+
+  private static final class Run {
+    final List<Member> members = new ArrayList<>();
+    int rows;
+  }
+
+  private final Runner runner;
+  private final Executor workers;
+  private final Executor delayed;
+  private final int maxRows;
+  private final Map<Key, Run> forming = new HashMap<>();
+  /** Requests of each model that joined and are not answered yet. */
+  private final Map<String, Integer> active = new HashMap<>();
+
+  RequestMerger(Runner runner, Executor workers, Duration window, int maxRows) {
+    this.runner = runner;
+    this.workers = workers;
+    this.delayed = CompletableFuture.delayedExecutor(window.toNanos(), TimeUnit.NANOSECONDS,
+        workers);
+    this.maxRows = maxRows;
+  }
+
+  /** Whether a request may share its run: anything that draws noise or differs per row may not. */
+  static boolean mergeable(SamplingRequest request, int maxRows) {
+    SamplerSpec spec = Samplers.spec(request.sampler());
+    SamplerOptions options = request.options();
+    return !spec.stochastic() && !spec.adaptive()
+        && options.eta(0.0) == 0 && options.churn(0.0) == 0
+        && request.labels() == null && request.guidance() == 1.0 && !request.recordTrajectory()
+        && request.dataType() == DataType.FLOAT32 && request.n() <= maxRows;
+  }
+
+  /**
+   * Adds a mergeable request to the run forming for its kind, or forms one: it starts after the
+   * merge window, or at once when the model is idle, so that merging costs a lone request
+   * nothing.
+   */
+  CompletableFuture<Outcome> join(ServedModel served, SamplingRequest request, float[] latents,
+      Deadline deadline, long started) {
+    Member member = new Member(request, latents, deadline, started, new CompletableFuture<>());
+    // A request cancelled while its run forms or runs stops waiting for it at once.
+    deadline.watch(member.result());
+    String model = served.info().id();
+    Key key = new Key(model, request.sampler(), request.steps(), request.options());
+    synchronized (forming) {
+      int others = active.merge(model, 1, Integer::sum) - 1;
+      Run run = forming.get(key);
+      if (run == null || run.rows + request.n() > maxRows) {
+        Run next = new Run();
+        forming.put(key, next);
+        boolean idle = others == 0 && served.batcher().requests() == 0;
+        CompletableFuture.runAsync(() -> start(served, key, next), idle ? workers : delayed);
+        run = next;
+      }
+      run.members.add(member);
+      run.rows += request.n();
+    }
+    member.result().whenComplete((outcome, error) -> {
+      synchronized (forming) {
+        active.merge(model, -1, (a, b) -> a + b == 0 ? null : a + b);
+      }
+    });
+    return member.result();
+  }
+
+  private void start(ServedModel served, Key key, Run run) {
+    List<Member> members;
+    synchronized (forming) {
+      forming.remove(key, run);
+      members = run.members.stream().filter(m -> !m.result().isDone()).toList();
+    }
+    if (members.isEmpty()) {
+      return;
+    }
+    try {
+      if (members.size() == 1) {
+        Member only = members.get(0);
+        only.result().complete(runner.run(served, only.request(), only.latents(),
+            only.deadline(), only.started(), 1));
+        return;
+      }
+      Deadline deadline = shared(members);
+      Outcome all = runner.run(served, merged(members), latents(served, members), deadline,
+          members.get(0).started(), members.size());
+      split(all, members);
+    } catch (Throwable e) {
+      // Whatever ends the run ends its requests: nobody else is waiting on this task.
+      members.forEach(m -> m.result().completeExceptionally(e));
+    }
+  }
+
+  /** Ends with the last member's time limit; cancelled once every member is. */
+  private static Deadline shared(List<Member> members) {
+    long remaining = members.stream().mapToLong(m -> m.deadline().remainingNanos()).max()
+        .orElse(0);
+    Deadline deadline = Deadline.after(Duration.ofNanos(remaining));
+    for (Member member : members) {
+      member.result().whenComplete((outcome, error) -> {
+        if (members.stream().allMatch(m -> m.result().isDone())) {
+          deadline.cancel();
+        }
+      });
+    }
+    return deadline;
+  }
+
+  private static SamplingRequest merged(List<Member> members) {
+    SamplingRequest first = members.get(0).request();
+    int n = members.stream().mapToInt(m -> m.request().n()).sum();
+    return new SamplingRequest(first.sampler(), first.steps(), n, first.seed(), 1.0, null, null,
+        first.options(), false, DataType.FLOAT32);
+  }
+
+  /** Every member's starting noise, given or drawn from its own seeds, one after the other. */
+  private static float[] latents(ServedModel served, List<Member> members) {
+    int size = served.info().shape().stream().reduce(1, (a, b) -> a * b);
+    float[] all = new float[members.stream().mapToInt(m -> m.request().n()).sum() * size];
+    int offset = 0;
+    for (Member member : members) {
+      SamplingRequest request = member.request();
+      float[] own = member.latents() != null ? member.latents()
+          : new SeededNoise(request.seed(), request.n(), served.batcher().model().sampleShape())
+              .nextFloats();
+      System.arraycopy(own, 0, all, offset, own.length);
+      offset += own.length;
+    }
+    return all;
+  }
+
+  /** Gives every member its rows of the run, with its own seed and time. */
+  private static void split(Outcome all, List<Member> members) {
+    int size = all.samples().length / all.n();
+    int row = 0;
+    long now = System.nanoTime();
+    for (Member member : members) {
+      SamplingRequest request = member.request();
+      float[] samples = Arrays.copyOfRange(all.samples(), row * size,
+          (row + request.n()) * size);
+      member.result().complete(new Outcome(all.model(), all.sampler(), all.steps(), all.nfe(),
+          request.seed(), request.n(), samples, List.of(),
+          (now - member.started()) / 1_000_000));
+      row += request.n();
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package dev.streamline.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Requests for the same deterministic sampling that arrive together share one sampling run, and
+ * each still gets bitwise the samples and NFE it gets alone; the others run on their own.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+    "streamline.bundled-models=false",
+    // Long enough that requests sent together on a busy machine land in one run.
+    "streamline.batching.merge-window=300ms"})
+class MergingTest extends HttpTest {
+
+  private static final String FLOW = "/v1/models/analytic-gmm-flow/samples";
+  private static final String VP = "/v1/models/analytic-gmm-vp/samples";
+
+  /** Path and body; mergeable ones repeat a sampling with other seeds, sizes or latents. */
+  private static final String[][] REQUESTS = {
+      {FLOW, "{\"n\":1,\"sampler\":\"heun\",\"steps\":8,\"seed\":1}"},
+      {FLOW, "{\"n\":3,\"sampler\":\"heun\",\"steps\":8,\"seed\":20}"},
+      {FLOW, "{\"n\":2,\"sampler\":\"heun\",\"steps\":8,\"seed\":2,"
+          + "\"latents\":[[0.5,-1],[2,0.25]]}"},
+      {FLOW, "{\"n\":5,\"sampler\":\"heun\",\"steps\":8,\"seed\":7}"},
+      {FLOW, "{\"n\":2,\"sampler\":\"heun\",\"steps\":9,\"seed\":7}"},
+      {VP, "{\"n\":4,\"sampler\":\"dpmpp-2m\",\"steps\":6,\"seed\":3,"
+          + "\"options\":{\"threshold\":0.9}}"},
+      {VP, "{\"n\":6,\"sampler\":\"dpmpp-2m\",\"steps\":6,\"seed\":30,"
+          + "\"options\":{\"threshold\":0.9}}"},
+      {VP, "{\"n\":3,\"sampler\":\"ddim\",\"steps\":5,\"seed\":4}"},
+      {VP, "{\"n\":2,\"sampler\":\"ddim\",\"steps\":5,\"seed\":40}"},
+      {VP, "{\"n\":2,\"sampler\":\"euler-maruyama\",\"steps\":5,\"seed\":5}"},
+      {VP, "{\"n\":2,\"sampler\":\"euler-maruyama\",\"steps\":5,\"seed\":50}"},
+      {FLOW, "{\"n\":2,\"sampler\":\"heun\",\"steps\":8,\"seed\":9,\"returnTrajectory\":true}"},
+  };
+
+  private double runs(String model, String stat) {
+    return http.metric("streamline_run_requests_" + stat + "{application=\"streamline\",model=\""
+        + model + "\"}");
+  }
+
+  @Test
+  void requestsSentTogetherShareARunAndMatchTheirSoloResults() throws Exception {
+    List<JsonNode> alone = new ArrayList<>();
+    for (String[] request : REQUESTS) {
+      alone.add(Http.json(http.post(request[0], request[1], null)));
+    }
+    // Alone, every request had a run of its own.
+    assertThat(runs("analytic-gmm-flow", "max")).isEqualTo(1.0);
+    assertThat(runs("analytic-gmm-vp", "max")).isEqualTo(1.0);
+    double flowRuns = runs("analytic-gmm-flow", "count");
+    double vpRuns = runs("analytic-gmm-vp", "count");
+
+    ExecutorService clients = Executors.newFixedThreadPool(REQUESTS.length);
+    List<CompletableFuture<JsonNode>> together = new ArrayList<>();
+    for (String[] request : REQUESTS) {
+      together.add(CompletableFuture.supplyAsync(
+          () -> Http.json(http.post(request[0], request[1], null)), clients));
+    }
+    for (int i = 0; i < REQUESTS.length; i++) {
+      JsonNode result = together.get(i).get();
+      String request = REQUESTS[i][1];
+      assertThat(result.get("seed")).as(request).isEqualTo(alone.get(i).get("seed"));
+      assertThat(result.get("nfe")).as(request).isEqualTo(alone.get(i).get("nfe"));
+      assertThat(result.get("samples")).as(request).isEqualTo(alone.get(i).get("samples"));
+      assertThat(result.get("trajectory")).as(request).isEqualTo(alone.get(i).get("trajectory"));
+    }
+    clients.shutdown();
+    // flow: the heun/8 requests in one run (but for the first, if it found the model idle and
+    // started at once); heun/9 and the trajectory on their own.
+    assertThat(runs("analytic-gmm-flow", "count") - flowRuns).isBetween(3.0, 4.0);
+    assertThat(runs("analytic-gmm-flow", "max")).isBetween(3.0, 4.0);
+    // vp: dpmpp-2m/6 × 2 and ddim/5 × 2 in one run each (but for the first); euler-maruyama
+    // draws noise, alone.
+    assertThat(runs("analytic-gmm-vp", "count") - vpRuns).isBetween(4.0, 5.0);
+    assertThat(runs("analytic-gmm-vp", "max")).isEqualTo(2.0);
+  }
+}
