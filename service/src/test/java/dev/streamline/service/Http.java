@@ -2,7 +2,9 @@ package dev.streamline.service;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,10 +21,32 @@ public final class Http {
   private static final HttpClient CLIENT = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
 
+  private final int port;
   private final String base;
 
   public Http(int port) {
+    this.port = port;
     this.base = "http://localhost:" + port;
+  }
+
+  /**
+   * POSTs JSON on a connection of its own and returns it unread: closing it is a client that
+   * hangs up.
+   */
+  public Socket postAndHold(String path, String body) {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    try {
+      Socket socket = new Socket("localhost", port);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(bytes);
+      out.flush();
+      return socket;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public HttpResponse<byte[]> get(String path) {

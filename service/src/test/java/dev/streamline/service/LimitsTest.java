@@ -2,10 +2,8 @@ package dev.streamline.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -42,14 +40,7 @@ class LimitsTest extends HttpTest {
   void aClientThatHangsUpCancelsItsSampling() throws Exception {
     double timeouts = failures("timeout");
     double cancelled = failures("cancelled");
-    byte[] body = SLOW.getBytes(StandardCharsets.UTF_8);
-    try (Socket socket = new Socket("localhost", port)) {
-      OutputStream out = socket.getOutputStream();
-      out.write(("POST /v1/models/analytic-gmm-vp/samples HTTP/1.1\r\nHost: localhost\r\n"
-          + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      out.write(body);
-      out.flush();
+    try (Socket socket = http.postAndHold("/v1/models/analytic-gmm-vp/samples", SLOW)) {
       awaitDepth(1);
     }
     awaitDepth(0);
