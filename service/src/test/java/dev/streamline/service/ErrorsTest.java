@@ -94,7 +94,10 @@ class ErrorsTest extends ServiceTest {
     String huge = "{\"n\":1,\"sampler\":\"" + "x".repeat(17 * 1024 * 1024) + "\"}";
     String tooLarge =
         "the request body is over the limit of 16777216 bytes (streamline.limits.max-body-size)";
-    assertProblem(sample("moons-flow", huge), 413, tooLarge);
+    // Answered before the body is read: every client must get the answer, not a reset.
+    for (int i = 0; i < 10; i++) {
+      assertProblem(sample("moons-flow", huge), 413, tooLarge);
+    }
     assertProblem(http.postChunked("/v1/models/moons-flow/samples", huge), 413, tooLarge);
     assertProblem(http.postChunked("/v1/models/moons-flow/samples", "{\"n\":1,\"steps\":0}"), 400,
         "steps must be >= 1, got 0");

@@ -3,7 +3,6 @@ package dev.streamline.service.api;
 import dev.streamline.service.config.StreamlineProperties;
 import java.net.URI;
 import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -53,14 +52,14 @@ public class BodySizeLimit implements WebFilter, WebFluxConfigurer {
     if (exchange.getRequest().getHeaders().getContentLength() <= limit) {
       return chain.filter(exchange);
     }
-    // The body stays unread, so the connection closes after the answer; a Content-Length lets
-    // the client read the whole problem before that.
+    // The body stays unread, so Reactor Netty ends the connection after the answer (and says
+    // so). Asking for that ourselves with "Connection: close" closes it at once, and a client
+    // still sending then often loses the answer to the reset; Netty's own close does not.
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, detail);
     problem.setInstance(URI.create(exchange.getRequest().getPath().value()));
     byte[] body = json.writeValueAsBytes(problem);
     ServerHttpResponse response = exchange.getResponse();
     response.setStatusCode(HttpStatus.CONTENT_TOO_LARGE);
-    response.getHeaders().set(HttpHeaders.CONNECTION, "close");
     response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
     response.getHeaders().setContentLength(body.length);
     DataBuffer buffer = response.bufferFactory().wrap(body);
