@@ -33,8 +33,7 @@ public record Coefficients(NDArray alpha, NDArray sigma, NDArray alphaDot, NDArr
         column(manager, ds, shape, type));
   }
 
-  /** One value per sample as an array that broadcasts against x. */
-  /** Host values as an array of the given type; created in that type, without a cast op. */
+  /** Host values as an array of the given type, created in that type (no cast op). */
   public static NDArray column(NDManager manager, double[] values, Shape shape, DataType type) {
     if (type == DataType.FLOAT32) {
       float[] narrow = new float[values.length];

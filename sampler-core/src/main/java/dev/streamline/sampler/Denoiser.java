@@ -57,7 +57,8 @@ public final class Denoiser {
 
   /** The probability-flow ODE field dx/dt at a time per row; rows as in {@link #estimate}. */
   public NDArray velocity(NDArray x, double[] t, int[] rows) {
-    if (model.parameterization() == Parameterization.VELOCITY && guard.kind() == X0Guard.Kind.NONE) {
+    if (model.parameterization() == Parameterization.VELOCITY
+        && guard.kind() == X0Guard.Kind.NONE) {
       // The model answers dx/dt itself: a round trip through (x0, eps) would only cost a dozen
       // array operations per evaluation (the sampler's overhead on small networks) and rounding.
       NDArray prediction = predict(x, t, rowLabels(rows));

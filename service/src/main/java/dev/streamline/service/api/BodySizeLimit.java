@@ -32,9 +32,6 @@ public class BodySizeLimit implements WebFilter, WebFluxConfigurer {
     this.limit = properties.limits().maxBodySize().toBytes();
     this.detail = detail(properties);
     this.json = json;
-    if (limit > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("streamline.limits.max-body-size must be under 2 GB");
-    }
   }
 
   static String detail(StreamlineProperties properties) {
@@ -44,7 +41,7 @@ public class BodySizeLimit implements WebFilter, WebFluxConfigurer {
 
   @Override
   public void configureHttpMessageCodecs(ServerCodecConfigurer codecs) {
-    codecs.defaultCodecs().maxInMemorySize((int) limit);
+    codecs.defaultCodecs().maxInMemorySize(Math.toIntExact(limit));
   }
 
   @Override

@@ -116,14 +116,7 @@ public final class ForwardBatcher implements AutoCloseable {
     }
   }
 
-  /** Open sessions: the sampling runs on this model now. */
-  public int sessions() {
-    synchronized (lock) {
-      return sessions;
-    }
-  }
-
-  /** The requests those runs serve. */
+  /** The requests that the open sessions (sampling runs) on this model serve. */
   public int requests() {
     synchronized (lock) {
       return requests;

@@ -2,6 +2,7 @@ package dev.streamline.service.config;
 
 import ai.djl.Device;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
@@ -9,6 +10,7 @@ import jakarta.validation.constraints.Pattern;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -60,9 +62,11 @@ public record StreamlineProperties(
   public record Batching(
       @DefaultValue("true") boolean enabled,
       @DefaultValue("256") @Min(1) @Max(65536) int maxBatchSize,
-      @DefaultValue("2ms") @NotNull Duration maxDelay,
+      @DefaultValue("2ms") @NotNull @DurationMin(nanos = 0, message = "must not be negative")
+      Duration maxDelay,
       @DefaultValue("0") @Min(0) @Max(256) int workers,
-      @DefaultValue("10ms") @NotNull Duration mergeWindow) {}
+      @DefaultValue("10ms") @NotNull @DurationMin(nanos = 0, message = "must not be negative")
+      Duration mergeWindow) {}
 
   /** {@code batching.workers}, with 0 resolved for this machine. */
   public int forwardWorkers() {
@@ -84,5 +88,13 @@ public record StreamlineProperties(
       @DefaultValue("1000") @Min(1) int maxSteps,
       @DefaultValue("16MB") @NotNull DataSize maxBodySize,
       @DefaultValue("64") @Min(1) @Max(4096) int queueCapacity,
-      @DefaultValue("60s") @NotNull Duration requestTimeout) {}
+      @DefaultValue("60s") @NotNull @DurationMin(millis = 1, message = "must be positive")
+      Duration requestTimeout) {
+
+    /** The codecs hold a body in one array, so its limit must fit an int. */
+    @AssertTrue(message = "must be at most 2147483647 bytes")
+    private boolean isMaxBodySize() {
+      return maxBodySize == null || maxBodySize.toBytes() <= Integer.MAX_VALUE;
+    }
+  }
 }

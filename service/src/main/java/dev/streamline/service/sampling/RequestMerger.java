@@ -1,6 +1,7 @@
 package dev.streamline.service.sampling;
 
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.sampler.Samplers;
@@ -157,14 +158,14 @@ final class RequestMerger {
 
   /** Every member's starting noise, given or drawn from its own seeds, one after the other. */
   private static float[] latents(ServedModel served, List<Member> members) {
-    int size = served.info().shape().stream().reduce(1, (a, b) -> a * b);
-    float[] all = new float[members.stream().mapToInt(m -> m.request().n()).sum() * size];
+    Shape shape = served.batcher().model().sampleShape();
+    float[] all = new float[members.stream().mapToInt(m -> m.request().n()).sum()
+        * Math.toIntExact(shape.size())];
     int offset = 0;
     for (Member member : members) {
       SamplingRequest request = member.request();
       float[] own = member.latents() != null ? member.latents()
-          : new SeededNoise(request.seed(), request.n(), served.batcher().model().sampleShape())
-              .nextFloats();
+          : new SeededNoise(request.seed(), request.n(), shape).nextFloats();
       System.arraycopy(own, 0, all, offset, own.length);
       offset += own.length;
     }

@@ -101,7 +101,7 @@ class ForwardBatcherTest {
       assertThat(evaluate(batcher, c, 1, 0, 0, 1)).containsExactly(2f, 2f);
       assertThat(passes()).containsExactly(2.0, 7.0, 6.0);
       c.close();
-      assertThat(batcher.sessions()).isZero();
+      assertThat(batcher.requests()).isZero();
     }
   }
 

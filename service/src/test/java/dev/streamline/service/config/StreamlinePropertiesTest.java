@@ -30,6 +30,8 @@ class StreamlinePropertiesTest {
       assertThat(properties.batching().enabled()).isTrue();
       assertThat(properties.batching().maxBatchSize()).isEqualTo(256);
       assertThat(properties.batching().maxDelay()).isEqualTo(Duration.ofMillis(2));
+      assertThat(properties.batching().mergeWindow()).isEqualTo(Duration.ofMillis(10));
+      assertThat(properties.batching().workers()).isZero();
       assertThat(properties.limits().queueCapacity()).isEqualTo(64);
       assertThat(properties.limits().requestTimeout()).isEqualTo(Duration.ofSeconds(60));
       assertThat(properties.limits().maxBodySize().toMegabytes()).isEqualTo(16);
@@ -53,6 +55,14 @@ class StreamlinePropertiesTest {
         "streamline.batching.maxBatchSize", "must be less than or equal to 65536");
     assertRejected("streamline.threads.intra-op=0", "streamline.threads.intraOp",
         "must be greater than or equal to 1");
+    assertRejected("streamline.batching.merge-window=-1ms", "streamline.batching.mergeWindow",
+        "must not be negative");
+    assertRejected("streamline.batching.max-delay=-1ms", "streamline.batching.maxDelay",
+        "must not be negative");
+    assertRejected("streamline.limits.request-timeout=0s", "streamline.limits.requestTimeout",
+        "must be positive");
+    assertRejected("streamline.limits.max-body-size=3GB", "streamline.limits.maxBodySize",
+        "must be at most 2147483647 bytes");
   }
 
   @Test
