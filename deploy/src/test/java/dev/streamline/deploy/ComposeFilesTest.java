@@ -115,6 +115,24 @@ class ComposeFilesTest {
         .isRegularFile();
   }
 
+  /** Dockerfile.cuda fetches libtorch and unpacks DJL's JNI jar by version; no CI builds it. */
+  @Test
+  void cudaImageFetchesTheLibtorchAndDjlVersionsTheBuildUses() throws IOException {
+    String pom = Files.readString(Chart.root().resolve("pom.xml"));
+    String dockerfile = Files.readString(DOCKER.resolve("Dockerfile.cuda"));
+    for (String[] pair : new String[][] {{"libtorch.version", "PYTORCH_VERSION"},
+        {"djl.version", "DJL_VERSION"}}) {
+      Matcher property = Pattern.compile("<" + Pattern.quote(pair[0]) + ">([^<]+)<").matcher(pom);
+      assertThat(property.find()).as(pair[0]).isTrue();
+      Matcher args = Pattern.compile("(?m)^ARG " + pair[1] + "=(\\S+)$").matcher(dockerfile);
+      List<String> values = new ArrayList<>();
+      while (args.find()) {
+        values.add(args.group(1));
+      }
+      assertThat(values).as(pair[1]).isNotEmpty().containsOnly(property.group(1));
+    }
+  }
+
   /** The host path compose mounts at this container path of this service. */
   private static Path mountedFrom(JsonNode compose, String service, String containerPath) {
     for (JsonNode volume : compose.path("services").path(service).path("volumes")) {

@@ -99,6 +99,8 @@ class HelmChartTest {
     assertThat(nested(yaml, "streamline", "batching", "max-batch-size")).isEqualTo(64);
     assertThat(nested(yaml, "streamline", "limits", "request-timeout")).isEqualTo("60s");
     assertThat(nested(yaml, "streamline", "limits", "queue-capacity")).isEqualTo(64);
+    assertThat(nested(yaml, "streamline", "batching", "workers")).isEqualTo(0);
+    assertThat(nested(yaml, "streamline", "batching", "merge-window")).isEqualTo("10ms");
     assertThat(nested(yaml, "server", "shutdown")).isEqualTo("graceful");
     assertThat(nested(yaml, "spring", "lifecycle", "timeout-per-shutdown-phase")).isEqualTo("70s");
     // Spring reads the file the ConfigMap mounts.
@@ -297,6 +299,36 @@ class HelmChartTest {
         .hasMessageContaining("at '/probes/readiness/path'");
     assertThatThrownBy(() -> Chart.render(Map.of("replicaCount", "two")))
         .hasMessageContaining("at '/replicaCount'");
+  }
+
+  @Test
+  void schemaHoldsConfigToTheServicesStreamlineProperties() {
+    // Spring would ignore a misspelt key; the schema names it.
+    assertThatThrownBy(() -> Chart.render(Map.of("config.streamline.batching.merge-windw", "5ms")))
+        .hasMessageContaining("at '/config/streamline/batching'")
+        .hasMessageContaining("merge-windw");
+    // The chart sets these from gpu.enabled and requestTimeoutSeconds, over anything here.
+    assertThatThrownBy(() -> Chart.render(Map.of("config.streamline.device", "gpu")))
+        .hasMessageContaining("at '/config/streamline'").hasMessageContaining("device");
+    assertThatThrownBy(() -> Chart.render(
+        Map.of("config.streamline.limits.request-timeout", "5s")))
+        .hasMessageContaining("at '/config/streamline/limits'");
+    // The service's own bounds.
+    assertThatThrownBy(() -> Chart.render(Map.of("config.streamline.batching.workers", -1)))
+        .hasMessageContaining("at '/config/streamline/batching/workers': minimum");
+    assertThatThrownBy(() -> Chart.render(
+        Map.of("config.streamline.limits.queue-capacity", 5000)))
+        .hasMessageContaining("at '/config/streamline/limits/queue-capacity': maximum");
+    assertThatThrownBy(() -> Chart.render(
+        Map.of("config.streamline.batching.max-delay", "2 seconds")))
+        .hasMessageContaining("at '/config/streamline/batching/max-delay'");
+    // --set passes a bare 0 as a number, which Spring reads as 0 ms: merging off.
+    Chart.Rendered off = Chart.render(Map.of("config.streamline.batching.merge-window", 0,
+        "config.streamline.batching.max-delay", "PT0.5S"));
+    assertThat(nested(off.applicationYaml(), "streamline", "batching", "merge-window"))
+        .isEqualTo(0);
+    assertThat(nested(off.applicationYaml(), "streamline", "batching", "max-delay"))
+        .isEqualTo("PT0.5S");
   }
 
   static Object nested(Map<String, Object> tree, String... path) {
