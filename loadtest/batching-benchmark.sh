@@ -70,9 +70,12 @@ for setting in "${settings[@]}"; do
     --concurrency "${CONCURRENCY:-32}" --warmup "${WARMUP:-60s}" --duration "${DURATION:-30s}" \
     --quality-samples 0 --no-progress ${LOADTEST_ARGS:-} --out "$out/$name" > "$out/$name/sweep.log"
   stop_service
-  # results.csv columns: samplesPerSecond 11, p50Ms 12, p99Ms 14, forwardBatchSize 17.
-  awk -F, -v name="$name" 'NR == 2 {
-    printf "| %s | %.1f | %.0f | %.0f | %s |\n", name, $11, $12, $14, ($17 == "" ? "-" : sprintf("%.1f", $17))
+  # results.csv columns are looked up by their header names.
+  awk -F, -v name="$name" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+  NR == 2 {
+    batch = $col["forwardBatchSize"]
+    printf "| %s | %.1f | %.0f | %.0f | %s |\n", name, $col["samplesPerSecond"], $col["p50Ms"],
+      $col["p99Ms"], (batch == "" ? "-" : sprintf("%.1f", batch))
   }' "$out/$name/results.csv"
 done
 echo "reports: $out" >&2

@@ -1,6 +1,8 @@
 package dev.streamline.loadtest;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamline.models.metrics.QualityReport;
 import dev.streamline.sampler.analytic.GaussianMixture;
 import java.util.Arrays;
@@ -8,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /**
  * Analytic Gaussian-mixture models, whose data distribution is known exactly (the model's
@@ -25,6 +28,8 @@ final class AnalyticQuality implements QualityMeter {
   private static final int REFERENCE_CHUNK = 256;
 
   private static final int REFERENCE_ATTEMPTS = 5;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final GaussianMixture target;
   private final long seed;
@@ -45,21 +50,10 @@ final class AnalyticQuality implements QualityMeter {
   }
 
   /** The mixture of a model's {@code target: {weights, means, covariances}}. */
-  static GaussianMixture target(JsonNode node) {
-    double[] weights = doubles(node.path("weights"));
-    double[][] means = new double[node.path("means").size()][];
-    for (int c = 0; c < means.length; c++) {
-      means[c] = doubles(node.path("means").get(c));
-    }
-    double[][][] covariances = new double[node.path("covariances").size()][][];
-    for (int c = 0; c < covariances.length; c++) {
-      JsonNode covariance = node.path("covariances").get(c);
-      covariances[c] = new double[covariance.size()][];
-      for (int r = 0; r < covariance.size(); r++) {
-        covariances[c][r] = doubles(covariance.get(r));
-      }
-    }
-    return new GaussianMixture(weights, means, covariances);
+  static GaussianMixture target(JsonNode node) throws JsonProcessingException {
+    return new GaussianMixture(JSON.treeToValue(node.path("weights"), double[].class),
+        JSON.treeToValue(node.path("means"), double[][].class),
+        JSON.treeToValue(node.path("covariances"), double[][][].class));
   }
 
   @Override
@@ -68,14 +62,8 @@ final class AnalyticQuality implements QualityMeter {
   }
 
   @Override
-  public String primaryFloor() {
-    return "energyFloor";
-  }
-
-  @Override
   public List<String> metrics() {
-    return List.of("energy", "energyFloor", "mmd2", "mmd2Floor", "slicedW2", "slicedW2Floor",
-        "exactError");
+    return Stream.concat(DataQuality.METRICS.stream(), Stream.of("exactError")).toList();
   }
 
   @Override
@@ -143,11 +131,4 @@ final class AnalyticQuality implements QualityMeter {
     }
   }
 
-  private static double[] doubles(JsonNode array) {
-    double[] out = new double[array.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = array.get(i).asDouble();
-    }
-    return out;
-  }
 }

@@ -13,6 +13,10 @@ import java.util.Map;
  */
 final class DataQuality implements QualityMeter {
 
+  /** The names {@link #distances} reports, in its order. */
+  static final List<String> METRICS =
+      List.of("energy", "energyFloor", "mmd2", "mmd2Floor", "slicedW2", "slicedW2Floor");
+
   private final TwoDimensionalDataset dataset;
   private final long seed;
 
@@ -27,13 +31,8 @@ final class DataQuality implements QualityMeter {
   }
 
   @Override
-  public String primaryFloor() {
-    return "energyFloor";
-  }
-
-  @Override
   public List<String> metrics() {
-    return List.of("energy", "energyFloor", "mmd2", "mmd2Floor", "slicedW2", "slicedW2Floor");
+    return METRICS;
   }
 
   @Override

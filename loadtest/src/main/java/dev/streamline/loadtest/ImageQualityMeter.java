@@ -40,11 +40,6 @@ final class ImageQualityMeter implements QualityMeter {
   }
 
   @Override
-  public String primaryFloor() {
-    return "frechetFloor";
-  }
-
-  @Override
   public List<String> metrics() {
     return List.of("frechet", "frechetFloor", "classAccuracy");
   }

@@ -13,8 +13,10 @@ interface QualityMeter extends AutoCloseable {
   /** Name of the primary metric; lower is better. */
   String primary();
 
-  /** Name of the primary metric's floor. */
-  String primaryFloor();
+  /** Name of the primary metric's floor: by convention the primary's name with "Floor" appended. */
+  default String primaryFloor() {
+    return primary() + "Floor";
+  }
 
   /** Names of all metrics this meter reports, in column order. */
   List<String> metrics();

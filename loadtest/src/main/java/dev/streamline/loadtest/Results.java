@@ -8,8 +8,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /** {@code results.csv} and {@code results.json}: one row per cell, the same columns in both. */
@@ -33,22 +35,9 @@ final class Results {
     lines.add(String.join(",", header));
     for (CellResult row : rows) {
       List<String> fields = new ArrayList<>();
-      fields.add(model);
-      fields.add(row.cell().sampler());
-      fields.add(row.cell().steps() == null ? "" : row.cell().steps().toString());
-      fields.add(row.cell().tolerance() == null ? "" : number(row.cell().tolerance()));
-      fields.add(number(row.nfe()));
-      fields.add(Long.toString(row.requests()));
-      fields.add(Long.toString(row.errors()));
-      // Inside one CSV field: "429:3;503:1".
-      fields.add(row.errorsByStatus().entrySet().stream()
-          .map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining(";")));
-      for (double value : new double[] {row.seconds(), row.requestsPerSecond(),
-          row.samplesPerSecond(), row.p50Ms(), row.p90Ms(), row.p99Ms(), row.maxMs(),
-          row.meanMs(), row.forwardBatchSize(), row.queueWaitMs(), row.requestsPerRun()}) {
-        fields.add(number(value));
+      for (Object value : values(model, row)) {
+        fields.add(csvField(value));
       }
-      fields.add(Integer.toString(row.qualitySamples()));
       for (String metric : metrics) {
         fields.add(number(row.metric(metric)));
       }
@@ -66,37 +55,44 @@ final class Results {
     ArrayNode cells = root.putArray("cells");
     for (CellResult row : rows) {
       ObjectNode cell = cells.addObject();
-      cell.put("model", model);
-      cell.put("sampler", row.cell().sampler());
-      if (row.cell().steps() == null) {
-        cell.putNull("steps");
-      } else {
-        cell.put("steps", row.cell().steps());
+      List<Object> values = values(model, row);
+      for (int i = 0; i < COLUMNS.size(); i++) {
+        if (values.get(i) instanceof Double number) {
+          put(cell, COLUMNS.get(i), number);
+        } else {
+          cell.set(COLUMNS.get(i), MAPPER.valueToTree(values.get(i)));
+        }
       }
-      put(cell, "tolerance", row.cell().tolerance() == null ? Double.NaN : row.cell().tolerance());
-      put(cell, "nfe", row.nfe());
-      cell.put("requests", row.requests());
-      cell.put("errors", row.errors());
-      ObjectNode errors = cell.putObject("errorsByStatus");
-      row.errorsByStatus().forEach(errors::put);
-      put(cell, "seconds", row.seconds());
-      put(cell, "requestsPerSecond", row.requestsPerSecond());
-      put(cell, "samplesPerSecond", row.samplesPerSecond());
-      put(cell, "p50Ms", row.p50Ms());
-      put(cell, "p90Ms", row.p90Ms());
-      put(cell, "p99Ms", row.p99Ms());
-      put(cell, "maxMs", row.maxMs());
-      put(cell, "meanMs", row.meanMs());
-      put(cell, "forwardBatchSize", row.forwardBatchSize());
-      put(cell, "queueWaitMs", row.queueWaitMs());
-      put(cell, "requestsPerRun", row.requestsPerRun());
-      cell.put("qualitySamples", row.qualitySamples());
       ObjectNode quality = cell.putObject("quality");
       for (String metric : metrics) {
         put(quality, metric, row.metric(metric));
       }
     }
     MAPPER.writeValue(file.toFile(), root);
+  }
+
+  /** A row's values in {@link #COLUMNS} order; null where a cell has none (steps, tolerance). */
+  private static List<Object> values(String model, CellResult row) {
+    return Arrays.asList(model, row.cell().sampler(), row.cell().steps(), row.cell().tolerance(),
+        row.nfe(), row.requests(), row.errors(), row.errorsByStatus(), row.seconds(),
+        row.requestsPerSecond(), row.samplesPerSecond(), row.p50Ms(), row.p90Ms(), row.p99Ms(),
+        row.maxMs(), row.meanMs(), row.forwardBatchSize(), row.queueWaitMs(), row.requestsPerRun(),
+        row.qualitySamples());
+  }
+
+  private static String csvField(Object value) {
+    if (value == null) {
+      return "";
+    }
+    if (value instanceof Double number) {
+      return number(number);
+    }
+    if (value instanceof Map<?, ?> errors) {
+      // Inside one CSV field: "429:3;503:1".
+      return errors.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
+          .collect(Collectors.joining(";"));
+    }
+    return value.toString();
   }
 
   /** JSON has no NaN: an undefined value is null. */

@@ -211,9 +211,11 @@ final class SweepCommand implements Callable<Integer> {
     List<float[]> samples = new ArrayList<>();
     for (long k = 0; k < qualityRequests; k++) {
       SampleResponse response = kept.get(k);
-      int width = response == null ? 0 : response.width();
-      for (int j = 0; response != null && j < response.count()
-          && samples.size() < qualitySamples; j++) {
+      if (response == null) {
+        continue;
+      }
+      int width = response.width();
+      for (int j = 0; j < response.count() && samples.size() < qualitySamples; j++) {
         indices.add((int) (k * n + j));
         samples.add(Arrays.copyOfRange(response.values(), j * width, (j + 1) * width));
       }
@@ -308,7 +310,7 @@ final class SweepCommand implements Callable<Integer> {
       settings.put("guidance", guidance.toString());
     }
     settings.put("quality samples", Integer.toString(qualitySamples));
-    if (info.has("target")) {
+    if (info.path("target").isObject()) {
       settings.put("exact-solution reference", AnalyticQuality.REFERENCE_SAMPLER
           + " at rtol = atol = " + Report.fmt(referenceTolerance));
     }

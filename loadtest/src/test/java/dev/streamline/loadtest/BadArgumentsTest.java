@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Every bad argument or failing server ends in a one-line message and a non-zero exit. */
 class BadArgumentsTest {
@@ -67,6 +70,57 @@ class BadArgumentsTest {
         "--duration", "1s");
     assertThat(cli.exitCode()).isEqualTo(2);
     assertThat(cli.err()).startsWith("error: give --duration or --requests, not both");
+  }
+
+  @Test
+  void guidanceNeedsAClassConditionalModel() {
+    Cli cli = sweep(InProcessService.url(), "--model", "moons-flow", "--samplers", "euler",
+        "--guidance", "2");
+    assertThat(cli.exitCode()).isEqualTo(2);
+    assertThat(cli.err())
+        .startsWith("error: --guidance applies to class-conditional models; moons-flow has no");
+  }
+
+  /** Checked before the server is asked anything: the URL below is never reached. */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "--tolerances          | 1e-3,1    | --tolerances must lie in (0, 1), got 1.0",
+      "--concurrency         | 0         | --concurrency must be at least 1, got 0",
+      "-n                    | 0         | -n must be at least 1, got 0",
+      "--requests            | 0         | --requests must be at least 1, got 0",
+      "--duration            | 0s        | --duration must be positive, got PT0S",
+      "--duration            | soon      | Invalid value for option '--duration'",
+      "--rate                | 0         | --rate must be a positive number of requests per"
+          + " second, got 0.0",
+      "--warmup              | PT-1S     | --warmup must not be negative, got PT-1S",
+      "--quality-samples     | 1         | --quality-samples must be 0 (off) or at least 2, got 1",
+      "--reference-tolerance | 1         | --reference-tolerance must lie in (0, 1), got 1.0",
+      "--timeout             | 0s        | --timeout must be positive, got PT0S",
+      "--samplers            | ' '       | --samplers needs at least one sampler id",
+      "--url                 | ftp://x   | --url must be an http(s) URL such as"
+          + " http://localhost:8080, got 'ftp://x'",
+      "--url                 | http://a b | --url 'http://a b' is not a URL: Illegal character",
+  })
+  void badOptionValuesAreNamed(String option, String value, String message) {
+    Cli cli = Cli.run("sweep", "--model", "m", "--samplers", "euler", "--no-progress", "--out",
+        out.toString(), option, value);
+    assertThat(cli.exitCode()).as(cli.err()).isEqualTo(2);
+    assertThat(cli.err()).startsWith("error: " + message).doesNotContain("Exception");
+  }
+
+  @Test
+  void outMustBeADirectory() throws IOException {
+    Path file = Files.createFile(out.resolve("file"));
+    Cli cli = Cli.run("sweep", "--model", "m", "--samplers", "euler", "--out", file.toString());
+    assertThat(cli.exitCode()).isEqualTo(2);
+    assertThat(cli.err()).startsWith("error: --out " + file + " exists and is not a directory");
+  }
+
+  @Test
+  void aCommandMustBeNamed() {
+    Cli cli = Cli.run();
+    assertThat(cli.exitCode()).isEqualTo(2);
+    assertThat(cli.err()).startsWith("error: name a command: sweep");
   }
 
   private Cli sweep(String url, String... args) {

@@ -135,6 +135,8 @@ class SweepTest {
     JsonNode cell = new ObjectMapper().readTree(out.resolve("results.json").toFile())
         .path("cells").get(0);
     assertThat(cell.path("requests").asLong() + cell.path("errors").asLong()).isEqualTo(40);
+    // Paced, not sent at once: the 40th request is due 39/40 s after the first.
+    assertThat(cell.path("seconds").asDouble()).isGreaterThanOrEqualTo(0.975);
     assertThat(cell.path("quality").path("exactError").asDouble()).isFinite().isPositive();
   }
 }
