@@ -65,8 +65,13 @@ public final class Sampling {
     return copy;
   }
 
-  /** One label per sample, or null; validated against the model's classes. */
-  private static int[] labels(Model model, SamplingRequest request) {
+  /**
+   * A request's labels as one per sample, or null for none, validated against the model's
+   * classes and the guidance.
+   *
+   * @throws IllegalArgumentException with a message for the request's author
+   */
+  public static int[] labels(Model model, SamplingRequest request) {
     int[] given = request.labels();
     if (given == null) {
       if (request.guidance() != 1.0) {

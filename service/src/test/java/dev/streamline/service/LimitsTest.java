@@ -6,7 +6,10 @@ import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
  * A one-slot queue and a one-second time limit: 429 with Retry-After, 504, a client that hangs up
@@ -37,7 +40,8 @@ class LimitsTest extends HttpTest {
   }
 
   @Test
-  void aClientThatHangsUpCancelsItsSampling() throws Exception {
+  @ExtendWith(OutputCaptureExtension.class)
+  void aClientThatHangsUpCancelsItsSampling(CapturedOutput log) throws Exception {
     double timeouts = failures("timeout");
     double cancelled = failures("cancelled");
     try (Socket socket = http.postAndHold("/v1/models/analytic-gmm-vp/samples", SLOW)) {
@@ -49,6 +53,8 @@ class LimitsTest extends HttpTest {
     assertThat(failures("timeout")).isEqualTo(timeouts);
     assertThat(http.post("/v1/models/analytic-gmm-flow/samples", "{\"n\":1}", null).statusCode())
         .isEqualTo(200);
+    // A hang-up is routine: no error or stack trace in the log for it.
+    assertThat(log.getAll()).doesNotContain("ERROR", "Exception");
   }
 
   @Test

@@ -9,7 +9,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Import;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -18,13 +22,15 @@ import tools.jackson.databind.JsonNode;
  * request that hangs up leaves its run.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-    "streamline.bundled-models=false",
+    "streamline.bundled-models=false", "streamline.model-dirs=" + ServiceTest.MODELS,
     // Long enough that requests sent together on a busy machine land in one run.
     "streamline.batching.merge-window=300ms"})
+@Import(ServiceTest.Fixtures.class)
 class MergingTest extends HttpTest {
 
   private static final String FLOW = "/v1/models/analytic-gmm-flow/samples";
   private static final String VP = "/v1/models/analytic-gmm-vp/samples";
+  private static final String UNET = "/v1/models/tiny-unet/samples";
 
   /** Path and body; mergeable ones repeat a sampling with other seeds, sizes or latents. */
   private static final String[][] REQUESTS = {
@@ -43,6 +49,11 @@ class MergingTest extends HttpTest {
       {VP, "{\"n\":2,\"sampler\":\"euler-maruyama\",\"steps\":5,\"seed\":5}"},
       {VP, "{\"n\":2,\"sampler\":\"euler-maruyama\",\"steps\":5,\"seed\":50}"},
       {FLOW, "{\"n\":2,\"sampler\":\"heun\",\"steps\":8,\"seed\":9,\"returnTrajectory\":true}"},
+      {UNET, "{\"n\":1,\"steps\":3,\"seed\":11,\"labels\":[0],\"guidance\":3}"},
+      {UNET, "{\"n\":2,\"steps\":3,\"seed\":12,\"labels\":[1,2],\"guidance\":3}"},
+      {UNET, "{\"n\":3,\"steps\":3,\"seed\":13,\"labels\":[2],\"guidance\":3}"},
+      {UNET, "{\"n\":1,\"steps\":3,\"seed\":14,\"labels\":[0],\"guidance\":2}"},
+      {UNET, "{\"n\":2,\"steps\":3,\"seed\":15}"},
   };
 
   private double failures(String reason) {
@@ -51,7 +62,8 @@ class MergingTest extends HttpTest {
   }
 
   @Test
-  void aRequestThatHangsUpWhileItsRunFormsOrRunsIsCancelled() throws Exception {
+  @ExtendWith(OutputCaptureExtension.class)
+  void aRequestThatHangsUpWhileItsRunFormsOrRunsIsCancelled(CapturedOutput log) throws Exception {
     String depth =
         "streamline_queue_depth{application=\"streamline\",model=\"analytic-gmm-vp\"}";
     double cancelled = failures("cancelled");
@@ -74,6 +86,7 @@ class MergingTest extends HttpTest {
     }
     assertThat(failures("cancelled")).isEqualTo(cancelled + 2);
     assertThat(http.metric(depth)).isZero();
+    assertThat(log.getAll()).doesNotContain("ERROR", "Exception");
   }
 
   private double runs(String model, String stat) {
@@ -92,6 +105,7 @@ class MergingTest extends HttpTest {
     assertThat(runs("analytic-gmm-vp", "max")).isEqualTo(1.0);
     double flowRuns = runs("analytic-gmm-flow", "count");
     double vpRuns = runs("analytic-gmm-vp", "count");
+    double unetRuns = runs("tiny-unet", "count");
 
     ExecutorService clients = Executors.newFixedThreadPool(REQUESTS.length);
     List<CompletableFuture<JsonNode>> together = new ArrayList<>();
@@ -116,5 +130,9 @@ class MergingTest extends HttpTest {
     // draws noise, alone.
     assertThat(runs("analytic-gmm-vp", "count") - vpRuns).isBetween(4.0, 5.0);
     assertThat(runs("analytic-gmm-vp", "max")).isEqualTo(2.0);
+    // tiny-unet: the three requests guided at w = 3 in one run, whatever their labels (or two
+    // runs, as above); other guidance, or none, on their own.
+    assertThat(runs("tiny-unet", "count") - unetRuns).isBetween(3.0, 4.0);
+    assertThat(runs("tiny-unet", "max")).isBetween(2.0, 3.0);
   }
 }

@@ -8,7 +8,6 @@ import dev.streamline.service.sampling.SamplingService.Outcome;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -20,6 +19,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 
 /**
  * {@code POST /v1/models/{id}/samples}: samples as JSON, a NumPy .npy array, or (image models) a
@@ -56,11 +56,16 @@ public class SamplesController {
     }
     SamplingService.Job job = sampling.submit(id, body);
     // The service's own deadline answers 504 first; this only guards against a stuck request.
+    // The deadline is cancelled after the cancel reached the future's Mono (doFinally, not
+    // doOnCancel), so that the sampling's end is not then signalled into a cancelled chain.
     return Mono.fromFuture(job.result(), true)
-        .doOnCancel(job.deadline()::cancel)
+        .doFinally(signal -> {
+          if (signal == SignalType.CANCEL) {
+            job.deadline().cancel();
+          }
+        })
         .timeout(properties.limits().requestTimeout().plusSeconds(10))
         .onErrorMap(TimeoutException.class, e -> new Deadline.DeadlineExceededException())
-        .onErrorMap(CompletionException.class, Throwable::getCause)
         .<ResponseEntity<?>>map(outcome -> render(outcome, format));
   }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.sampler.Samplers;
+import dev.streamline.sampler.Sampling;
 import dev.streamline.sampler.SamplingRequest;
 import dev.streamline.sampler.SeededNoise;
 import dev.streamline.service.batching.Deadline;
@@ -22,11 +23,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Serves requests that ask one model for the same deterministic fixed-step sampling (sampler,
- * steps, options; no labels, guidance or trajectory) with one sampling run, when they arrive
- * within the merge window: request-level batching on top of the step-level kind.
+ * steps, options, guidance; labelled or not; no trajectory) with one sampling run, when they
+ * arrive within the merge window: request-level batching on top of the step-level kind.
  *
- * <p>Each request's starting noise is drawn from its own seeds and the run's rows are independent
- * in the sampler's arithmetic as in the network, so every sample is bitwise what the request
+ * <p>Each request's starting noise is drawn from its own seeds, its labels go with its rows, and
+ * the run's rows are independent in the sampler's arithmetic, the guidance and the network, so every sample is bitwise what the request
  * would get alone, and so is its NFE. What merging saves is the per-request part of a step —
  * the sampler's handful of small libtorch operations and the hand-off to the batcher — which on
  * a CPU costs more than a small network's share of the forward pass.
@@ -39,7 +40,8 @@ final class RequestMerger {
         long started, int requests);
   }
 
-  private record Key(String model, String sampler, int steps, SamplerOptions options) {}
+  private record Key(String model, String sampler, int steps, SamplerOptions options,
+      double guidance, boolean labelled) {}
 
   private record Member(SamplingRequest request, float[] latents, Deadline deadline, long started,
       CompletableFuture<Outcome> result) {}
@@ -65,18 +67,18 @@ final class RequestMerger {
     this.maxRows = maxRows;
   }
 
-  /** Whether a request may share its run: anything that draws noise or differs per row may not. */
+  /** Whether a request may share its run: not if it draws noise or records its trajectory. */
   static boolean mergeable(SamplingRequest request, int maxRows) {
     SamplerSpec spec = Samplers.spec(request.sampler());
     SamplerOptions options = request.options();
     return !spec.stochastic() && !spec.adaptive()
         && options.eta(0.0) == 0 && options.churn(0.0) == 0
-        && request.labels() == null && request.guidance() == 1.0 && !request.recordTrajectory()
+        && !request.recordTrajectory()
         && request.dataType() == DataType.FLOAT32 && request.n() <= maxRows;
   }
 
   /**
-   * Adds a mergeable request to the run forming for its kind, or forms one: it starts after the
+   * Adds a mergeable request, its labels one per sample (see {@link Sampling#labels}), to the run forming for its kind, or forms one: it starts after the
    * merge window, or at once when the model is idle, so that merging costs a lone request
    * nothing.
    */
@@ -86,7 +88,8 @@ final class RequestMerger {
     // A request cancelled while its run forms or runs stops waiting for it at once.
     deadline.watch(member.result());
     String model = served.info().id();
-    Key key = new Key(model, request.sampler(), request.steps(), request.options());
+    Key key = new Key(model, request.sampler(), request.steps(), request.options(),
+        request.guidance(), request.labels() != null);
     synchronized (forming) {
       int others = active.merge(model, 1, Integer::sum) - 1;
       Run run = forming.get(key);
@@ -152,8 +155,10 @@ final class RequestMerger {
   private static SamplingRequest merged(List<Member> members) {
     SamplingRequest first = members.get(0).request();
     int n = members.stream().mapToInt(m -> m.request().n()).sum();
-    return new SamplingRequest(first.sampler(), first.steps(), n, first.seed(), 1.0, null, null,
-        first.options(), false, DataType.FLOAT32);
+    int[] labels = first.labels() == null ? null : members.stream()
+        .flatMapToInt(m -> Arrays.stream(m.request().labels())).toArray();
+    return new SamplingRequest(first.sampler(), first.steps(), n, first.seed(), first.guidance(),
+        labels, null, first.options(), false, DataType.FLOAT32);
   }
 
   /** Every member's starting noise, given or drawn from its own seeds, one after the other. */

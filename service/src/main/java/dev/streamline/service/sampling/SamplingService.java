@@ -102,7 +102,7 @@ public class SamplingService implements DisposableBean {
     ServedModel served = lookup(modelId);
     Plan plan;
     try {
-      plan = plan(served.info(), body);
+      plan = plan(served, body);
     } catch (ApiException e) {
       reject(e.status() == HttpStatus.CONTENT_TOO_LARGE ? "too_large" : "invalid");
       throw e;
@@ -134,9 +134,14 @@ public class SamplingService implements DisposableBean {
       throw e;
     }
     String sampler = request.sampler();
-    result = result.whenComplete((outcome, error) -> {
+    // Completed directly rather than as a dependent stage, so that an error is the cause itself,
+    // not a CompletionException around it: Reactor logs any error but a CancellationException
+    // that reaches a Mono whose client has hung up.
+    CompletableFuture<Outcome> answer = new CompletableFuture<>();
+    result.whenComplete((outcome, error) -> {
       slots.release();
-      String tag = outcomeTag(error);
+      Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+      String tag = outcomeTag(cause);
       Timer.builder("streamline.requests")
           .description("Sampling request latency")
           .tags("model", modelId, "sampler", sampler, "outcome", tag)
@@ -148,11 +153,13 @@ public class SamplingService implements DisposableBean {
             .register(meters).increment(outcome.n());
         Counter.builder("streamline.nfe").tags("model", modelId, "sampler", sampler)
             .register(meters).increment(outcome.nfe());
+        answer.complete(outcome);
       } else {
         Counter.builder("streamline.failures").tag("reason", tag).register(meters).increment();
+        answer.completeExceptionally(cause);
       }
     });
-    return new Job(result, deadline);
+    return new Job(answer, deadline);
   }
 
   /** A served model's description; the same errors as {@link #submit} for one that is not. */
@@ -183,8 +190,7 @@ public class SamplingService implements DisposableBean {
     Counter.builder("streamline.rejections").tag("reason", reason).register(meters).increment();
   }
 
-  private static String outcomeTag(Throwable error) {
-    Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+  private static String outcomeTag(Throwable cause) {
     if (cause == null) {
       return "ok";
     }
@@ -222,7 +228,8 @@ public class SamplingService implements DisposableBean {
     }
   }
 
-  private Plan plan(ModelInfo model, SampleRequest body) {
+  private Plan plan(ServedModel served, SampleRequest body) {
+    ModelInfo model = served.info();
     StreamlineProperties.Limits limits = properties.limits();
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with n");
@@ -246,6 +253,8 @@ public class SamplingService implements DisposableBean {
     double guidance = body.guidance() == null ? 1.0 : body.guidance();
     SamplingRequest request = new SamplingRequest(sampler, steps, body.n(), seed, guidance, labels,
         null, options, Boolean.TRUE.equals(body.returnTrajectory()), DataType.FLOAT32);
+    // Checked here, and one per sample, so that no member's labels can fail a merged run.
+    request = request.withLabels(Sampling.labels(served.batcher().model(), request), guidance);
     float[] latents = body.latents() == null ? null : Latents.flatten(body.latents(), body.n(),
         model.shape());
     return new Plan(request, latents);
