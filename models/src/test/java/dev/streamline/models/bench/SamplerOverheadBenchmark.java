@@ -53,12 +53,6 @@ public class SamplerOverheadBenchmark {
   @Param({"moons-flow"})
   public String model;
 
-  @Param({"euler", "heun", "dpmpp-2m"})
-  public String sampler;
-
-  @Param({"16"})
-  public int steps;
-
   @Param({"256"})
   public int batch;
 
@@ -95,16 +89,29 @@ public class SamplerOverheadBenchmark {
     }
   }
 
+  /** What {@link #sample} runs; its own state, so that {@link #forward} runs once per batch. */
+  @State(Scope.Benchmark)
+  public static class Run {
+    @Param({"euler", "heun", "dpmpp-2m"})
+    public String sampler;
+
+    @Param({"16"})
+    public int steps;
+  }
+
   @Benchmark
-  public int sample() {
+  public int sample(Run run) {
     try (NDManager scope = manager.newSubManager()) {
       SamplingResult result = Sampling.sample(loaded.model(),
-          SamplingRequest.of(sampler, steps, batch, 1), scope);
+          SamplingRequest.of(run.sampler, run.steps, batch, 1), scope);
       return result.nfe();
     }
   }
 
-  /** Runs the benchmark and prints sample / (NFE × forward) from the iteration medians. */
+  /**
+   * Runs the benchmark and prints, from the iteration medians, each forward pass's time per row
+   * (how much a wider pass saves: the most batching can gain) and sample / (NFE × forward).
+   */
   public static void main(String[] args) throws RunnerException {
     OptionsBuilder options = new OptionsBuilder();
     options.include(SamplerOverheadBenchmark.class.getSimpleName());
@@ -119,12 +126,15 @@ public class SamplerOverheadBenchmark {
       String key = r.getParams().getParam("model") + " batch " + r.getParams().getParam("batch");
       double median = median(r);
       if (r.getParams().getBenchmark().endsWith("forward")) {
-        forward.merge(key, median, Math::min);
+        forward.put(key, median);
       } else {
         sample.put(key + " " + r.getParams().getParam("sampler") + " "
             + r.getParams().getParam("steps"), new double[] {median});
       }
     }
+    System.out.println("model, batch: forward ms, forward ms per row");
+    forward.forEach((k, f) -> System.out.printf("%s: %.3f, %.3f%n", k, f,
+        f / Integer.parseInt(k.substring(k.lastIndexOf(' ') + 1))));
     System.out.println("model, batch, sampler, steps: NFE, sample ms, forward ms, overhead");
     sample.forEach((k, v) -> {
       String[] parts = k.split(" ");
