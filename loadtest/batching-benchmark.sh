@@ -8,11 +8,12 @@
 # settings it compares "on" (defaults) with "off" (--streamline.batching.enabled=false).
 # Environment: CONCURRENCY (32), WARMUP (60s), DURATION (30s), PORT (18080), OUT (a temporary
 # directory; each setting's report lands in OUT/NAME), LOADTEST_ARGS (more sweep flags, such as
-# "--guidance 3"). Build first: ./mvnw -B -q -pl service,loadtest -am package -DskipTests
+# "--guidance 3"), READY_TIMEOUT (300: seconds the service may take to become ready).
+# Build first: ./mvnw -B -q -pl service,loadtest -am package -DskipTests
 set -euo pipefail
 
 if [[ $# -lt 4 ]]; then
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 model=$1 sampler=$2 steps=$3 n=$4
@@ -20,6 +21,12 @@ shift 4
 settings=("$@")
 if [[ ${#settings[@]} -eq 0 ]]; then
   settings=("on:" "off:--streamline.batching.enabled=false")
+fi
+
+ready_timeout=${READY_TIMEOUT:-300}
+if [[ ! $ready_timeout =~ ^(0|[1-9][0-9]*)$ ]]; then
+  echo "READY_TIMEOUT must be a whole number of seconds, got '$ready_timeout'" >&2
+  exit 2
 fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,15 +61,20 @@ for setting in "${settings[@]}"; do
   java -Dai.djl.offline=true -jar "$service_jar" --server.port="$port" \
     --streamline.limits.request-timeout=300s "${flags[@]}" > "$out/$name/service.log" 2>&1 &
   service_pid=$!
-  for _ in $(seq 1 300); do
-    if curl -sf "localhost:$port/actuator/health/readiness" > /dev/null; then
-      break
-    fi
+  waited=0
+  until curl -sf "localhost:$port/actuator/health/readiness" > /dev/null; do
     if ! kill -0 "$service_pid" 2>/dev/null; then
-      echo "the service did not start with '${flags[*]}'; see $out/$name/service.log" >&2
+      echo "the service for setting '$name' did not start; see $out/$name/service.log" >&2
+      exit 1
+    fi
+    if (( waited >= ready_timeout )); then
+      # A sweep against a service that is not ready would measure nothing; the EXIT trap stops it.
+      echo "the service for setting '$name' was not ready after $ready_timeout s; see" \
+        "$out/$name/service.log" >&2
       exit 1
     fi
     sleep 1
+    waited=$((waited + 1))
   done
   # shellcheck disable=SC2086 # LOADTEST_ARGS holds several flags
   java -Dai.djl.offline=true -jar "$loadtest_jar" sweep --url "http://localhost:$port" \

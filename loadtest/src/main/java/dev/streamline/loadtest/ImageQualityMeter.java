@@ -17,6 +17,10 @@ import java.util.Map;
  */
 final class ImageQualityMeter implements QualityMeter {
 
+  static final String PRIMARY = "frechet";
+
+  static final List<String> METRICS = List.of(PRIMARY, "frechetFloor", "classAccuracy");
+
   private final FashionMnist.Split real;
   private final Requests requests;
   private final NDManager manager;
@@ -36,12 +40,12 @@ final class ImageQualityMeter implements QualityMeter {
 
   @Override
   public String primary() {
-    return "frechet";
+    return PRIMARY;
   }
 
   @Override
   public List<String> metrics() {
-    return List.of("frechet", "frechetFloor", "classAccuracy");
+    return METRICS;
   }
 
   @Override

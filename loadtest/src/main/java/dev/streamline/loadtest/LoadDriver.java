@@ -3,6 +3,7 @@ package dev.streamline.loadtest;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -42,6 +43,17 @@ final class LoadDriver {
    */
   record Load(int concurrency, Duration duration, Long requests, Double rate) {}
 
+  /** Waits between retry rounds: {@code Thread::sleep}, or in tests a recorder that does not. */
+  interface Pause {
+    void sleep(long millis) throws InterruptedException;
+  }
+
+  /** The wait after the first failed round where the server names no Retry-After; it doubles. */
+  private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+
+  /** The longest wait between rounds, whatever the server asks: a header must not stall a sweep. */
+  private static final Duration MAX_PAUSE = Duration.ofSeconds(30);
+
   /**
    * What one run recorded.
    *
@@ -50,9 +62,11 @@ final class LoadDriver {
    * @param seconds from the first request's start to the last answer
    * @param kept the answers with samples kept, by request index
    * @param lastError the last failure, for messages
+   * @param retryAfter the longest Retry-After of the failures, or null where none named one
    */
   record Outcome(Histogram latencies, long succeeded, Map<String, Long> errors, double seconds,
-      long samples, long nfeTotal, Map<Long, SampleResponse> kept, ServiceException lastError) {
+      long samples, long nfeTotal, Map<Long, SampleResponse> kept, ServiceException lastError,
+      Duration retryAfter) {
 
     long failed() {
       return errors.values().stream().mapToLong(Long::longValue).sum();
@@ -65,10 +79,12 @@ final class LoadDriver {
 
   private final ServiceClient client;
   private final String model;
+  private final Pause pause;
 
-  LoadDriver(ServiceClient client, String model) {
+  LoadDriver(ServiceClient client, String model, Pause pause) {
     this.client = client;
     this.model = model;
+    this.pause = pause;
   }
 
   /** Runs the load; {@code progress} hears the fraction done, from the workers' threads. */
@@ -79,8 +95,42 @@ final class LoadDriver {
         : openLoop(recorder, load, progress);
   }
 
+  /**
+   * Sends the given request indices, {@code concurrency} at a time, and those that failed again,
+   * in at most {@code rounds} rounds; returns the answers kept. Between rounds it waits for the
+   * longest Retry-After the failures carried, else for a backoff that doubles each round, so that
+   * a server that rejects requests because it is overloaded (429) is not asked again at once.
+   */
+  Map<Long, SampleResponse> runUntilAnswered(RequestSource source, List<Long> indices,
+      int concurrency, int rounds) {
+    Map<Long, SampleResponse> kept = new HashMap<>();
+    List<Long> missing = new ArrayList<>(indices);
+    Duration backoff = FIRST_BACKOFF;
+    for (int round = 1; !missing.isEmpty(); round++) {
+      Outcome outcome = runIndices(source, missing, concurrency);
+      kept.putAll(outcome.kept());
+      missing.removeIf(kept::containsKey);
+      if (missing.isEmpty() || round == rounds) {
+        break;
+      }
+      Duration wait = outcome.retryAfter() != null ? outcome.retryAfter() : backoff;
+      backoff = shorter(backoff.multipliedBy(2), MAX_PAUSE);
+      try {
+        pause.sleep(shorter(wait, MAX_PAUSE).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return kept;
+  }
+
+  private static Duration shorter(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
   /** Sends the given request indices, {@code concurrency} at a time, each once. */
-  Outcome runIndices(RequestSource source, List<Long> indices, int concurrency) {
+  private Outcome runIndices(RequestSource source, List<Long> indices, int concurrency) {
     Recorder recorder = new Recorder(source);
     AtomicLong position = new AtomicLong();
     long start = System.nanoTime();
@@ -165,6 +215,7 @@ final class LoadDriver {
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     private final Map<Long, SampleResponse> kept = new ConcurrentHashMap<>();
     private final AtomicReference<ServiceException> lastError = new AtomicReference<>();
+    private final AtomicLong retryAfterMillis = new AtomicLong(-1);
     private final AtomicLong lastAnswer = new AtomicLong();
 
     Recorder(RequestSource source) {
@@ -190,11 +241,12 @@ final class LoadDriver {
             kept.put(k, response);
           }
         } else {
-          ServiceException error = failure.getCause() instanceof ServiceException service
-              ? service
-              : new ServiceException("request failed: " + failure, failure);
+          ServiceException error = ServiceClient.failure(failure);
           errors.computeIfAbsent(error.errorKey(), key -> new LongAdder()).increment();
           lastError.set(error);
+          if (error.retryAfter() != null) {
+            retryAfterMillis.accumulateAndGet(error.retryAfter().toMillis(), Math::max);
+          }
         }
         return null;
       });
@@ -205,7 +257,8 @@ final class LoadDriver {
       errors.forEach((key, count) -> errorCounts.put(key, count.sum()));
       long last = Math.max(lastAnswer.get(), start);
       return new Outcome(latencies, succeeded.sum(), errorCounts, (last - start) / 1e9,
-          samples.sum(), nfe.sum(), Map.copyOf(kept), lastError.get());
+          samples.sum(), nfe.sum(), Map.copyOf(kept), lastError.get(),
+          retryAfterMillis.get() < 0 ? null : Duration.ofMillis(retryAfterMillis.get()));
     }
   }
 }

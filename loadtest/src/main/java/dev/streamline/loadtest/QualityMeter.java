@@ -32,4 +32,16 @@ interface QualityMeter extends AutoCloseable {
 
   @Override
   default void close() {}
+
+  /**
+   * The metrics of a sweep without quality samples: their columns stay in the CSV and JSON, empty,
+   * and nothing a real meter needs (a data set, a classifier) is loaded.
+   */
+  record Unmeasured(String primary, List<String> metrics) implements QualityMeter {
+
+    @Override
+    public Map<String, Double> measure(int[] indices, float[][] samples, boolean deterministic) {
+      return Map.of();
+    }
+  }
 }

@@ -110,9 +110,10 @@ final class Report {
           .append(r.errors() == 0 ? "0" : r.errors() + " " + r.errorsByStatus()).append(" |\n");
     }
     md.append('\n');
+    boolean scored = in.rows().stream().anyMatch(r -> !r.quality().isEmpty());
     List<String> others = in.meter().metrics().stream()
         .filter(m -> !m.equals(primary) && !m.equals(floor)).toList();
-    if (!others.isEmpty()) {
+    if (scored && !others.isEmpty()) {
       md.append("Other quality metrics (all in `results.csv`):\n\n| sampler | setting");
       others.forEach(m -> md.append(" | ").append(m));
       md.append(" |\n|---|---");
@@ -127,6 +128,35 @@ final class Report {
     }
 
     md.append("## Best sampler per quality target\n\n");
+    if (scored) {
+      bestCells(md, in);
+    } else {
+      md.append("No cell has quality values (quality samples per cell: ")
+          .append(in.settings().getOrDefault("quality samples", "?"))
+          .append("), so there is no quality target to reach and no Pareto front.\n\n");
+    }
+
+    md.append("## Charts\n\n");
+    if (in.charts().isEmpty()) {
+      md.append("No cell produced a finite value to draw.\n\n");
+    }
+    in.charts().forEach((name, caption) ->
+        md.append(caption).append("\n\n![").append(name).append("](").append(name).append(")\n\n"));
+
+    md.append("## Reading this report\n\n");
+    md.append("Quality is measured on the samples the load test received: ")
+        .append(in.settings().getOrDefault("quality samples", "?")).append(" per cell, seeds shared"
+            + " by all cells, so differences between cells are the samplers' and not the noise's."
+            + " A value within a small multiple of its floor is as good as this sample size can"
+            + " tell. Throughput and latency are for the load above on this machine; they move"
+            + " with concurrency, batching and the machine, while quality per NFE does not.\n");
+    Files.writeString(file, md.toString());
+  }
+
+  /** The best cells per quality target, and the quality–latency Pareto front. */
+  private static void bestCells(StringBuilder md, Inputs in) {
+    String primary = in.meter().primary();
+    String floor = in.meter().primaryFloor();
     md.append("For each target, the cell that reaches it with the fewest network evaluations and"
         + " the one with the lowest p99 latency (they differ where a sampler's evaluations batch"
         + " better, or where the NFE count misleads).\n\n");
@@ -151,22 +181,6 @@ final class Report {
             .append(fmt(r.metric(primary))).append(")").append(it.hasNext() ? ", " : ".\n\n");
       }
     }
-
-    md.append("## Charts\n\n");
-    if (in.charts().isEmpty()) {
-      md.append("No cell produced a finite value to draw.\n\n");
-    }
-    in.charts().forEach((name, caption) ->
-        md.append(caption).append("\n\n![").append(name).append("](").append(name).append(")\n\n"));
-
-    md.append("## Reading this report\n\n");
-    md.append("Quality is measured on the samples the load test received: ")
-        .append(in.settings().getOrDefault("quality samples", "?")).append(" per cell, seeds shared"
-            + " by all cells, so differences between cells are the samplers' and not the noise's."
-            + " A value within a small multiple of its floor is as good as this sample size can"
-            + " tell. Throughput and latency are for the load above on this machine; they move"
-            + " with concurrency, batching and the machine, while quality per NFE does not.\n");
-    Files.writeString(file, md.toString());
   }
 
   private static void target(StringBuilder md, String name, List<CellResult> rows,

@@ -104,7 +104,8 @@ public final class ServiceClient {
             return SampleResponse.parse(checked(response), keepSamples);
           } catch (ServiceException e) {
             throw new CompletionException(e);
-          } catch (IOException e) {
+          } catch (IOException | RuntimeException e) {
+            // A runtime failure here is the answer's too (a shape whose size overflows an int).
             throw new CompletionException(new ServiceException(response.statusCode(),
                 "unreadable answer from " + request.uri() + ": " + e.getMessage()));
           }
@@ -117,11 +118,34 @@ public final class ServiceClient {
     try {
       return sample(model, body, keepSamples).get();
     } catch (ExecutionException e) {
-      throw (ServiceException) e.getCause();
+      throw failure(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ServiceException("interrupted", e);
     }
+  }
+
+  /**
+   * What made a request's future fail, as a {@link ServiceException} whatever its type: the
+   * service's own or a transport failure as they are, anything else unexpected named with its
+   * class, so that callers print one line rather than fail on a cast.
+   */
+  static ServiceException failure(Throwable failure) {
+    Throwable cause = unwrapped(failure);
+    if (cause instanceof ServiceException service) {
+      return service;
+    }
+    return new ServiceException("request failed: " + cause.getClass().getSimpleName()
+        + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
+  }
+
+  private static Throwable unwrapped(Throwable failure) {
+    Throwable cause = failure;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+        && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
   }
 
   private JsonNode getJson(String path) throws ServiceException {
@@ -156,7 +180,18 @@ public final class ServiceClient {
       return response.body();
     }
     throw new ServiceException(status, "HTTP " + status + " from " + response.request().method()
-        + " " + response.request().uri() + ": " + problem(response.body()));
+        + " " + response.request().uri() + ": " + problem(response.body()), retryAfter(response));
+  }
+
+  /**
+   * Retry-After in delta-seconds, the form the service sends; an HTTP-date or anything else counts
+   * as not said, and the caller falls back to its own backoff.
+   */
+  private static Duration retryAfter(HttpResponse<byte[]> response) {
+    return response.headers().firstValue("Retry-After").map(String::strip)
+        .filter(value -> value.matches("\\d{1,9}"))
+        .map(value -> Duration.ofSeconds(Long.parseLong(value)))
+        .orElse(null);
   }
 
   /** An RFC 9457 problem's title and detail, or the start of whatever else came. */
@@ -182,11 +217,7 @@ public final class ServiceClient {
   }
 
   private ServiceException transportFailure(Throwable failure) {
-    Throwable cause = failure;
-    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
-        && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
+    Throwable cause = unwrapped(failure);
     if (cause instanceof ServiceException service) {
       return service;
     }

@@ -155,7 +155,7 @@ final class SweepCommand implements Callable<Integer> {
     Files.createDirectories(out);
     List<CellResult> rows = new ArrayList<>();
     try (QualityMeter meter = meter(info, client, bodies)) {
-      LoadDriver driver = new LoadDriver(client, model);
+      LoadDriver driver = new LoadDriver(client, model, Thread::sleep);
       try (ProgressBar bar = noProgress ? null : progressBar(cells.size())) {
         for (int i = 0; i < cells.size(); i++) {
           Cell cell = cells.get(i);
@@ -203,10 +203,7 @@ final class SweepCommand implements Callable<Integer> {
     }
     // A short or failing cell gets its quality samples after the measured phase, so that every
     // cell is scored on the same seeds; rejected requests (429 under overload) are tried again.
-    for (int round = 0; round < QUALITY_ROUNDS && !missing.isEmpty(); round++) {
-      kept.putAll(driver.runIndices(source, missing, concurrency).kept());
-      missing.removeIf(kept::containsKey);
-    }
+    kept.putAll(driver.runUntilAnswered(source, missing, concurrency, QUALITY_ROUNDS));
     List<Integer> indices = new ArrayList<>();
     List<float[]> samples = new ArrayList<>();
     for (long k = 0; k < qualityRequests; k++) {
@@ -329,6 +326,11 @@ final class SweepCommand implements Callable<Integer> {
       if (qualitySamples > MAX_IMAGE_QUALITY_SAMPLES) {
         throw bad("--quality-samples is " + qualitySamples + "; the Fashion-MNIST metrics compare"
             + " with twice as many test images and allow at most " + MAX_IMAGE_QUALITY_SAMPLES);
+      }
+      if (qualitySamples == 0) {
+        // No cell will be scored, so neither the test images nor the classifier are needed; the
+        // other meters load nothing before their first measurement.
+        return new QualityMeter.Unmeasured(ImageQualityMeter.PRIMARY, ImageQualityMeter.METRICS);
       }
       FashionMnist.Split real;
       try {

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** Durations, number formatting and the Pareto front. */
+/** Durations, number formatting and request failures. */
 class PartsTest {
 
   @Test
@@ -41,19 +41,15 @@ class PartsTest {
   }
 
   @Test
-  void theParetoFrontKeepsTheCellsThatNoOtherBeatsOnBoth() {
-    CellResult fastBad = row("euler", 1, 10, 1.0);
-    CellResult slowGood = row("heun", 16, 80, 0.01);
-    CellResult dominated = row("euler", 16, 90, 0.02);
-    CellResult middle = row("dpmpp-2m", 8, 30, 0.05);
-    CellResult unscored = row("ddpm", 8, 5, Double.NaN);
-    assertThat(Charts.paretoFront(List.of(dominated, slowGood, unscored, middle, fastBad),
-        "energy")).containsExactly(fastBad, middle, slowGood);
-  }
-
-  private static CellResult row(String sampler, int steps, double p99, double energy) {
-    return new CellResult(Cell.fixed(sampler, steps), steps, 10, Map.of(), 1, 10, 640, p99 / 2,
-        p99 * 0.9, p99, p99, p99 / 2, Double.NaN, Double.NaN, Double.NaN, 100,
-        Map.of("energy", energy));
+  void anyFailureOfARequestBecomesAServiceExceptionThatNamesIt() {
+    ServiceException busy = new ServiceException(429, "busy");
+    assertThat(ServiceClient.failure(new CompletionException(busy))).isSameAs(busy);
+    ServiceException unexpected =
+        ServiceClient.failure(new ExecutionException(new IllegalStateException("boom")));
+    assertThat(unexpected).hasMessage("request failed: IllegalStateException: boom")
+        .hasCauseInstanceOf(IllegalStateException.class);
+    assertThat(unexpected.errorKey()).isEqualTo("io");
+    assertThat(ServiceClient.failure(new CompletionException(new NullPointerException())))
+        .hasMessage("request failed: NullPointerException");
   }
 }

@@ -10,23 +10,37 @@ import dev.streamline.sampler.analytic.GaussianMixture;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A stand-in for the service's API, for what the real service does not do on demand: it rejects
- * every other sampling request with 503, and it exposes no Prometheus metrics. Every sample is
- * the exact mixture sample of its seed plus an error that shrinks as 1/steps².
+ * every other sampling request (503 unless told otherwise, with a Retry-After if given), it
+ * answers model {@value #BROKEN_MODEL} with samples of a shape too large to hold, and it exposes no
+ * Prometheus metrics. Every sample is the exact mixture sample of its seed plus an error that
+ * shrinks as 1/steps².
  */
 final class StubService implements AutoCloseable {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
+  static final String BROKEN_MODEL = "broken";
+
   private final HttpServer server;
   private final AtomicLong sampleRequests = new AtomicLong();
+  private final int rejection;
+  private final String retryAfter;
 
   StubService() throws IOException {
+    this(503, null);
+  }
+
+  /** @param retryAfter the rejections' Retry-After header, or null for none */
+  StubService(int rejection, String retryAfter) throws IOException {
+    this.rejection = rejection;
+    this.retryAfter = retryAfter;
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setExecutor(Executors.newFixedThreadPool(4));
     server.createContext("/", this::handle);
@@ -56,6 +70,9 @@ final class StubService implements AutoCloseable {
           json(exchange, 200, root);
         }
         case "/v1/models/analytic-gmm-flow/samples" -> sample(exchange);
+        // [65536, 65536] holds 2^32 numbers per sample, more than an int counts.
+        case "/v1/models/" + BROKEN_MODEL + "/samples" -> send(exchange, 200, "application/json",
+            "{\"nfe\":1,\"shape\":[65536,65536],\"samples\":[]}".getBytes(StandardCharsets.UTF_8));
         default -> problem(exchange, 404, "Not Found", "no resource " + path);
       }
     }
@@ -63,7 +80,10 @@ final class StubService implements AutoCloseable {
 
   private void sample(HttpExchange exchange) throws IOException {
     if (sampleRequests.incrementAndGet() % 2 == 0) {
-      problem(exchange, 503, "Service Unavailable", "try again");
+      if (retryAfter != null) {
+        exchange.getResponseHeaders().set("Retry-After", retryAfter);
+      }
+      problem(exchange, rejection, "Rejected", "try again");
       return;
     }
     JsonNode body = MAPPER.readTree(exchange.getRequestBody());

@@ -1,20 +1,44 @@
 package dev.streamline.loadtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** What the real service does not do on demand: rejections, Retry-After, unreadable answers. */
 class StubServiceTest {
+
+  private static final String MODEL = "analytic-gmm-flow";
+
+  /** Request k asks for samples 2k and 2k + 1 of rk4 at 4 steps, and keeps them. */
+  private static final LoadDriver.RequestSource SOURCE = new LoadDriver.RequestSource() {
+    @Override
+    public ObjectNode body(long k) {
+      return new Requests(0, 0, null).body(Cell.fixed("rk4", 4), 2 * k, 2);
+    }
+
+    @Override
+    public boolean keep(long k) {
+      return true;
+    }
+  };
 
   @Test
   void failedRequestsAreCountedByStatusAndTheirSamplesFetchedAgain(@TempDir Path out)
       throws Exception {
     try (StubService stub = new StubService()) {
-      Cli cli = Cli.run("sweep", "--url", stub.url(), "--model", "analytic-gmm-flow",
+      Cli cli = Cli.run("sweep", "--url", stub.url(), "--model", MODEL,
           "--samplers", "rk4,ddpm", "--steps", "4", "--requests", "10", "-n", "10",
           "--concurrency", "1", "--warmup", "0s", "--quality-samples", "100", "--no-progress",
           "--out", out.toString());
@@ -36,5 +60,58 @@ class StubServiceTest {
       assertThat(cells.get(1).path("quality").path("exactError").isNull()).isTrue();
       assertThat(cli.out()).contains("errors {503=5}");
     }
+  }
+
+  @Test
+  void retryRoundsWaitAsLongAsTheServersRetryAfterAsks() throws Exception {
+    try (StubService stub = new StubService(429, "3")) {
+      List<Long> pauses = new ArrayList<>();
+      // One at a time, every other request rejected: 0-3 leave 1 and 3, then 3, then none.
+      Map<Long, SampleResponse> kept = driver(stub, pauses)
+          .runUntilAnswered(SOURCE, indices(4), 1, 5);
+      assertThat(kept).containsOnlyKeys(0L, 1L, 2L, 3L);
+      assertThat(pauses).containsExactly(3000L, 3000L);
+    }
+  }
+
+  @Test
+  void withoutRetryAfterTheRoundsBackOffAndStopAfterTheLast() throws Exception {
+    try (StubService stub = new StubService()) {
+      List<Long> pauses = new ArrayList<>();
+      // 8 requests leave 4 missing, then 2, then 1 after the third and last round.
+      Map<Long, SampleResponse> kept = driver(stub, pauses)
+          .runUntilAnswered(SOURCE, indices(8), 1, 3);
+      assertThat(kept).containsOnlyKeys(0L, 1L, 2L, 3L, 4L, 5L, 6L);
+      assertThat(pauses).containsExactly(100L, 200L);
+    }
+  }
+
+  @Test
+  void aRetryAfterLongerThanTheCapWaitsOnlyForTheCap() throws Exception {
+    try (StubService stub = new StubService(429, "3600")) {
+      List<Long> pauses = new ArrayList<>();
+      driver(stub, pauses).runUntilAnswered(SOURCE, indices(2), 1, 2);
+      assertThat(pauses).containsExactly(30_000L);
+    }
+  }
+
+  @Test
+  void anAnswerThatCannotBeReadIsAServiceExceptionThatSaysWhy() throws Exception {
+    try (StubService stub = new StubService()) {
+      ServiceClient client = new ServiceClient(URI.create(stub.url()), Duration.ofSeconds(10));
+      assertThatThrownBy(() -> client.sampleNow(StubService.BROKEN_MODEL, SOURCE.body(0), true))
+          .isInstanceOf(ServiceException.class)
+          .hasMessage("unreadable answer from " + stub.url() + "/v1/models/"
+              + StubService.BROKEN_MODEL + "/samples: integer overflow");
+    }
+  }
+
+  private static LoadDriver driver(StubService stub, List<Long> pauses) {
+    return new LoadDriver(new ServiceClient(URI.create(stub.url()), Duration.ofSeconds(10)), MODEL,
+        pauses::add);
+  }
+
+  private static List<Long> indices(int count) {
+    return LongStream.range(0, count).boxed().toList();
   }
 }

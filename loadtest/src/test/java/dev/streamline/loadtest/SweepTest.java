@@ -127,6 +127,31 @@ class SweepTest {
   }
 
   @Test
+  void imageSweepWithoutQualitySamplesNeedsNoDataSet(@TempDir Path out) throws Exception {
+    Cli cli = Cli.run("sweep", "--url", InProcessService.url(), "--model",
+        InProcessService.IMAGE_MODEL, "--samplers", "euler", "--steps", "1", "--requests", "2",
+        "-n", "2", "--warmup", "0s", "--quality-samples", "0", "--data-dir",
+        out.resolve("no-fashion-mnist-here").toString(), "--no-progress", "--out", out.toString());
+    assertThat(cli.exitCode()).as(cli.err()).isZero();
+    List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+    assertThat(csv.get(0)).endsWith(",qualitySamples,frechet,frechetFloor,classAccuracy");
+    // No quality samples, and the three metrics empty.
+    assertThat(csv.get(1)).startsWith(InProcessService.IMAGE_MODEL + ",euler,1,,1.00000,2,0,,")
+        .endsWith(",0,,,");
+    JsonNode quality = new ObjectMapper().readTree(out.resolve("results.json").toFile())
+        .path("cells").get(0).path("quality");
+    assertThat(quality.path("frechet").isNull()).isTrue();
+    assertThat(quality.path("classAccuracy").isNull()).isTrue();
+    // Nothing to draw for quality; latency and throughput are drawn as always.
+    assertThat(out.resolve(Charts.QUALITY)).doesNotExist();
+    assertThat(out.resolve(Charts.PARETO)).doesNotExist();
+    assertThat(out.resolve(Charts.LATENCY)).exists();
+    assertThat(Files.readString(out.resolve("report.md")))
+        .contains("No cell has quality values (quality samples per cell: 0)")
+        .doesNotContain(Charts.QUALITY);
+  }
+
+  @Test
   void openLoopSendsAtTheGivenRate(@TempDir Path out) throws Exception {
     Cli cli = Cli.run("sweep", "--url", InProcessService.url(), "--model", "analytic-gmm-vp",
         "--samplers", "dpmpp-2m", "--steps", "8", "--rate", "40", "--duration", "1s", "-n", "8",
