@@ -2,7 +2,7 @@ package dev.streamline.models.cli;
 
 import picocli.CommandLine;
 
-/** Entry point of {@code models.jar}: {@code train} and {@code evaluate}. */
+/** Entry point of {@code models-cli.jar}: {@code train} and {@code evaluate}. */
 public final class Main {
 
   private Main() {}
