@@ -31,7 +31,8 @@ class ComposeFilesTest {
       "streamline_forward_batch_size_bucket", "streamline_forward_batch_size_count",
       "streamline_forward_batch_size_sum", "streamline_queue_wait_seconds_count",
       "streamline_queue_wait_seconds_sum", "streamline_queue_depth",
-      "streamline_rejections_total", "streamline_failures_total");
+      "streamline_rejections_total", "streamline_failures_total",
+      "streamline_run_requests_sum", "streamline_run_requests_count");
 
   /** Every streamline_ series the dashboard's queries and variables name. */
   static Set<String> dashboardMetrics() {
@@ -48,7 +49,7 @@ class ComposeFilesTest {
     List<String> titles = new ArrayList<>();
     dashboard().path("panels").forEach(panel -> titles.add(panel.path("title").asText()));
     assertThat(titles).contains("Request rate", "Latency p50 / p99", "Samples / s", "NFE / s",
-        "Forward batch size", "Queue depth");
+        "Forward batch size", "Queue depth", "Requests per sampling run");
     assertThat(String.join("\n", queries(dashboard())))
         .contains("histogram_quantile(0.5, ").contains("histogram_quantile(0.99, ");
   }
