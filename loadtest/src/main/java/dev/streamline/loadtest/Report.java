@@ -144,12 +144,17 @@ final class Report {
         md.append(caption).append("\n\n![").append(name).append("](").append(name).append(")\n\n"));
 
     md.append("## Reading this report\n\n");
-    md.append("Quality is measured on the samples the load test received: ")
-        .append(in.settings().getOrDefault("quality samples", "?")).append(" per cell, seeds shared"
-            + " by all cells, so differences between cells are the samplers' and not the noise's."
-            + " A value within a small multiple of its floor is as good as this sample size can"
-            + " tell. Throughput and latency are for the load above on this machine; they move"
-            + " with concurrency, batching and the machine, while quality per NFE does not.\n");
+    if (scored) {
+      md.append("Quality is measured on the samples the load test received: ")
+          .append(in.settings().getOrDefault("quality samples", "?")).append(" per cell, seeds"
+              + " shared by all cells, so differences between cells are the samplers' and not the"
+              + " noise's. A value within a small multiple of its floor is as good as this sample"
+              + " size can tell. ");
+    } else {
+      md.append("Quality was not measured in this sweep. ");
+    }
+    md.append("Throughput and latency are for the load above on this machine; they move with"
+        + " concurrency, batching and the machine, while quality per NFE does not.\n");
     Files.writeString(file, md.toString());
   }
 

@@ -75,7 +75,9 @@ class ReportTest {
         .contains("## Best sampler per quality target\n\nNo cell has quality values (quality"
             + " samples per cell: 0), so there is no quality target to reach and no Pareto"
             + " front.\n\n## Charts")
-        .doesNotContain("not reached", "Pareto front (", "Other quality metrics");
+        .contains("## Reading this report\n\nQuality was not measured in this sweep. Throughput")
+        .doesNotContain("not reached", "Pareto front (", "Other quality metrics",
+            "Quality is measured");
   }
 
   private String write(List<CellResult> rows) throws IOException {
