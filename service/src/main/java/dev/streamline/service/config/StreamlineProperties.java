@@ -91,10 +91,14 @@ public record StreamlineProperties(
       @DefaultValue("60s") @NotNull @DurationMin(millis = 1, message = "must be positive")
       Duration requestTimeout) {
 
-    /** The codecs hold a body in one array, so its limit must fit an int. */
-    @AssertTrue(message = "must be at most 2147483647 bytes")
+    /**
+     * Under a byte, every request with a body would get 413 (and -1 would lift the codecs'
+     * limit); the codecs hold a body in one array, so the limit must fit an int.
+     */
+    @AssertTrue(message = "must be between 1 and 2147483647 bytes")
     private boolean isMaxBodySize() {
-      return maxBodySize == null || maxBodySize.toBytes() <= Integer.MAX_VALUE;
+      return maxBodySize == null
+          || maxBodySize.toBytes() >= 1 && maxBodySize.toBytes() <= Integer.MAX_VALUE;
     }
   }
 }

@@ -62,7 +62,7 @@ class StreamlinePropertiesTest {
     assertRejected("streamline.limits.request-timeout=0s", "streamline.limits.requestTimeout",
         "must be positive");
     assertRejected("streamline.limits.max-body-size=3GB", "streamline.limits.maxBodySize",
-        "must be at most 2147483647 bytes");
+        "must be between 1 and 2147483647 bytes");
   }
 
   @Test
