@@ -37,16 +37,18 @@ final class AnalyticQuality implements QualityMeter {
   private final String model;
   private final Requests requests;
   private final double referenceTolerance;
+  private final Backoff.Pause pause;
   private double[][] reference = new double[0][];
 
   AnalyticQuality(GaussianMixture target, long seed, ServiceClient client, String model,
-      Requests requests, double referenceTolerance) {
+      Requests requests, double referenceTolerance, Backoff.Pause pause) {
     this.target = target;
     this.seed = seed;
     this.client = client;
     this.model = model;
     this.requests = requests;
     this.referenceTolerance = referenceTolerance;
+    this.pause = pause;
   }
 
   /** The mixture of a model's {@code target: {weights, means, covariances}}. */
@@ -111,6 +113,7 @@ final class AnalyticQuality implements QualityMeter {
 
   /** One chunk of the reference, tried again while the server is only busy (429, 503). */
   private double[][] solve(Cell cell, int start, int n) throws ServiceException {
+    Backoff backoff = new Backoff(pause);
     for (int attempt = 1; ; attempt++) {
       try {
         return client.sampleNow(model, requests.body(cell, start, n), true).rows();
@@ -122,7 +125,7 @@ final class AnalyticQuality implements QualityMeter {
               + e.getMessage());
         }
         try {
-          Thread.sleep(200L * attempt);
+          backoff.await(e.retryAfter());
         } catch (InterruptedException interrupted) {
           Thread.currentThread().interrupt();
           throw e;

@@ -43,17 +43,6 @@ final class LoadDriver {
    */
   record Load(int concurrency, Duration duration, Long requests, Double rate) {}
 
-  /** Waits between retry rounds: {@code Thread::sleep}, or in tests a recorder that does not. */
-  interface Pause {
-    void sleep(long millis) throws InterruptedException;
-  }
-
-  /** The wait after the first failed round where the server names no Retry-After; it doubles. */
-  private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
-
-  /** The longest wait between rounds, whatever the server asks: a header must not stall a sweep. */
-  private static final Duration MAX_PAUSE = Duration.ofSeconds(30);
-
   /**
    * What one run recorded.
    *
@@ -79,9 +68,9 @@ final class LoadDriver {
 
   private final ServiceClient client;
   private final String model;
-  private final Pause pause;
+  private final Backoff.Pause pause;
 
-  LoadDriver(ServiceClient client, String model, Pause pause) {
+  LoadDriver(ServiceClient client, String model, Backoff.Pause pause) {
     this.client = client;
     this.model = model;
     this.pause = pause;
@@ -97,15 +86,15 @@ final class LoadDriver {
 
   /**
    * Sends the given request indices, {@code concurrency} at a time, and those that failed again,
-   * in at most {@code rounds} rounds; returns the answers kept. Between rounds it waits for the
-   * longest Retry-After the failures carried, else for a backoff that doubles each round, so that
-   * a server that rejects requests because it is overloaded (429) is not asked again at once.
+   * in at most {@code rounds} rounds; returns the answers kept. Between rounds it waits as
+   * {@link Backoff} says for the longest Retry-After the failures carried, so that a server that
+   * rejects requests because it is overloaded (429) is not asked again at once.
    */
   Map<Long, SampleResponse> runUntilAnswered(RequestSource source, List<Long> indices,
       int concurrency, int rounds) {
     Map<Long, SampleResponse> kept = new HashMap<>();
     List<Long> missing = new ArrayList<>(indices);
-    Duration backoff = FIRST_BACKOFF;
+    Backoff backoff = new Backoff(pause);
     for (int round = 1; !missing.isEmpty(); round++) {
       Outcome outcome = runIndices(source, missing, concurrency);
       kept.putAll(outcome.kept());
@@ -113,20 +102,14 @@ final class LoadDriver {
       if (missing.isEmpty() || round == rounds) {
         break;
       }
-      Duration wait = outcome.retryAfter() != null ? outcome.retryAfter() : backoff;
-      backoff = shorter(backoff.multipliedBy(2), MAX_PAUSE);
       try {
-        pause.sleep(shorter(wait, MAX_PAUSE).toMillis());
+        backoff.await(outcome.retryAfter());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
     }
     return kept;
-  }
-
-  private static Duration shorter(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
   }
 
   /** Sends the given request indices, {@code concurrency} at a time, each once. */

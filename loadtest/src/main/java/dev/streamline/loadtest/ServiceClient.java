@@ -218,9 +218,6 @@ public final class ServiceClient {
 
   private ServiceException transportFailure(Throwable failure) {
     Throwable cause = unwrapped(failure);
-    if (cause instanceof ServiceException service) {
-      return service;
-    }
     String why;
     if (cause instanceof HttpConnectTimeoutException) {
       why = "connection timed out";

@@ -320,7 +320,7 @@ final class SweepCommand implements Callable<Integer> {
     JsonNode dataset = info.path("dataset");
     if (info.path("target").isObject()) {
       return new AnalyticQuality(AnalyticQuality.target(info.path("target")), seed, client, model,
-          bodies, referenceTolerance);
+          bodies, referenceTolerance, Thread::sleep);
     }
     if (dataset.isTextual() && dataset.asText().equals("fashion-mnist")) {
       if (qualitySamples > MAX_IMAGE_QUALITY_SAMPLES) {

@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.streamline.sampler.analytic.GaussianMixture;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,9 +98,23 @@ class StubServiceTest {
   }
 
   @Test
+  void theExactSolutionsReferenceWaitsAsTheServersRetryAfterAsks() throws Exception {
+    try (StubService stub = new StubService(429, "2")) {
+      List<Long> pauses = new ArrayList<>();
+      AnalyticQuality quality = new AnalyticQuality(GaussianMixture.standard2d(), 1, client(stub),
+          MODEL, new Requests(1, 0, null), 1e-6, pauses::add);
+      // 300 samples take two reference requests; the stub refuses the second's first try.
+      Map<String, Double> metrics =
+          quality.measure(IntStream.range(0, 300).toArray(), new float[300][2], true);
+      assertThat(pauses).containsExactly(2000L);
+      assertThat(metrics.get("exactError")).isPositive().isFinite();
+    }
+  }
+
+  @Test
   void anAnswerThatCannotBeReadIsAServiceExceptionThatSaysWhy() throws Exception {
     try (StubService stub = new StubService()) {
-      ServiceClient client = new ServiceClient(URI.create(stub.url()), Duration.ofSeconds(10));
+      ServiceClient client = client(stub);
       assertThatThrownBy(() -> client.sampleNow(StubService.BROKEN_MODEL, SOURCE.body(0), true))
           .isInstanceOf(ServiceException.class)
           .hasMessage("unreadable answer from " + stub.url() + "/v1/models/"
@@ -107,8 +123,11 @@ class StubServiceTest {
   }
 
   private static LoadDriver driver(StubService stub, List<Long> pauses) {
-    return new LoadDriver(new ServiceClient(URI.create(stub.url()), Duration.ofSeconds(10)), MODEL,
-        pauses::add);
+    return new LoadDriver(client(stub), MODEL, pauses::add);
+  }
+
+  private static ServiceClient client(StubService stub) {
+    return new ServiceClient(URI.create(stub.url()), Duration.ofSeconds(10));
   }
 
   private static List<Long> indices(int count) {

@@ -5,7 +5,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.sampler.Samplers;
-import dev.streamline.sampler.Sampling;
 import dev.streamline.sampler.SamplingRequest;
 import dev.streamline.sampler.SeededNoise;
 import dev.streamline.service.batching.Deadline;
@@ -27,10 +26,11 @@ import java.util.concurrent.TimeUnit;
  * arrive within the merge window: request-level batching on top of the step-level kind.
  *
  * <p>Each request's starting noise is drawn from its own seeds, its labels go with its rows, and
- * the run's rows are independent in the sampler's arithmetic, the guidance and the network, so every sample is bitwise what the request
- * would get alone, and so is its NFE. What merging saves is the per-request part of a step —
- * the sampler's handful of small libtorch operations and the hand-off to the batcher — which on
- * a CPU costs more than a small network's share of the forward pass.
+ * the run's rows are independent in the sampler's arithmetic, the guidance and the network, so
+ * every sample is bitwise what the request would get alone, and so is its NFE. What merging
+ * saves is the per-request part of a step — the sampler's handful of small libtorch operations
+ * and the hand-off to the batcher — which on a CPU costs more than a small network's share of
+ * the forward pass.
  */
 final class RequestMerger {
 
@@ -78,9 +78,9 @@ final class RequestMerger {
   }
 
   /**
-   * Adds a mergeable request, its labels one per sample (see {@link Sampling#labels}), to the run forming for its kind, or forms one: it starts after the
-   * merge window, or at once when the model is idle, so that merging costs a lone request
-   * nothing.
+   * Adds a mergeable request, its labels already one per sample ({@code Sampling.labels}), to the
+   * run forming for its kind, or forms one: it starts after the merge window, or at once when the
+   * model is idle, so that merging costs a lone request nothing.
    */
   CompletableFuture<Outcome> join(ServedModel served, SamplingRequest request, float[] latents,
       Deadline deadline, long started) {
