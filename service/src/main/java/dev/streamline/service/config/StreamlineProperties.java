@@ -10,6 +10,7 @@ import jakarta.validation.constraints.Pattern;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -50,7 +51,8 @@ public record StreamlineProperties(
       @DefaultValue("1") @Min(1) @Max(256) int interOp) {}
 
   /**
-   * Step-level batching across requests.
+   * Step-level batching across requests. Both waits add to a request's latency, so more than 10 s
+   * is a mistake; unbounded, a long one overflowed the nanosecond count it is kept in.
    *
    * @param maxBatchSize most rows in one forward pass; larger evaluations run in chunks of it
    * @param maxDelay how long the first pending evaluation waits for company
@@ -63,10 +65,10 @@ public record StreamlineProperties(
       @DefaultValue("true") boolean enabled,
       @DefaultValue("256") @Min(1) @Max(65536) int maxBatchSize,
       @DefaultValue("2ms") @NotNull @DurationMin(nanos = 0, message = "must not be negative")
-      Duration maxDelay,
+      @DurationMax(seconds = 10, message = "must be at most 10s") Duration maxDelay,
       @DefaultValue("0") @Min(0) @Max(256) int workers,
       @DefaultValue("10ms") @NotNull @DurationMin(nanos = 0, message = "must not be negative")
-      Duration mergeWindow) {}
+      @DurationMax(seconds = 10, message = "must be at most 10s") Duration mergeWindow) {}
 
   /** {@code batching.workers}, with 0 resolved for this machine. */
   public int forwardWorkers() {
@@ -81,7 +83,8 @@ public record StreamlineProperties(
    * @param maxSteps most steps in one request
    * @param maxBodySize largest request body
    * @param queueCapacity sampling requests admitted at once; the next one gets 429
-   * @param requestTimeout longest a sampling request may run before it gets 504
+   * @param requestTimeout longest a sampling request may run before it gets 504; at most a day,
+   *     which also keeps every deadline within the nanosecond clock's range
    */
   public record Limits(
       @DefaultValue("1024") @Min(1) int maxSamples,
@@ -89,7 +92,7 @@ public record StreamlineProperties(
       @DefaultValue("16MB") @NotNull DataSize maxBodySize,
       @DefaultValue("64") @Min(1) @Max(4096) int queueCapacity,
       @DefaultValue("60s") @NotNull @DurationMin(millis = 1, message = "must be positive")
-      Duration requestTimeout) {
+      @DurationMax(days = 1, message = "must be at most 1d") Duration requestTimeout) {
 
     /**
      * Under a byte, every request with a body would get 413 (and -1 would lift the codecs'

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.BindException;
@@ -60,7 +61,15 @@ class ChartSchemaBoundsTest {
       "only the service: device matches cpu|gpu",
       "the chart writes device from the boolean gpu.enabled, as cpu or gpu only",
       "the schema's pattern passes a string beyond: limits.max-body-size <= 2147483647B",
-      "JSON Schema bounds numbers only, and a regex for byte counts in four units is unreadable");
+      "JSON Schema bounds numbers only, and a regex for byte counts in four units is unreadable",
+      "only the service: batching.max-delay <= PT10S",
+      "the waits share the duration definition, and draft-07 (the schema's) ignores a maximum"
+          + " beside a $ref; the service's start still reports a wait over 10 s",
+      "the schema's pattern passes a string beyond: batching.max-delay <= PT10S",
+      "as the number form",
+      "only the service: batching.merge-window <= PT10S", "as batching.max-delay",
+      "the schema's pattern passes a string beyond: batching.merge-window <= PT10S",
+      "as batching.max-delay");
   private static final Validator VALIDATOR =
       new SpringValidatorAdapter(Validation.buildDefaultValidatorFactory().getValidator());
 
@@ -150,10 +159,12 @@ class ChartSchemaBoundsTest {
         } else if (annotation instanceof Max max) {
           byRelation.put("<=", max.value());
         } else if (annotation instanceof DurationMin least) {
-          byRelation.put(">=", roundedForTheChart(key, Duration.ofDays(least.days())
-              .plusHours(least.hours()).plusMinutes(least.minutes())
-              .plusSeconds(least.seconds()).plusMillis(least.millis()).plusNanos(least.nanos())
+          byRelation.put(">=", roundedForTheChart(key, duration(least.days(), least.hours(),
+              least.minutes(), least.seconds(), least.millis(), least.nanos())
               .plusNanos(least.inclusive() ? 0 : 1)));
+        } else if (annotation instanceof DurationMax most) {
+          byRelation.put("<=", duration(most.days(), most.hours(), most.minutes(),
+              most.seconds(), most.millis(), most.nanos()).minusNanos(most.inclusive() ? 0 : 1));
         } else if (annotation instanceof Pattern pattern) {
           byRelation.put("matches", pattern.regexp());
         } else if (!(annotation instanceof NotNull)) {
@@ -182,6 +193,12 @@ class ChartSchemaBoundsTest {
         .containsExactlyInAnyOrderElementsOf(ASSERTIONS.keySet());
     ASSERTIONS.values().forEach(bounds::addAll);
     return bounds;
+  }
+
+  private static Duration duration(long days, long hours, long minutes, long seconds,
+      long millis, long nanos) {
+    return Duration.ofDays(days).plusHours(hours).plusMinutes(minutes).plusSeconds(seconds)
+        .plusMillis(millis).plusNanos(nanos);
   }
 
   /** The chart writes whole seconds, so the least it can write is the service's, rounded up. */

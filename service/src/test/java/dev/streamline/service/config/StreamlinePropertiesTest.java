@@ -61,6 +61,13 @@ class StreamlinePropertiesTest {
         "must not be negative");
     assertRejected("streamline.limits.request-timeout=0s", "streamline.limits.requestTimeout",
         "must be positive");
+    // Past ~292 years a deadline no longer fits in nanoseconds: each request would fail.
+    assertRejected("streamline.limits.request-timeout=200000d",
+        "streamline.limits.requestTimeout", "must be at most 1d");
+    assertRejected("streamline.batching.max-delay=11s", "streamline.batching.maxDelay",
+        "must be at most 10s");
+    assertRejected("streamline.batching.merge-window=1h", "streamline.batching.mergeWindow",
+        "must be at most 10s");
     assertRejected("streamline.limits.max-body-size=3GB", "streamline.limits.maxBodySize",
         "must be between 1 and 2147483647 bytes");
   }
