@@ -1,5 +1,6 @@
 package dev.streamline.loadtest;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -107,7 +108,7 @@ public final class ServiceClient {
           } catch (IOException | RuntimeException e) {
             // A runtime failure here is the answer's too (a shape whose size overflows an int).
             throw new CompletionException(new ServiceException(response.statusCode(),
-                "unreadable answer from " + request.uri() + ": " + e.getMessage()));
+                "unreadable answer from " + request.uri() + ": " + oneLine(e)));
           }
         });
   }
@@ -153,8 +154,13 @@ public final class ServiceClient {
     try {
       return MAPPER.readTree(body);
     } catch (IOException e) {
-      throw new ServiceException(200, base.resolve(path) + " did not answer JSON: " + e.getMessage());
+      throw new ServiceException(200, base.resolve(path) + " did not answer JSON: " + oneLine(e));
     }
+  }
+
+  /** Jackson's messages go on with a second line, where in the input the problem was. */
+  private static String oneLine(Exception e) {
+    return e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
   }
 
   private byte[] get(String path, String accept) throws ServiceException {

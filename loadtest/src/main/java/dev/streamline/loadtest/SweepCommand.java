@@ -1,15 +1,17 @@
 package dev.streamline.loadtest;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamline.models.data.FashionMnist;
 import dev.streamline.models.data.TwoDimensionalDataset;
+import dev.streamline.models.metrics.QualityReport;
+import dev.streamline.sampler.analytic.GaussianMixture;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,6 +47,22 @@ final class SweepCommand implements Callable<Integer> {
 
   /** Attempts at the quality samples that the measured phase did not deliver. */
   private static final int QUALITY_ROUNDS = 5;
+
+  /** Each request in flight takes a thread and a connection of this machine's. */
+  private static final int MAX_CONCURRENCY = 10_000;
+
+  /**
+   * Open-loop requests start when due, answered or not: much faster, and what gets measured is the
+   * client itself, until the requests in flight fill its heap.
+   */
+  private static final double MAX_RATE = 10_000;
+
+  /** Longer would overflow the nanosecond deadlines of the cells; no cell needs a day. */
+  private static final Duration MAX_PHASE = Duration.ofDays(1);
+
+  /** What {@link #write} puts in --out. */
+  private static final List<String> OUTPUTS = List.of("results.csv", "results.json", "report.md",
+      Charts.QUALITY, Charts.LATENCY, Charts.THROUGHPUT, Charts.PARETO, Charts.EXACT_ERROR);
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -152,7 +170,6 @@ final class SweepCommand implements Callable<Integer> {
     }
     Requests bodies = new Requests(seed, classes, guidance);
     List<Cell> cells = cells(known);
-    Files.createDirectories(out);
     List<CellResult> rows = new ArrayList<>();
     try (QualityMeter meter = meter(info, client, bodies)) {
       LoadDriver driver = new LoadDriver(client, model, Thread::sleep);
@@ -181,7 +198,7 @@ final class SweepCommand implements Callable<Integer> {
   private CellResult runCell(ServiceClient client, LoadDriver driver, QualityMeter meter,
       Requests bodies, Cell cell, JsonNode sampler, DoubleConsumer progress)
       throws ServiceException {
-    int qualityRequests = (qualitySamples + n - 1) / n;
+    long qualityRequests = (qualitySamples + (long) n - 1) / n;
     CellRequests source = new CellRequests(bodies, cell, n, qualityRequests);
     if (!warmup.isZero()) {
       failIfNothingWorked(cell, driver.run(new CellRequests(bodies, cell, n, 0),
@@ -217,9 +234,17 @@ final class SweepCommand implements Callable<Integer> {
         samples.add(Arrays.copyOfRange(response.values(), j * width, (j + 1) * width));
       }
     }
-    Map<String, Double> quality = samples.size() < 2 ? Map.of()
-        : meter.measure(indices.stream().mapToInt(Integer::intValue).toArray(),
-            samples.toArray(float[][]::new), !sampler.path("stochastic").asBoolean(true));
+    Map<String, Double> quality;
+    try {
+      quality = samples.size() < 2 ? Map.of()
+          : meter.measure(indices.stream().mapToInt(Integer::intValue).toArray(),
+              samples.toArray(float[][]::new), !sampler.path("stochastic").asBoolean(true));
+    } catch (IllegalArgumentException e) {
+      // Such as samples of another dimension than the model's data: the server's doing, and the
+      // metrics' own words would not say so.
+      throw new IllegalStateException("cell " + cell.label() + ": the samples the server answered"
+          + " cannot be scored: " + e.getMessage(), e);
+    }
 
     PrometheusText.Averages server = before != null && after != null
         ? PrometheusText.parse(after).averagesSince(PrometheusText.parse(before), model)
@@ -272,14 +297,23 @@ final class SweepCommand implements Callable<Integer> {
     ObjectNode sweep = JsonNodeFactory.instance.objectNode();
     sweep.put("url", client.base().toString());
     settings.forEach(sweep::put);
-    Results.writeCsv(out.resolve("results.csv"), model, meter.metrics(), rows);
-    Results.writeJson(out.resolve("results.json"), model, sweep, meter.metrics(), rows);
-    Map<String, String> charts = Charts.write(out, model, meter, rows);
     String command = "java -jar loadtest/target/loadtest.jar "
         + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-    Report.write(out.resolve("report.md"), new Report.Inputs(model, info, client.info(),
-        serverSettings, client.base().toString(), command, settings, Machine.current(), meter,
-        rows, charts));
+    JsonNode serverInfo = client.info();
+    try {
+      OutputDirectory.write(out, dir -> {
+        Results.writeCsv(dir.resolve("results.csv"), model, meter.metrics(), rows);
+        Results.writeJson(dir.resolve("results.json"), model, sweep, meter.metrics(), rows);
+        Map<String, String> charts = Charts.write(dir, model, meter, rows);
+        Report.write(dir.resolve("report.md"), new Report.Inputs(model, info, serverInfo,
+            serverSettings, client.base().toString(), command, settings, Machine.current(),
+            meter, rows, charts));
+      });
+    } catch (IOException e) {
+      // Some file-system exceptions carry only the path in their message.
+      throw new IOException("--out " + out + " cannot be written: " + e.getClass().getSimpleName()
+          + ": " + e.getMessage(), e);
+    }
     PrintWriter stdout = spec.commandLine().getOut();
     String primary = meter.primary();
     for (CellResult row : rows) {
@@ -319,8 +353,15 @@ final class SweepCommand implements Callable<Integer> {
       throws IOException {
     JsonNode dataset = info.path("dataset");
     if (info.path("target").isObject()) {
-      return new AnalyticQuality(AnalyticQuality.target(info.path("target")), seed, client, model,
-          bodies, referenceTolerance, Thread::sleep);
+      GaussianMixture target;
+      try {
+        target = AnalyticQuality.target(info.path("target"));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(client.base() + "v1/models/" + model + " answers a target"
+            + " that is not a Gaussian mixture: " + e.getOriginalMessage());
+      }
+      return new AnalyticQuality(target, seed, client, model, bodies, referenceTolerance,
+          Thread::sleep);
     }
     if (dataset.isTextual() && dataset.asText().equals("fashion-mnist")) {
       if (qualitySamples > MAX_IMAGE_QUALITY_SAMPLES) {
@@ -377,8 +418,9 @@ final class SweepCommand implements Callable<Integer> {
     if (samplers.isEmpty() || samplers.stream().anyMatch(String::isBlank)) {
       throw bad("--samplers needs at least one sampler id");
     }
-    if (concurrency < 1) {
-      throw bad("--concurrency must be at least 1, got " + concurrency);
+    if (concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+      throw bad("--concurrency must be at least 1 and at most " + MAX_CONCURRENCY + ", got "
+          + concurrency);
     }
     if (n < 1) {
       throw bad("-n must be at least 1, got " + n);
@@ -392,17 +434,25 @@ final class SweepCommand implements Callable<Integer> {
     if (duration != null && (duration.isNegative() || duration.isZero())) {
       throw bad("--duration must be positive, got " + duration);
     }
+    if (duration != null && duration.compareTo(MAX_PHASE) > 0) {
+      throw bad("--duration must be at most a day, got " + duration);
+    }
     if (requestCount != null && requestCount < 1) {
       throw bad("--requests must be at least 1, got " + requestCount);
     }
-    if (rate != null && !(rate > 0 && Double.isFinite(rate))) {
-      throw bad("--rate must be a positive number of requests per second, got " + rate);
+    if (rate != null && !(rate > 0 && rate <= MAX_RATE)) {
+      throw bad("--rate must be a positive number of requests per second, at most "
+          + (int) MAX_RATE + ", got " + rate);
     }
     if (warmup.isNegative()) {
       throw bad("--warmup must not be negative, got " + warmup);
     }
-    if (qualitySamples < 0 || qualitySamples == 1) {
-      throw bad("--quality-samples must be 0 (off) or at least 2, got " + qualitySamples);
+    if (warmup.compareTo(MAX_PHASE) > 0) {
+      throw bad("--warmup must be at most a day, got " + warmup);
+    }
+    if (qualitySamples < 0 || qualitySamples == 1 || qualitySamples > QualityReport.MAX_SAMPLES) {
+      throw bad("--quality-samples must be 0 (off) or from 2 to " + QualityReport.MAX_SAMPLES
+          + " (the metrics compare every pair of samples), got " + qualitySamples);
     }
     if (!(referenceTolerance > 0 && referenceTolerance < 1)) {
       throw bad("--reference-tolerance must lie in (0, 1), got " + referenceTolerance);
@@ -410,8 +460,9 @@ final class SweepCommand implements Callable<Integer> {
     if (timeout.isNegative() || timeout.isZero()) {
       throw bad("--timeout must be positive, got " + timeout);
     }
-    if (Files.exists(out) && !Files.isDirectory(out)) {
-      throw bad("--out " + out + " exists and is not a directory");
+    String outProblem = OutputDirectory.problem(out, OUTPUTS);
+    if (outProblem != null) {
+      throw bad(outProblem);
     }
   }
 

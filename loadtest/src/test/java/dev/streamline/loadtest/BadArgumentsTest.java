@@ -2,10 +2,15 @@ package dev.streamline.loadtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -85,15 +90,29 @@ class BadArgumentsTest {
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "--tolerances          | 1e-3,1    | --tolerances must lie in (0, 1), got 1.0",
-      "--concurrency         | 0         | --concurrency must be at least 1, got 0",
+      "--concurrency         | 0         | --concurrency must be at least 1 and at most 10000,"
+          + " got 0",
+      // Ran out of threads after a minute and a half, with a stack trace.
+      "--concurrency         | 100000000 | --concurrency must be at least 1 and at most 10000,"
+          + " got 100000000",
       "-n                    | 0         | -n must be at least 1, got 0",
       "--requests            | 0         | --requests must be at least 1, got 0",
       "--duration            | 0s        | --duration must be positive, got PT0S",
       "--duration            | soon      | Invalid value for option '--duration'",
       "--rate                | 0         | --rate must be a positive number of requests per"
-          + " second, got 0.0",
+          + " second, at most 10000, got 0.0",
+      // Scheduled requests without end and filled the heap.
+      "--rate                | 1e12      | --rate must be a positive number of requests per"
+          + " second, at most 10000, got 1.0E12",
+      // Overflowed the cell's deadline: the cell measured nothing, and said so with exit 0.
+      "--duration            | 10000000h | --duration must be at most a day, got PT2562047H",
+      "--warmup              | 25h       | --warmup must be at most a day, got PT25H",
       "--warmup              | PT-1S     | --warmup must not be negative, got PT-1S",
-      "--quality-samples     | 1         | --quality-samples must be 0 (off) or at least 2, got 1",
+      "--quality-samples     | 1         | --quality-samples must be 0 (off) or from 2 to 100000"
+          + " (the metrics compare every pair of samples), got 1",
+      // Overflowed the count of requests to keep: no cell was scored, and exit 0.
+      "--quality-samples     | 2147483647 | --quality-samples must be 0 (off) or from 2 to"
+          + " 100000 (the metrics compare every pair of samples), got 2147483647",
       "--reference-tolerance | 1         | --reference-tolerance must lie in (0, 1), got 1.0",
       "--timeout             | 0s        | --timeout must be positive, got PT0S",
       "--samplers            | ' '       | --samplers needs at least one sampler id",
@@ -114,6 +133,113 @@ class BadArgumentsTest {
     Cli cli = Cli.run("sweep", "--model", "m", "--samplers", "euler", "--out", file.toString());
     assertThat(cli.exitCode()).isEqualTo(2);
     assertThat(cli.err()).startsWith("error: --out " + file + " exists and is not a directory");
+  }
+
+  @Test
+  void outMustBeCreatable() throws IOException {
+    Path file = Files.createFile(out.resolve("file"));
+    Cli cli = Cli.run("sweep", "--model", "m", "--samplers", "euler", "--out",
+        file.resolve("report").toString());
+    assertThat(cli.exitCode()).isEqualTo(2);
+    assertThat(cli.err()).startsWith("error: --out " + file.resolve("report")
+        + " cannot be created: " + file + " is a file\n");
+  }
+
+  @Test
+  void outMustNotHoldADirectoryWhereAnOutputGoes() throws IOException {
+    Files.createDirectories(out.resolve("report.md").resolve("notes"));
+    Cli cli = Cli.run("sweep", "--model", "m", "--samplers", "euler", "--out", out.toString());
+    assertThat(cli.exitCode()).isEqualTo(2);
+    assertThat(cli.err()).startsWith("error: --out " + out + " holds a directory report.md,"
+        + " where a file of that name goes\n");
+  }
+
+  @Test
+  void anAnswerThatIsNotJsonIsOneLine() throws IOException {
+    try (Canned server = new Canned(Map.of())) {
+      Cli cli = Cli.run("sweep", "--url", server.url(), "--model", "m", "--samplers", "euler",
+          "--out", out.resolve("report").toString());
+      assertThat(cli.exitCode()).isEqualTo(1);
+      // Jackson's second line, "at [Source: REDACTED ...", says nothing to a user.
+      assertThat(cli.err()).isEqualTo("error: " + server.url() + "/v1/models did not answer JSON:"
+          + " Unexpected character ('<' (code 60)): expected a valid value (JSON String, Number,"
+          + " Array, Object or token 'null', 'true' or 'false')\n");
+      assertThat(out.resolve("report")).doesNotExist();
+    }
+  }
+
+  @Test
+  void anAnalyticTargetThatCannotBeReadIsNamed() throws IOException {
+    try (Canned server = Canned.model("/v1/models/m",
+        "{\"id\":\"m\",\"classes\":[],\"target\":{\"weights\":\"x\"}}")) {
+      Cli cli = Cli.run("sweep", "--url", server.url(), "--model", "m", "--samplers", "euler",
+          "--out", out.resolve("report").toString());
+      assertThat(cli.exitCode()).isEqualTo(1);
+      assertThat(cli.err()).startsWith("error: " + server.url() + "/v1/models/m answers a target"
+          + " that is not a Gaussian mixture: Cannot deserialize value of type `double[]` from"
+          + " String \"x\"").hasLineCount(1);
+      assertThat(out.resolve("report")).doesNotExist();
+    }
+  }
+
+  @Test
+  void samplesTheMetricsCannotUseStopTheSweepAndWriteNothing() throws IOException {
+    try (Canned server = Canned.model("/v1/models/m/samples",
+        "{\"nfe\":1,\"shape\":[3],\"samples\":[[0,0,0],[1,2,3],[3,1,2]]}")) {
+      Cli cli = Cli.run("sweep", "--url", server.url(), "--model", "m", "--samplers", "euler",
+          "--steps", "2", "--requests", "2", "-n", "3", "--quality-samples", "3", "--warmup", "0s",
+          "--no-progress", "--out", out.resolve("report").toString());
+      assertThat(cli.exitCode()).isEqualTo(1);
+      assertThat(cli.err()).isEqualTo("error: cell euler/2: the samples the server answered"
+          + " cannot be scored: samples differ in dimension: first has 3, second has 2\n");
+      // Not even the directory, which the sweep used to create before its first cell.
+      assertThat(out).isEmptyDirectory();
+    }
+  }
+
+  /** A server of fixed JSON answers by path; anything else is answered with an HTML page. */
+  private static final class Canned implements AutoCloseable {
+    private static final Map<String, String> MODEL = Map.of(
+        "/v1/models", "{\"models\":[{\"id\":\"m\"}]}",
+        "/v1/samplers", "{\"samplers\":[{\"id\":\"euler\",\"stochastic\":false,"
+            + "\"adaptive\":false}]}",
+        "/v1/models/m", "{\"id\":\"m\",\"dataset\":\"moons\",\"classes\":[],"
+            + "\"shape\":[2]}");
+
+    private final HttpServer server;
+
+    /** A 2D model "m" trained on moons and the sampler euler, but for the path given. */
+    static Canned model(String path, String json) throws IOException {
+      Map<String, String> answers = new HashMap<>(MODEL);
+      answers.put(path, json);
+      return new Canned(answers);
+    }
+
+    Canned(Map<String, String> answers) throws IOException {
+      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      server.createContext("/", exchange -> {
+        try (exchange) {
+          exchange.getRequestBody().readAllBytes();
+          String json = answers.get(exchange.getRequestURI().getPath());
+          byte[] body = (json != null ? json : "<html>not a Streamline service</html>")
+              .getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().set("Content-Type",
+              json != null ? "application/json" : "text/html");
+          exchange.sendResponseHeaders(200, body.length);
+          exchange.getResponseBody().write(body);
+        }
+      });
+      server.start();
+    }
+
+    String url() {
+      return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+    }
   }
 
   @Test

@@ -3,14 +3,60 @@ package dev.streamline.loadtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Durations, number formatting and request failures. */
+/** Durations, number formatting, request failures and the output directory. */
 class PartsTest {
+
+  @Test
+  void aWriterThatFailsLeavesNoOutputBehind(@TempDir Path tmp) throws IOException {
+    Path fresh = tmp.resolve("fresh");
+    assertThatThrownBy(() -> OutputDirectory.write(fresh, dir -> {
+      Files.writeString(dir.resolve("results.csv"), "model,sampler\n");
+      throw new IOException("disk full");
+    })).hasMessage("disk full");
+    assertThat(tmp).isEmptyDirectory();
+
+    Path earlier = Files.createDirectories(tmp.resolve("earlier"));
+    Files.writeString(earlier.resolve("results.csv"), "earlier");
+    assertThatThrownBy(() -> OutputDirectory.write(earlier, dir -> {
+      Files.writeString(dir.resolve("results.csv"), "half");
+      throw new IOException("disk full");
+    })).hasMessage("disk full");
+    try (Stream<Path> files = Files.list(earlier)) {
+      assertThat(files).containsExactly(earlier.resolve("results.csv"));
+    }
+    assertThat(Files.readString(earlier.resolve("results.csv"))).isEqualTo("earlier");
+  }
+
+  @Test
+  void aWriterThatSucceedsReplacesItsFilesAndNothingElse(@TempDir Path tmp) throws IOException {
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    Files.writeString(out.resolve("results.csv"), "earlier");
+    Files.writeString(out.resolve("notes.txt"), "mine");
+    OutputDirectory.write(out, dir -> Files.writeString(dir.resolve("results.csv"), "new"));
+    try (Stream<Path> files = Files.list(out)) {
+      assertThat(files).containsExactlyInAnyOrder(out.resolve("results.csv"),
+          out.resolve("notes.txt"));
+    }
+    assertThat(Files.readString(out.resolve("results.csv"))).isEqualTo("new");
+
+    Path fresh = tmp.resolve("a").resolve("b");
+    OutputDirectory.write(fresh, dir -> Files.writeString(dir.resolve("report.md"), "# report"));
+    assertThat(Files.readString(fresh.resolve("report.md"))).isEqualTo("# report");
+    try (Stream<Path> files = Files.list(fresh.getParent())) {
+      assertThat(files).containsExactly(fresh);
+    }
+  }
 
   @Test
   void durationsReadAsPeopleWriteThem() {

@@ -50,6 +50,21 @@ final class EvaluateCommand implements Callable<Integer> {
     boolean images = manifest.shape().size() == 3;
     String samplerId = sampler != null ? sampler : manifest.defaultSampler();
     int stepCount = steps != null ? steps : manifest.defaultSteps();
+    // Checked before sampling, which for an image model can take hours, rather than by the
+    // metrics afterwards.
+    if (n < 2) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "-n must be at least 2: the metrics compare samples with each other, got " + n);
+    }
+    if (!images && n > QualityReport.MAX_SAMPLES) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "-n must be at most "
+          + QualityReport.MAX_SAMPLES + ": the metrics compare every pair of samples, got " + n);
+    }
+    if (manifest.classes().isEmpty()
+        && spec.commandLine().getParseResult().hasMatchedOption("--guidance")) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--guidance applies to"
+          + " class-conditional models; " + manifest.id() + " has no classes");
+    }
     int[] labels = null;
     if (!manifest.classes().isEmpty()) {
       labels = new int[n];
@@ -106,11 +121,18 @@ final class EvaluateCommand implements Callable<Integer> {
   }
 
   private FashionMnist.Split realImages() {
+    FashionMnist.Split real;
     try {
-      return new FashionMnist(dataDir).test();
+      real = new FashionMnist(dataDir).test();
     } catch (IOException | IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
+    if (real.count() < 2 * n) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "-n must be at most "
+          + real.count() / 2 + ": the metrics compare the samples with two sets of as many real"
+          + " images, and the test split in " + dataDir + " has " + real.count() + ", got " + n);
+    }
+    return real;
   }
 
   private TwoDimensionalDataset dataset(ModelManifest manifest) {

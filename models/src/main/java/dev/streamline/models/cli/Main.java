@@ -20,6 +20,13 @@ public final class Main {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
     CommandLine cli = new CommandLine(new ModelsCommand());
+    // picocli's default follows the message with the whole usage, which buries it.
+    cli.setParameterExceptionHandler((e, arguments) -> {
+      CommandLine line = e.getCommandLine();
+      line.getErr().println("error: " + e.getMessage());
+      line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
+      return 2;
+    });
     cli.setExecutionExceptionHandler((e, line, parsed) -> {
       line.getErr().println("error: " + e.getMessage());
       return 1;

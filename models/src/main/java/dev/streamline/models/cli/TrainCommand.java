@@ -2,14 +2,18 @@ package dev.streamline.models.cli;
 
 import dev.streamline.models.data.FashionMnist;
 import dev.streamline.models.data.TwoDimensionalDataset;
+import dev.streamline.models.store.ModelStore;
 import dev.streamline.models.train.Objective;
 import dev.streamline.models.train.Trainer;
 import dev.streamline.models.train.TrainingData;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import dev.streamline.sampler.Samplers;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -70,35 +74,54 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--default-sampler", defaultValue = "dopri5") String defaultSampler;
   @Option(names = "--default-steps", defaultValue = "32") int defaultSteps;
 
+  private static final List<String> MLP_OPTIONS = List.of("--hidden", "--depth", "--time-features");
+  private static final List<String> UNET_OPTIONS = List.of("--base-channels", "--label-dropout");
+
   @Override
   public Integer call() {
+    // Everything about the output is checked before training, which can take hours.
+    Path target = out.toAbsolutePath().normalize();
+    checkOut(target);
+    boolean images = "fashion-mnist".equals(dataset);
+    List<String> otherNetwork = (images ? MLP_OPTIONS : UNET_OPTIONS).stream()
+        .filter(spec.commandLine().getParseResult()::hasMatchedOption).toList();
+    if (!otherNetwork.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), String.join(", ", otherNetwork)
+          + (images ? ": MLP options, but fashion-mnist trains a U-Net"
+              : ": U-Net options, but " + dataset + " trains an MLP"));
+    }
     Trainer.Config config;
     try {
       Samplers.spec(defaultSampler);
-      boolean images = "fashion-mnist".equals(dataset);
       TrainingData data = images
           ? TrainingData.of(dataset, new FashionMnist(dataDir).train())
           : TrainingData.of(TwoDimensionalDataset.fromId(dataset));
-      config = new Trainer.Config(id != null ? id : out.getFileName().toString(), data,
+      config = new Trainer.Config(id != null ? id : target.getFileName().toString(), data,
           Objective.fromId(objective), steps, batchSize, lr, warmup, clip, ema, seed,
           images ? "unet" : "mlp",
           images ? Map.of("baseChannels", baseChannels)
               : Map.of("hidden", hidden, "depth", depth, "timeFeatures", timeFeatures),
           images ? labelDropout : 0, checkpointEvery, defaultSampler, defaultSteps);
     } catch (IllegalArgumentException | IOException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()
+          + (id == null && String.valueOf(e.getMessage()).startsWith("model id ")
+              ? " (the output directory's name; give --id)" : ""));
     }
-    if (threads < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "threads must be >= 1");
+    // libtorch starts every thread it is told to: a hundred thousand take minutes to start, and
+    // more than the cores only slow training down.
+    int cores = Runtime.getRuntime().availableProcessors();
+    if (threads < 1 || threads > cores) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "threads must be >= 1 and at most this machine's " + cores + " cores, got " + threads);
     }
     // Read by the PyTorch engine when it starts, which is after parsing.
     System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
     System.setProperty("ai.djl.pytorch.num_interop_threads", Integer.toString(threads));
-    String command = "java -jar models/target/models.jar "
+    String command = "java -jar models/target/models-cli.jar "
         + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     try (ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(steps)
         .setStyle(ProgressBarStyle.ASCII).showSpeed().build()) {
-      Trainer.Result result = Trainer.train(config, out, command, (step, loss) -> {
+      Trainer.Result result = Trainer.train(config, target, command, (step, loss) -> {
         bar.stepTo(step);
         bar.setExtraMessage(String.format(" loss %.4f", loss));
       });
@@ -106,5 +129,48 @@ final class TrainCommand implements Callable<Integer> {
           result.manifest().training().finalLoss(), result.manifest().training().wallTimeSeconds());
     }
     return 0;
+  }
+
+  /**
+   * The output directory is replaced whole when the model is written: it may be new, empty, an
+   * earlier model, or what an interrupted run left (its checkpoints), but nothing else.
+   */
+  private void checkOut(Path target) {
+    if (Files.isDirectory(target)) {
+      if (Files.exists(target.resolve(ModelStore.MANIFEST))) {
+        return;
+      }
+      try (Stream<Path> entries = Files.list(target)) {
+        List<String> foreign = entries.map(p -> p.getFileName().toString())
+            .filter(name -> !name.equals(Trainer.CHECKPOINTS)).sorted().limit(4).toList();
+        if (!foreign.isEmpty()) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out
+              + " holds files that are not a model ("
+              + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+              + (foreign.size() > 3 ? ", ..." : "") + ") and would be replaced by one; name a"
+              + " new or empty directory");
+        }
+      } catch (IOException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--out " + out + " cannot be listed: " + e.getMessage());
+      }
+      return;
+    }
+    if (Files.exists(target)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--out " + out + " is a file; name a directory to write the model to");
+    }
+    Path ancestor = target.getParent();
+    while (ancestor != null && !Files.exists(ancestor)) {
+      ancestor = ancestor.getParent();
+    }
+    if (ancestor != null && !Files.isDirectory(ancestor)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--out " + out + " cannot be created: " + ancestor + " is a file");
+    }
+    if (ancestor != null && !Files.isWritable(ancestor)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--out " + out + " cannot be created: " + ancestor + " is not writable");
+    }
   }
 }

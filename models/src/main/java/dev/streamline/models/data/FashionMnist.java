@@ -21,6 +21,9 @@ public record FashionMnist(Path directory) {
 
   public static final Path DEFAULT_DIRECTORY = Path.of(DEFAULT_DIRECTORY_NAME);
 
+  /** Images are {@value} × {@value} pixels. */
+  public static final int SIDE = 28;
+
   /** Class names, indexed by label. */
   public static final List<String> CLASS_NAMES = List.of(
       "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -60,6 +63,15 @@ public record FashionMnist(Path directory) {
     Path imageFile = locate(prefix + "-images-idx3-ubyte");
     Path labelFile = locate(prefix + "-labels-idx1-ubyte");
     IdxReader.Images images = IdxReader.readImages(imageFile);
+    // A valid IDX file of other images (MNIST crops, an empty stub) would otherwise reach the
+    // networks and fail there, with a message about matrix shapes or random bounds.
+    if (images.rows() != SIDE || images.columns() != SIDE) {
+      throw new IOException(imageFile + ": holds " + images.rows() + "x" + images.columns()
+          + " images; Fashion-MNIST's are " + SIDE + "x" + SIDE);
+    }
+    if (images.count() == 0) {
+      throw new IOException(imageFile + ": holds no images");
+    }
     int[] labels = IdxReader.readLabels(labelFile);
     if (labels.length != images.count()) {
       throw new IOException(labelFile + ": holds " + labels.length + " labels but " + imageFile

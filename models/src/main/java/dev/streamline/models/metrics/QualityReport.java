@@ -19,6 +19,12 @@ public record QualityReport(Distances generated, Distances floor) {
   public static final int PROJECTIONS = 256;
 
   /**
+   * The most samples a caller should compare: every statistic here sums over all pairs, and 20,000
+   * samples already take about a minute on two cores.
+   */
+  public static final int MAX_SAMPLES = 100_000;
+
+  /**
    * @param energy energy distance, see {@link EnergyDistance}
    * @param mmdSquared RBF MMD² averaged over median-heuristic bandwidths, see {@link RbfMmd}
    * @param slicedWasserstein sliced Wasserstein-2 distance, see {@link SlicedWasserstein}

@@ -34,6 +34,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -47,6 +48,9 @@ public final class ModelStore {
 
   public static final String MANIFEST = "model.json";
   public static final String NETWORK_WEIGHTS = "weights.params";
+
+  /** What a model id may look like: it names the model in URLs and directories. */
+  public static final String ID_PATTERN = "[a-z0-9][a-z0-9.-]*";
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
@@ -91,7 +95,7 @@ public final class ModelStore {
   }
 
   static void validate(ModelManifest m) {
-    require(m.id() != null && m.id().matches("[a-z0-9][a-z0-9.-]*"),
+    require(m.id() != null && m.id().matches(ID_PATTERN),
         "id must be lower-case letters, digits, '.' and '-', got " + m.id());
     require("flow".equals(m.kind()) || "diffusion".equals(m.kind()),
         "kind must be 'flow' or 'diffusion', got " + m.kind());
@@ -236,6 +240,15 @@ public final class ModelStore {
 
   /** Writes a model directory atomically: manifest and network weights. */
   public static void save(Path directory, ModelManifest manifest, Block network) {
+    save(directory, manifest, network, Set.of());
+  }
+
+  /**
+   * Writes a model directory atomically, carrying the entries named in {@code keep} (such as the
+   * checkpoints a training run wrote into it) over from the directory it replaces.
+   */
+  public static void save(Path directory, ModelManifest manifest, Block network,
+      Set<String> keep) {
     try {
       validate(manifest);
     } catch (IllegalArgumentException e) {
@@ -252,7 +265,7 @@ public final class ModelStore {
           Files.newOutputStream(staging.resolve(manifest.architecture().weights())))) {
         network.saveParameters(new DataOutputStream(out));
       }
-      replace(staging, directory);
+      replace(staging, directory, keep);
       staging = null;
     } catch (IOException e) {
       throw new ModelStoreException(directory + ": cannot be written: " + e.getMessage(), e);
@@ -274,7 +287,7 @@ public final class ModelStore {
     }
   }
 
-  private static void replace(Path staging, Path directory) throws IOException {
+  private static void replace(Path staging, Path directory, Set<String> keep) throws IOException {
     Path old = null;
     if (Files.exists(directory)) {
       old = directory.resolveSibling("." + directory.getFileName() + "-old");
@@ -287,6 +300,12 @@ public final class ModelStore {
       Files.move(staging, directory);
     }
     if (old != null) {
+      // Carried over after the swap, so that a failure before it leaves them with the old model.
+      for (String name : keep) {
+        if (Files.exists(old.resolve(name)) && !Files.exists(directory.resolve(name))) {
+          Files.move(old.resolve(name), directory.resolve(name));
+        }
+      }
       deleteTree(old);
     }
   }

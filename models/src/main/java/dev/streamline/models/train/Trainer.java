@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -57,12 +58,20 @@ public final class Trainer {
       int defaultSteps) {
 
     public Config {
-      if (steps < 1 || batchSize < 2 || !(learningRate > 0) || warmupSteps < 0
-          || !(clipNorm > 0) || !(emaDecay >= 0 && emaDecay < 1) || checkpointEvery < 0
-          || !(labelDropout >= 0 && labelDropout < 1)) {
-        throw new IllegalArgumentException("steps >= 1, batch size >= 2, learning rate > 0,"
-            + " warm-up >= 0, clip norm > 0, EMA decay in [0, 1), label dropout in [0, 1) and"
-            + " checkpoint interval >= 0");
+      if (steps < 1 || batchSize < 2 || !(learningRate > 0 && Double.isFinite(learningRate))
+          || warmupSteps < 0 || !(clipNorm > 0) || !(emaDecay >= 0 && emaDecay < 1)
+          || checkpointEvery < 0 || !(labelDropout >= 0 && labelDropout < 1)) {
+        throw new IllegalArgumentException("steps >= 1, batch size >= 2, learning rate > 0"
+            + " (finite), warm-up >= 0, clip norm > 0, EMA decay in [0, 1), label dropout in"
+            + " [0, 1) and checkpoint interval >= 0");
+      }
+      // model.json's rules, checked now: the model is written only after the last step.
+      if (id == null || !id.matches(ModelStore.ID_PATTERN)) {
+        throw new IllegalArgumentException("model id must be lower-case letters, digits, '.' and"
+            + " '-', starting with a letter or digit, got '" + id + "'");
+      }
+      if (defaultSteps < 1) {
+        throw new IllegalArgumentException("default steps must be >= 1, got " + defaultSteps);
       }
       if (objective == Objective.OT_CFM && !data.classNames().isEmpty()) {
         throw new IllegalArgumentException("ot-cfm pairs noise with unlabelled data only");
@@ -89,6 +98,9 @@ public final class Trainer {
 
   /** The trained (EMA) network's manifest and the loss curve. */
   public record Result(ModelManifest manifest, double[] losses) {}
+
+  /** The subdirectory of the output directory that {@code checkpointEvery} writes to. */
+  public static final String CHECKPOINTS = "checkpoints";
 
   private Trainer() {}
 
@@ -129,6 +141,11 @@ public final class Trainer {
             collector.backward(loss);
             losses[step] = loss.getFloat();
           }
+          // Past this point every weight is NaN, and so would be the model written at the end.
+          if (!Double.isFinite(losses[step])) {
+            throw new IllegalStateException("training diverged: the loss is " + losses[step]
+                + " at step " + (step + 1) + "; try a lower learning rate");
+          }
           update(parameters, adam, config.clipNorm(), scope);
           double decay = Math.min(config.emaDecay(), (1.0 + step) / (10.0 + step));
           for (int i = 0; i < parameters.size(); i++) {
@@ -145,12 +162,13 @@ public final class Trainer {
         int done = step + 1;
         if (config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0
             && done < config.steps()) {
-          saveEma(out.resolve("checkpoints").resolve("step-" + done), parameters, ema, network,
-              manifest(config, done, losses, started, command));
+          saveEma(out.resolve(CHECKPOINTS).resolve("step-" + done), parameters, ema, network,
+              manifest(config, done, losses, started, command), Set.of());
         }
       }
       ModelManifest manifest = manifest(config, config.steps(), losses, started, command);
-      saveEma(out, parameters, ema, network, manifest);
+      saveEma(out, parameters, ema, network, manifest,
+          config.checkpointEvery() > 0 ? Set.of(CHECKPOINTS) : Set.of());
       return new Result(manifest, losses);
     }
   }
@@ -214,7 +232,7 @@ public final class Trainer {
 
   /** Saves the EMA weights: swaps them into the network, writes, and swaps the live ones back. */
   private static void saveEma(Path directory, List<Pair<String, Parameter>> parameters,
-      List<NDArray> ema, Block network, ModelManifest manifest) {
+      List<NDArray> ema, Block network, ModelManifest manifest, Set<String> keep) {
     List<NDArray> live = new ArrayList<>();
     for (int i = 0; i < parameters.size(); i++) {
       NDArray weight = parameters.get(i).getValue().getArray();
@@ -222,7 +240,7 @@ public final class Trainer {
       weight.set(ema.get(i).toByteBuffer());
     }
     try {
-      ModelStore.save(directory, manifest, network);
+      ModelStore.save(directory, manifest, network, keep);
     } finally {
       for (int i = 0; i < parameters.size(); i++) {
         parameters.get(i).getValue().getArray().set(live.get(i).toByteBuffer());

@@ -6,8 +6,13 @@ import dev.streamline.models.store.ModelManifest;
 import dev.streamline.models.store.ModelStore;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,11 +79,13 @@ class MainTest {
         .isGreaterThan(2 * recorded.metrics().get("frechetFloor"));
     assertThat(recorded.metrics().get("classAccuracy")).isBetween(0.0, 1.0);
 
+    // Known before sampling, which for a trained U-Net at this -n takes minutes.
     Outcome tooMany = run("evaluate", "--model", dir.toString(), "--data-dir", subset.toString(),
         "-n", "150");
-    assertThat(tooMany.code()).isEqualTo(1);
-    assertThat(tooMany.err()).contains("the real split has 200 images; comparing 150 samples"
-        + " needs 300");
+    assertThat(tooMany.code()).isEqualTo(2);
+    assertThat(tooMany.err()).startsWith("error: -n must be at most 100: the metrics compare the"
+        + " samples with two sets of as many real images, and the test split in " + subset
+        + " has 200, got 150\n");
   }
 
   @Test
@@ -86,21 +93,173 @@ class MainTest {
     Outcome unknown = run("train", "--dataset", "moon", "--objective", "cfm", "--out",
         tmp.resolve("x").toString());
     assertThat(unknown.code()).isEqualTo(2);
-    assertThat(unknown.err()).startsWith("unknown two-dimensional dataset 'moon'");
+    assertThat(unknown.err()).startsWith("error: unknown two-dimensional dataset 'moon'");
+    // The message and a pointer to the help, not the whole usage after it.
+    assertThat(unknown.err().lines()).hasSize(2).last().isEqualTo("Try 'models train --help'.");
 
     Outcome steps = run("train", "--dataset", "moons", "--objective", "cfm", "--steps", "0",
         "--out", tmp.resolve("y").toString());
     assertThat(steps.code()).isEqualTo(2);
-    assertThat(steps.err()).startsWith("steps >= 1");
+    assertThat(steps.err()).startsWith("error: steps >= 1");
 
     Outcome threads = run("train", "--dataset", "moons", "--objective", "cfm", "--threads", "0",
         "--out", tmp.resolve("z").toString());
     assertThat(threads.code()).isEqualTo(2);
-    assertThat(threads.err()).startsWith("threads must be >= 1");
+    assertThat(threads.err()).startsWith("error: threads must be >= 1");
 
     Outcome missing = run("train", "--dataset", "moons");
     assertThat(missing.code()).isEqualTo(2);
-    assertThat(missing.err()).startsWith("Missing required options:");
+    assertThat(missing.err()).startsWith("error: Missing required options:");
+  }
+
+  @Test
+  void anOutThatHoldsSomethingElseIsLeftAlone(@TempDir Path tmp) throws Exception {
+    Path notes = Files.writeString(tmp.resolve("notes.txt"), "mine");
+    Outcome directory = train(tmp, "--id", "x");
+    assertThat(directory.code()).isEqualTo(2);
+    assertThat(directory.err()).startsWith("error: --out " + tmp + " holds files that are not a"
+        + " model (notes.txt) and would be replaced by one; name a new or empty directory\n");
+    assertThat(Files.readString(notes)).isEqualTo("mine");
+
+    Outcome file = train(notes);
+    assertThat(file.code()).isEqualTo(2);
+    assertThat(file.err()).startsWith("error: --out " + notes + " is a file; name a directory to"
+        + " write the model to\n");
+
+    Outcome underAFile = train(notes.resolve("model"));
+    assertThat(underAFile.code()).isEqualTo(2);
+    assertThat(underAFile.err()).startsWith("error: --out " + notes.resolve("model")
+        + " cannot be created: " + notes + " is a file\n");
+    assertThat(Files.readString(notes)).isEqualTo("mine");
+  }
+
+  @Test
+  void modelIdAndDefaultStepsAreCheckedBeforeTraining(@TempDir Path tmp) {
+    // Else the run trains to the end and only then fails to write model.json.
+    Outcome named = train(tmp.resolve("My_Model"), "--steps", "100000");
+    assertThat(named.code()).isEqualTo(2);
+    assertThat(named.err()).startsWith("error: model id must be lower-case letters, digits, '.'"
+        + " and '-', starting with a letter or digit, got 'My_Model' (the output directory's"
+        + " name; give --id)\n");
+
+    Outcome id = train(tmp.resolve("a"), "--steps", "100000", "--id", "Bad_Id");
+    assertThat(id.code()).isEqualTo(2);
+    assertThat(id.err()).startsWith("error: model id must be lower-case letters, digits, '.' and"
+        + " '-', starting with a letter or digit, got 'Bad_Id'\n");
+
+    Outcome defaultSteps = train(tmp.resolve("b"), "--steps", "100000", "--default-steps", "0");
+    assertThat(defaultSteps.code()).isEqualTo(2);
+    assertThat(defaultSteps.err()).startsWith("error: default steps must be >= 1, got 0\n");
+    assertThat(tmp).isEmptyDirectory();
+  }
+
+  @Test
+  void outOfRangeTrainingNumbersAreBadArguments(@TempDir Path tmp) {
+    int cores = Runtime.getRuntime().availableProcessors();
+    Outcome threads = train(tmp.resolve("a"), "--threads", "100000");
+    assertThat(threads.code()).isEqualTo(2);
+    assertThat(threads.err()).startsWith("error: threads must be >= 1 and at most this machine's "
+        + cores + " cores, got 100000\n");
+
+    // DJL's own check would fail later, with "Starting learning rate must be greater than final".
+    Outcome lr = train(tmp.resolve("b"), "--lr", "Infinity");
+    assertThat(lr.code()).isEqualTo(2);
+    assertThat(lr.err()).startsWith("error: steps >= 1, batch size >= 2, learning rate > 0"
+        + " (finite), ");
+    assertThat(tmp).isEmptyDirectory();
+  }
+
+  @Test
+  void optionsOfTheOtherNetworkAreRefused(@TempDir Path tmp) throws Exception {
+    Outcome unet = train(tmp.resolve("a"), "--base-channels", "16", "--label-dropout", "0.2");
+    assertThat(unet.code()).isEqualTo(2);
+    assertThat(unet.err()).startsWith("error: --base-channels, --label-dropout: U-Net options,"
+        + " but moons trains an MLP\n");
+
+    Path subset = Path.of(getClass().getResource("/fashion-mnist-subset").toURI());
+    Outcome mlp = run("train", "--dataset", "fashion-mnist", "--data-dir", subset.toString(),
+        "--objective", "cfm", "--hidden", "16", "--out", tmp.resolve("b").toString());
+    assertThat(mlp.code()).isEqualTo(2);
+    assertThat(mlp.err()).startsWith("error: --hidden: MLP options, but fashion-mnist trains a"
+        + " U-Net\n");
+  }
+
+  @Test
+  void imagesOfAnotherSizeAreABadDataDirectory(@TempDir Path tmp) throws Exception {
+    ByteBuffer images = ByteBuffer.allocate(16 + 4 * 8 * 8).putInt(0x0803).putInt(4).putInt(8)
+        .putInt(8);
+    Path imageFile = Files.write(tmp.resolve("train-images-idx3-ubyte"), images.array());
+    Files.write(tmp.resolve("train-labels-idx1-ubyte"),
+        ByteBuffer.allocate(12).putInt(0x0801).putInt(4).array());
+    Outcome outcome = run("train", "--dataset", "fashion-mnist", "--data-dir", tmp.toString(),
+        "--objective", "cfm", "--out", tmp.resolve("out").toString());
+    assertThat(outcome.code()).isEqualTo(2);
+    assertThat(outcome.err()).startsWith("error: " + imageFile + ": holds 8x8 images;"
+        + " Fashion-MNIST's are 28x28\n");
+    assertThat(tmp.resolve("out")).doesNotExist();
+  }
+
+  @Test
+  void aRunThatDivergesWritesNoModel(@TempDir Path tmp) {
+    Path dir = tmp.resolve("nan");
+    Outcome outcome = train(dir, "--lr", "1e30", "--warmup", "0", "--steps", "50");
+    assertThat(outcome.code()).isEqualTo(1);
+    assertThat(outcome.err().lines().reduce((first, second) -> second).orElseThrow())
+        .matches("error: training diverged: the loss is (NaN|Infinity) at step \\d+; try a lower"
+            + " learning rate");
+    assertThat(tmp).isEmptyDirectory();
+  }
+
+  @Test
+  void checkpointsOutliveTheFinalModel(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("ck");
+    Outcome outcome = train(dir, "--steps", "4", "--warmup", "1", "--checkpoint-every", "2");
+    assertThat(outcome.code()).as(outcome.err()).isZero();
+    assertThat(ModelStore.readManifest(dir).training().steps()).isEqualTo(4);
+    assertThat(ModelStore.readManifest(dir.resolve("checkpoints/step-2")).training().steps())
+        .isEqualTo(2);
+
+    // What an interrupted run leaves, its checkpoints, is no reason to refuse the next.
+    Path interrupted = tmp.resolve("again");
+    Files.createDirectories(interrupted.resolve("checkpoints/step-2"));
+    Outcome again = train(interrupted, "--steps", "2", "--warmup", "1");
+    assertThat(again.code()).as(again.err()).isZero();
+  }
+
+  @Test
+  void evaluateChecksItsNumbersBeforeSampling() throws Exception {
+    Path bundled = Path.of(getClass().getResource("/models/moons-flow").toURI());
+    Outcome one = run("evaluate", "--model", bundled.toString(), "-n", "1");
+    assertThat(one.code()).isEqualTo(2);
+    assertThat(one.err()).startsWith("error: -n must be at least 2: the metrics compare samples"
+        + " with each other, got 1\n");
+
+    // Two billion samples ran the heap out (a stack trace); a million would take a day.
+    Outcome huge = run("evaluate", "--model", bundled.toString(), "-n", "2000000000");
+    assertThat(huge.code()).isEqualTo(2);
+    assertThat(huge.err()).startsWith("error: -n must be at most 100000: the metrics compare"
+        + " every pair of samples, got 2000000000\n");
+
+    Outcome guidance = run("evaluate", "--model", bundled.toString(), "--guidance", "3");
+    assertThat(guidance.code()).isEqualTo(2);
+    assertThat(guidance.err()).startsWith("error: --guidance applies to class-conditional"
+        + " models; moons-flow has no classes\n");
+  }
+
+  /** Trains a small MLP on moons with cfm for a few steps, unless the options say otherwise. */
+  private static Outcome train(Path out, String... options) {
+    List<String> args = new ArrayList<>(List.of("train", "--dataset", "moons", "--objective",
+        "cfm", "--out", out.toString()));
+    args.addAll(List.of(options));
+    Map<String, String> defaults = Map.of("--steps", "3", "--batch-size", "16", "--hidden", "8",
+        "--depth", "1", "--time-features", "4");
+    defaults.forEach((option, value) -> {
+      if (!args.contains(option)) {
+        args.add(option);
+        args.add(value);
+      }
+    });
+    return run(args.toArray(String[]::new));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -82,6 +83,36 @@ class FashionMnistTest {
     assertThatThrownBy(() -> new FashionMnist(temp).test())
         .hasMessage(labelFile + ": holds 199 labels but " + temp.resolve("t10k-images-idx3-ubyte")
             + " holds 200 images");
+  }
+
+  @Test
+  void imagesOfAnotherSizeAreRejected() throws IOException {
+    Path imageFile = Files.write(temp.resolve("t10k-images-idx3-ubyte"), images(3, 8, 8));
+    Files.write(temp.resolve("t10k-labels-idx1-ubyte"), labels(3));
+
+    assertThatThrownBy(() -> new FashionMnist(temp).test())
+        .isInstanceOf(IOException.class)
+        .hasMessage(imageFile + ": holds 8x8 images; Fashion-MNIST's are 28x28");
+  }
+
+  @Test
+  void aSplitWithoutImagesIsRejected() throws IOException {
+    Path imageFile = Files.write(temp.resolve("train-images-idx3-ubyte"), images(0, 28, 28));
+    Files.write(temp.resolve("train-labels-idx1-ubyte"), labels(0));
+
+    assertThatThrownBy(() -> new FashionMnist(temp).train())
+        .isInstanceOf(IOException.class)
+        .hasMessage(imageFile + ": holds no images");
+  }
+
+  /** A valid IDX file of {@code count} blank images. */
+  private static byte[] images(int count, int rows, int columns) {
+    ByteBuffer buffer = ByteBuffer.allocate(16 + count * rows * columns);
+    return buffer.putInt(0x0803).putInt(count).putInt(rows).putInt(columns).array();
+  }
+
+  private static byte[] labels(int count) {
+    return ByteBuffer.allocate(8 + count).putInt(0x0801).putInt(count).array();
   }
 
   @Test
