@@ -2,7 +2,15 @@ package dev.streamline.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -68,6 +76,70 @@ class ErrorsTest extends ServiceTest {
         "guidance needs labels: it contrasts the labelled prediction with the unconditional one");
   }
 
+  /** In JSON's terms and the request's paths, not the Java types the body binds to. */
+  @Test
+  void valuesOfTheWrongType() {
+    assertProblem(sample("moons-flow", "{\"n\":\"abc\"}"), 400,
+        "unreadable request body: n must be an integer, got \"abc\"");
+    assertProblem(sample("moons-flow", "{\"n\":1.5}"), 400,
+        "unreadable request body: n must be an integer, got 1.5");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"steps\":2.0}"), 400,
+        "unreadable request body: steps must be an integer, got 2.0");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":[]}"), 400,
+        "unreadable request body: options must be an object");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"rho\":true}}"), 400,
+        "unreadable request body: options.rho must be a number");
+    assertProblem(sample("tiny-unet", "{\"n\":1,\"labels\":[\"a\"]}"), 400,
+        "unreadable request body: labels[0] must be an integer, got \"a\"");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"returnTrajectory\":\"yes\"}"), 400,
+        "unreadable request body: returnTrajectory must be true or false, got \"yes\"");
+    assertProblem(sample("moons-flow", "[{\"n\":1}]"), 400,
+        "unreadable request body: the body must be an object");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"seed\":9223372036854775808}"), 400,
+        "unreadable request body: seed: Numeric value (9223372036854775808) out of range of long"
+            + " (-9223372036854775808 - 9223372036854775807)");
+    assertProblem(sample("moons-flow", "{\"n\":1" + "0".repeat(1001) + "}"), 400,
+        "unreadable request body: Number value length (1002) exceeds the maximum allowed (1000)");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"etaa\":1}}"), 400,
+        "unreadable request body: Unrecognized property \"etaa\" in options; known: [eta, churn,"
+            + " churnMin, churnMax, churnNoise, snr, rtol, atol, minStep, maxStep, maxNfe,"
+            + " batchErrorControl, timeGrid, rho, shift, clip, threshold]");
+  }
+
+  @Test
+  void valuesPastWhatTheSamplingTakes() {
+    // Finite as doubles, infinite as the float32 the sampling runs in.
+    assertProblem(sample("moons-flow", "{\"n\":1,\"latents\":[[1e39,0]]}"), 400,
+        "latents[0][0] = 1.0E39 is beyond the float32 range of ±3.4028235E38");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"shift\":\"Infinity\"}}"), 400,
+        "options.shift must be a finite number, got Infinity");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":\"ddim\","
+        + "\"options\":{\"eta\":1e400}}"), 400,
+        "options.eta must be a finite number, got Infinity");
+  }
+
+  /** Values that pass validation and still make the sampling fail: 422, what to change. */
+  @Test
+  void samplingThatCannotFinish() {
+    assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":\"dopri5\","
+        + "\"options\":{\"maxNfe\":1}}"), 422,
+        "dopri5 needs more than maxNfe=1 network evaluations: 1 of 1 samples have not reached"
+            + " t=1.0 (furthest behind at t=0.00000); raise maxNfe or loosen rtol/atol");
+    assertProblem(sample("tiny-unet", "{\"n\":1,\"steps\":2,\"labels\":[0],"
+        + "\"guidance\":1e300}"), 422, "euler produced non-finite values at step 1 (t=0.500000);"
+        + " lower the guidance, add steps, or enable the x0 clip");
+  }
+
+  @Test
+  void notJson() {
+    String path = "/v1/models/moons-flow/samples";
+    assertProblem(http.post(path, "{\"n\":1}", null, null), 415, "the body must be JSON, sent"
+        + " with Content-Type: application/json; this one has no Content-Type");
+    assertProblem(http.post(path, "n=1", "application/x-www-form-urlencoded", null), 415,
+        "the body must be JSON, sent with Content-Type: application/json; this one has"
+            + " Content-Type: application/x-www-form-urlencoded");
+  }
+
   @Test
   void unknownModel() {
     assertProblem(sample("nope", "{\"n\":1}"), 404, "no model 'nope'; served: [analytic-gmm-flow,"
@@ -81,9 +153,61 @@ class ErrorsTest extends ServiceTest {
     assertProblem(http.post("/v1/models/moons-flow/samples", "{\"n\":1}", "image/png"), 406,
         "image/png is offered for image models; 'moons-flow' has samples of shape [2]: ask for"
             + " application/json or application/x-npy");
-    HttpResponse<byte[]> csv = http.post("/v1/models/moons-flow/samples", "{\"n\":1}", "text/csv");
-    assertThat(csv.statusCode()).isEqualTo(406);
+    String offered = "the Accept header asks for no format offered here, or is no list of media"
+        + " types; ask for application/json, application/x-npy, image/png, or send no Accept"
+        + " header";
+    assertProblem(http.post("/v1/models/moons-flow/samples", "{\"n\":1}", "text/csv"), 406,
+        offered);
+    // Negotiated against the same header, Spring's answer to this one had no body.
+    assertProblem(http.post("/v1/models/moons-flow/samples", "{\"n\":1}", "garbage"), 406,
+        offered);
   }
+
+  /**
+   * A request answered without its body being read (406, 415) leaves its connection open for the
+   * next: Reactor Netty 1.3.6 at times stopped reading such a connection (see service/pom.xml).
+   */
+  @Test
+  void aConnectionServesOnAfterARequestTurnedDownUnread() throws IOException {
+    byte[] unread = request("{\"n\":1,\"steps\":4}", "Accept: text/csv\r\n");
+    byte[] good = request("{\"n\":1,\"steps\":1}", "");
+    try (Socket socket = new Socket("localhost", port)) {
+      socket.setSoTimeout(5000);
+      InputStream in = socket.getInputStream();
+      for (int i = 0; i < 600; i++) {
+        socket.getOutputStream().write(i % 2 == 0 ? unread : good);
+        try {
+          assertThat(status(in)).as("answer %d", i).isEqualTo(i % 2 == 0 ? 406 : 200);
+        } catch (SocketTimeoutException e) {
+          throw new AssertionError("no answer to request " + i + " on the connection", e);
+        }
+      }
+    }
+  }
+
+  private static byte[] request(String body, String headers) {
+    return ("POST /v1/models/analytic-gmm-flow/samples HTTP/1.1\r\nHost: localhost\r\n"
+        + "Content-Type: application/json\r\n" + headers + "Content-Length: " + body.length()
+        + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** Reads one answer with a Content-Length body; its status. */
+  private static int status(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new EOFException("connection closed after: " + head);
+      }
+      head.append((char) b);
+    }
+    Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    assertThat(length.find()).as("Content-Length in %s", head).isTrue();
+    in.readNBytes(Integer.parseInt(length.group(1)));
+    return Integer.parseInt(head.substring(9, 12));
+  }
+
+
 
   @Test
   void overTheLimits() {

@@ -63,6 +63,19 @@ public final class Http {
     return send(request.build());
   }
 
+  /** A POST with the given Content-Type and Accept headers; null leaves a header out. */
+  public HttpResponse<byte[]> post(String path, String body, String contentType, String accept) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
+    if (accept != null) {
+      request.header("Accept", accept);
+    }
+    return send(request.build());
+  }
+
   /** A POST whose body is sent chunked, without a Content-Length. */
   public HttpResponse<byte[]> postChunked(String path, String body) {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);

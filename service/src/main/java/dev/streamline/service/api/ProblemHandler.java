@@ -1,7 +1,10 @@
 package dev.streamline.service.api;
 
+import dev.streamline.sampler.SamplingException;
 import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.config.StreamlineProperties;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,14 +19,20 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
 import org.springframework.web.server.ContentTooLargeException;
+import org.springframework.web.server.NotAcceptableStatusException;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.ServerWebInputException;
+import org.springframework.web.server.UnsupportedMediaTypeStatusException;
 import reactor.core.publisher.Mono;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.exc.InvalidFormatException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 /**
  * Every error as an RFC 9457 problem ({@code application/problem+json}) whose detail says what
- * to change. Spring's own (404 route, 405, 406, 415, ...) come from the base class; ours add the
+ * to change. Spring's own (404 route, 405, ...) come from the base class, with details of ours
+ * where Spring's are empty (406, 415) or name Java types (unreadable bodies); ours add the
  * service's statuses. Anything unexpected is a 500 that names no internals, logged here.
  */
 @RestControllerAdvice
@@ -54,6 +63,15 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     return problem(HttpStatus.BAD_REQUEST, e.getMessage(), HttpHeaders.EMPTY);
   }
 
+  /**
+   * A run that the request's values made fail (non-finite samples, an adaptive solver out of its
+   * budget): the client's to change, and the message says how.
+   */
+  @ExceptionHandler(SamplingException.class)
+  ResponseEntity<Object> failed(SamplingException e) {
+    return problem(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage(), HttpHeaders.EMPTY);
+  }
+
   @ExceptionHandler(Deadline.DeadlineExceededException.class)
   ResponseEntity<Object> timeout(Deadline.DeadlineExceededException e) {
     return problem(HttpStatus.GATEWAY_TIMEOUT, "the request ran past its time limit of "
@@ -74,21 +92,101 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         "the service failed on this request; the server log has the cause", HttpHeaders.EMPTY);
   }
 
-  /** Malformed JSON: Jackson's message says where. */
+  /** Malformed JSON, or a value of the wrong type: where, and what was expected. */
   @Override
   protected Mono<ResponseEntity<Object>> handleServerWebInputException(ServerWebInputException e,
       HttpHeaders headers, HttpStatusCode status, ServerWebExchange exchange) {
     Throwable cause = NestedExceptionUtils.getMostSpecificCause(e);
     String detail = cause instanceof JacksonException jackson
-        ? firstLine(jackson.getMessage()) : "the body is missing or is not JSON";
+        ? detail(jackson) : "the body is missing or is not JSON";
     return Mono.just(problem(HttpStatus.BAD_REQUEST, "unreadable request body: " + detail,
         HttpHeaders.EMPTY));
   }
 
-  /** Jackson's first line, without the Java class it was binding to. */
+  /**
+   * An Accept header that names no format offered, or is no list of media types (see
+   * {@link UnreadableAccept}); Spring's own detail is empty.
+   */
+  @Override
+  protected Mono<ResponseEntity<Object>> handleNotAcceptableStatusException(
+      NotAcceptableStatusException e, HttpHeaders headers, HttpStatusCode status,
+      ServerWebExchange exchange) {
+    List<String> offered = e.getSupportedMediaTypes().stream().map(MediaType::toString).toList();
+    return Mono.just(problem(HttpStatus.NOT_ACCEPTABLE, "the Accept header asks for no format"
+        + " offered here, or is no list of media types; ask for " + (offered.isEmpty()
+        ? "application/json" : String.join(", ", offered)) + ", or send no Accept header",
+        headers));
+  }
+
+  /** A body sent as anything but JSON, or with no Content-Type (when Spring's detail is empty). */
+  @Override
+  protected Mono<ResponseEntity<Object>> handleUnsupportedMediaTypeStatusException(
+      UnsupportedMediaTypeStatusException e, HttpHeaders headers, HttpStatusCode status,
+      ServerWebExchange exchange) {
+    MediaType type = e.getContentType();
+    return Mono.just(problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "the body must be JSON, sent with"
+        + " Content-Type: application/json; this one has "
+        + (type == null ? "no Content-Type" : "Content-Type: " + type), headers));
+  }
+
+  /**
+   * In the request's terms: Jackson's messages name the Java types it binds to, which a client
+   * neither sees nor can act on.
+   */
+  private static String detail(JacksonException e) {
+    String path = path(e.getPath());
+    if (e instanceof UnrecognizedPropertyException unknown) {
+      List<JacksonException.Reference> parent = e.getPath().subList(0, e.getPath().size() - 1);
+      Collection<Object> known = unknown.getKnownPropertyIds();
+      return "Unrecognized property \"" + unknown.getPropertyName() + "\""
+          + (parent.isEmpty() ? "" : " in " + path(parent))
+          + (known == null ? "" : "; known: " + known);
+    }
+    if (e instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null) {
+      String expected = (path.isEmpty() ? "the body" : path) + " must be "
+          + kind(mismatch.getTargetType());
+      Object value = mismatch instanceof InvalidFormatException format ? format.getValue() : null;
+      return value instanceof String text ? expected + ", got \"" + text + "\""
+          : value != null ? expected + ", got " + value : expected;
+    }
+    String message = firstLine(e.getOriginalMessage());
+    return path.isEmpty() ? message : path + ": " + message;
+  }
+
+  /** A JSON path such as {@code options.eta} or {@code latents[0][1]}. */
+  private static String path(List<JacksonException.Reference> references) {
+    StringBuilder out = new StringBuilder();
+    for (JacksonException.Reference reference : references) {
+      if (reference.getPropertyName() != null) {
+        out.append(out.isEmpty() ? "" : ".").append(reference.getPropertyName());
+      } else {
+        out.append('[').append(reference.getIndex()).append(']');
+      }
+    }
+    return out.toString();
+  }
+
+  private static String kind(Class<?> type) {
+    if (type == Integer.class || type == Long.class || type == int.class || type == long.class) {
+      return "an integer";
+    }
+    if (Number.class.isAssignableFrom(type) || type == double.class) {
+      return "a number";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "true or false";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    return Collection.class.isAssignableFrom(type) || type.isArray() ? "an array" : "an object";
+  }
+
+  /** Jackson's first line, without the Java types and settings it names. */
   private static String firstLine(String text) {
     int end = text.indexOf('\n');
-    return (end < 0 ? text : text.substring(0, end)).replaceAll(" \\(class [^)]*\\)", "");
+    return (end < 0 ? text : text.substring(0, end)).replaceAll(" \\(class [^)]*\\)", "")
+        .replaceAll(", from `[^`]*`", "").replace("`", "");
   }
 
   private static ResponseEntity<Object> problem(HttpStatus status, String detail,

@@ -27,6 +27,11 @@ final class Latents {
       if (!(node instanceof Number number) || !Double.isFinite(number.doubleValue())) {
         throw invalid(path + " must be a finite number", shape);
       }
+      // Finite as a double, yet infinite as the float32 the sampling starts from.
+      if (!Float.isFinite(number.floatValue())) {
+        throw new ApiException(HttpStatus.BAD_REQUEST, path + " = " + number
+            + " is beyond the float32 range of ±" + Float.MAX_VALUE);
+      }
       out[filled[0]++] = number.floatValue();
       return;
     }

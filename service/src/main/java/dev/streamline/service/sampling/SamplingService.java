@@ -7,6 +7,7 @@ import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.sampler.Samplers;
 import dev.streamline.sampler.Sampling;
+import dev.streamline.sampler.SamplingException;
 import dev.streamline.sampler.SamplingRequest;
 import dev.streamline.sampler.SamplingResult;
 import dev.streamline.sampler.TimeGrid;
@@ -200,7 +201,8 @@ public class SamplingService implements DisposableBean {
     if (cause instanceof CancellationException) {
       return "cancelled";
     }
-    if (cause instanceof IllegalArgumentException) {
+    // A run the request's values made fail (non-finite samples, out of NFE budget) is theirs too.
+    if (cause instanceof IllegalArgumentException || cause instanceof SamplingException) {
       return "invalid";
     }
     return "error";
@@ -288,6 +290,14 @@ public class SamplingService implements DisposableBean {
     if (!unread.isEmpty()) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "sampler '" + sampler + "' does not read "
           + unread + "; it reads " + spec.options());
+    }
+    // "Infinity" and 1e400 reach here as doubles; some samplers take them and only fail at
+    // their first step, with a hint (lower the guidance, add steps) that does not apply.
+    for (RecordComponent component : SampleRequest.Options.class.getRecordComponents()) {
+      if (value(component, given) instanceof Double number && !Double.isFinite(number)) {
+        throw new ApiException(HttpStatus.BAD_REQUEST, "options." + component.getName()
+            + " must be a finite number, got " + number);
+      }
     }
     if (given.clip() != null && given.threshold() != null) {
       throw new ApiException(HttpStatus.BAD_REQUEST,
