@@ -29,8 +29,10 @@ import java.util.concurrent.TimeUnit;
  * <p>A free worker waits for company only while it can come: it dispatches at once when every
  * open session that is not in a running pass has an evaluation pending (the others only come
  * back after their pass), when the rows reach {@code maxRows}, or {@code maxDelay} after the
- * oldest evaluation arrived. With several workers, one pass runs while the requests of the last
- * one do their sampler arithmetic, which keeps every core busy on a CPU. A network treats rows
+ * oldest evaluation arrived or the last pass ended, whichever is later: a pass that just ended
+ * brings the likeliest company, and on a busy CPU its callers' sampler step can outlast the
+ * delay, which left the passes split into small ones. With several workers, one pass runs while
+ * the requests of the last one do their sampler arithmetic, which keeps every core busy on a CPU. A network treats rows
  * independently, so a request's result does not depend on what it was batched with.
  */
 public final class ForwardBatcher implements AutoCloseable {
@@ -51,6 +53,7 @@ public final class ForwardBatcher implements AutoCloseable {
   private int pendingRows;
   /** Evaluations in a running forward pass: their sessions come back only after it. */
   private int running;
+  private long lastPassEnd = System.nanoTime();
   private int sessions;
   private int requests;
   private boolean closed;
@@ -178,6 +181,7 @@ public final class ForwardBatcher implements AutoCloseable {
         } finally {
           synchronized (lock) {
             running -= batch.size();
+            lastPassEnd = System.nanoTime();
           }
         }
       }
@@ -199,7 +203,11 @@ public final class ForwardBatcher implements AutoCloseable {
           return null;
         }
         // Another worker may have taken what was pending while this one waited: look again.
-        long wait = pending.peekFirst().enqueued + maxDelayNanos - System.nanoTime();
+        long since = pending.peekFirst().enqueued;
+        if (lastPassEnd - since > 0) {
+          since = lastPassEnd;
+        }
+        long wait = since + maxDelayNanos - System.nanoTime();
         if (complete() || wait <= 0) {
           break;
         }

@@ -154,6 +154,41 @@ class ForwardBatcherTest {
   }
 
   @Test
+  void theDelayRestartsWhenAPassEndsSoItsSessionsCanJoinTheWaitingOnes() throws Exception {
+    RecordingModel model = new RecordingModel();
+    model.gate = new CountDownLatch(1);
+    try (ForwardBatcher batcher = batcher(model, 256, Duration.ofSeconds(1))) {
+      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      // a's first pass holds the only worker while b's evaluation waits past the delay.
+      CompletableFuture<float[]> ra = CompletableFuture.supplyAsync(() -> {
+        evaluate(batcher, a, 1, 0, 0, 1);
+        sleep(100);
+        return evaluate(batcher, a, 1, 0, 0, 1);
+      });
+      awaitEntered(model, 1);
+      CompletableFuture<float[]> rb =
+          CompletableFuture.supplyAsync(() -> evaluate(batcher, b, 2, 0, 0, 1));
+      Thread.sleep(1500);
+      model.gate.countDown();
+      assertThat(rb.get()).containsExactly(4f, 4f);
+      assertThat(ra.get()).containsExactly(2f, 2f);
+      // b waited for a's next step instead of running alone the moment a's pass ended.
+      assertThat(passes()).containsExactly(2.0, 3.0, 2.0);
+      a.close();
+      b.close();
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
   void aCancelledRequestStopsWaitingAndLeavesTheBatch() throws Exception {
     RecordingModel model = new RecordingModel();
     model.gate = new CountDownLatch(1);
