@@ -59,8 +59,8 @@ class ErrorsTest extends ServiceTest {
     assertProblem(sample("moons-flow", "{\"n\":2,\"latents\":[[1,2]]}"), 400,
         "latents must be an array of 2 (latents must have the shape [n, ...model shape] = [2, 2])");
     assertProblem(sample("moons-flow", "{\"n\":1,\"latents\":[[1,\"x\"]]}"), 400,
-        "latents[0][1] must be a finite number (latents must have the shape [n, ...model shape]"
-            + " = [1, 2])");
+        "latents[0][1] must be a finite float32 number (within ±3.4028235E38) (latents must have"
+            + " the shape [n, ...model shape] = [1, 2])");
     assertProblem(sample("moons-flow", "{\"n\":1,\"labels\":[0]}"), 400,
         "the model is unconditional; it takes no labels");
     assertProblem(sample("tiny-unet", "{\"n\":2,\"labels\":[0,3]}"), 400,
@@ -110,7 +110,8 @@ class ErrorsTest extends ServiceTest {
   void valuesPastWhatTheSamplingTakes() {
     // Finite as doubles, infinite as the float32 the sampling runs in.
     assertProblem(sample("moons-flow", "{\"n\":1,\"latents\":[[1e39,0]]}"), 400,
-        "latents[0][0] = 1.0E39 is beyond the float32 range of ±3.4028235E38");
+        "latents[0][0] must be a finite float32 number (within ±3.4028235E38) (latents must have"
+            + " the shape [n, ...model shape] = [1, 2])");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"shift\":\"Infinity\"}}"), 400,
         "options.shift must be a finite number, got Infinity");
     assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":\"ddim\","

@@ -24,13 +24,10 @@ final class Latents {
   private static void fill(Object node, List<Integer> shape, int depth, String path, float[] out,
       int[] filled) {
     if (depth == shape.size()) {
-      if (!(node instanceof Number number) || !Double.isFinite(number.doubleValue())) {
-        throw invalid(path + " must be a finite number", shape);
-      }
-      // Finite as a double, yet infinite as the float32 the sampling starts from.
-      if (!Float.isFinite(number.floatValue())) {
-        throw new ApiException(HttpStatus.BAD_REQUEST, path + " = " + number
-            + " is beyond the float32 range of ±" + Float.MAX_VALUE);
+      // Checked as the float32 the sampling starts from: 1e39 is a finite double.
+      if (!(node instanceof Number number) || !Float.isFinite(number.floatValue())) {
+        throw invalid(path + " must be a finite float32 number (within ±" + Float.MAX_VALUE
+            + ")", shape);
       }
       out[filled[0]++] = number.floatValue();
       return;
