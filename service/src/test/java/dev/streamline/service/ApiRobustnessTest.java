@@ -38,13 +38,15 @@ import tools.jackson.databind.JsonNode;
  * hang, or an error or stack trace in the log. A property over generated requests that mix valid
  * and invalid values of every field (by the catalog's samplers and their options) with good and
  * bad Accept and Content-Type headers; each case knows whether it is good, bad, or either
- * (lenient coercions, and values that may only fail while sampling). Then every body of a list
- * that is not a request at all.
+ * (values that may only fail while sampling). Then every body of a list that is not a request at
+ * all.
  *
  * <p>A case is drawn from a sequence of choices ({@link Choices}); one that fails is shrunk by
  * replaying its choices made smaller. Every list of alternatives starts with the simplest (mostly:
- * leave the field out), so the case reported is a near-minimal request. Each run draws a new
- * seed, named in the failure; {@code -Dstreamline.robustness.seed=N} replays it.
+ * leave the field out), so the case reported is a near-minimal request. The build runs a fixed
+ * seed, so its result does not change from run to run; {@code -Dstreamline.robustness.seed=random}
+ * explores new ones (the seed is named in a failure, and {@code -Dstreamline.robustness.seed=N}
+ * replays it).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "streamline.bundled-models=false", "streamline.model-dirs=" + ServiceTest.MODELS})
@@ -186,7 +188,8 @@ class ApiRobustnessTest extends HttpTest {
 
   /** Runs {@link #TRIES} cases of the generator; fails with the first failing case, shrunk. */
   private void forAll(Function<Choices, Case> generator, Statistics statistics) {
-    long seed = Long.getLong("streamline.robustness.seed", new Random().nextLong());
+    String given = System.getProperty("streamline.robustness.seed", "1");
+    long seed = given.equals("random") ? new Random().nextLong() : Long.parseLong(given);
     Random random = new Random(seed);
     for (int i = 0; i < TRIES; i++) {
       Choices choices = new Choices(random, null);
@@ -483,7 +486,7 @@ class ApiRobustnessTest extends HttpTest {
         bad("n", "-2147483648"), bad("n", "1025"), bad("n", "2147483647"),
         bad("n", "2147483648"), bad("n", "1e10"), bad("n", "99999999999999999999"),
         bad("n", "1.5"), bad("n", "\"abc\""), bad("n", "true"), bad("n", "[1]"), bad("n", "{}"),
-        bad("n", "2.0"), either("n", "\"2\""));
+        bad("n", "2.0"), bad("n", "\"2\""));
   }
 
   private Field sampler(Choices c) {
@@ -506,7 +509,7 @@ class ApiRobustnessTest extends HttpTest {
     return c.pick(bad("steps", "0"), bad("steps", "-3"), bad("steps", "1001"),
         bad("steps", "2147483648"), bad("steps", "1e12"), bad("steps", "2.5"),
         bad("steps", "\"x\""), bad("steps", "true"), bad("steps", "[]"), bad("steps", "{}"),
-        either("steps", "\"4\""), bad("steps", "4.0"));
+        bad("steps", "\"4\""), bad("steps", "4.0"));
   }
 
   private static Field seed(Choices c) {
@@ -517,7 +520,7 @@ class ApiRobustnessTest extends HttpTest {
     return c.pick(either("seed", "9223372036854775807"), either("seed", "-9223372036854775808"),
         bad("seed", "9223372036854775808"), bad("seed", "-9223372036854775809"),
         bad("seed", "1e30"), bad("seed", "1.5"), bad("seed", "\"x\""), bad("seed", "true"),
-        bad("seed", "[]"), either("seed", "\"42\""));
+        bad("seed", "[]"), bad("seed", "\"42\""));
   }
 
   /**
@@ -702,7 +705,7 @@ class ApiRobustnessTest extends HttpTest {
           ? pick(c, spins, ok(n, "0"), ok(n, "0.5"), ok(n, "null"))
           : pick(c, spins, bad(n, "-1"), bad(n, "\"NaN\""), bad(n, "\"x\""), bad(n, "true"),
               bad(n, "[]"), bad(n, "\"Infinity\""), either(n, "1e300"), bad(n, "1e400"),
-              either(n, "\"1\""));
+              bad(n, "\"1\""));
       case "snr", "rtol", "atol", "maxStep" -> good ? pick(c, spins, ok(n, "0.1"), ok(n, "null"))
           : pick(c, spins, bad(n, "0"), bad(n, "-1"), bad(n, "\"NaN\""), bad(n, "\"Infinity\""),
               bad(n, "1e400"), bad(n, "\"x\""), bad(n, "{}"), either(n, "1e300"),
@@ -715,8 +718,8 @@ class ApiRobustnessTest extends HttpTest {
               bad(n, "\"x\""), bad(n, "1e10"), bad(n, "2147483648"), bad(n, "[]"));
       case "batchErrorControl" -> good
           ? pick(c, spins, ok(n, "true"), ok(n, "false"), ok(n, "null"))
-          : pick(c, spins, bad(n, "\"yes\""), bad(n, "2.5"), bad(n, "[]"), either(n, "1"),
-              either(n, "\"true\""));
+          : pick(c, spins, bad(n, "\"yes\""), bad(n, "2.5"), bad(n, "[]"), bad(n, "1"),
+              bad(n, "\"true\""));
       case "timeGrid" -> good
           ? pick(c, spins, ok(n, "\"uniform\""), ok(n, "\"karras\""), ok(n, "\"log-snr\""),
               ok(n, "null"))
@@ -739,8 +742,8 @@ class ApiRobustnessTest extends HttpTest {
   private static Field returnTrajectory(Choices c) {
     String n = "returnTrajectory";
     return c.mostly() ? c.pick(ok(n, null), ok(n, "false"), ok(n, "true"), ok(n, "null"))
-        : c.pick(bad(n, "\"yes\""), bad(n, "[]"), bad(n, "{}"), bad(n, "2.5"), either(n, "1"),
-            either(n, "0"), either(n, "\"true\""));
+        : c.pick(bad(n, "\"yes\""), bad(n, "[]"), bad(n, "{}"), bad(n, "2.5"), bad(n, "1"),
+            bad(n, "0"), bad(n, "\"true\""));
   }
 
   /** A top-level field that requests do not have. */

@@ -83,6 +83,12 @@ class ErrorsTest extends ServiceTest {
         "unreadable request body: n must be an integer, got \"abc\"");
     assertProblem(sample("moons-flow", "{\"n\":1.5}"), 400,
         "unreadable request body: n must be an integer, got 1.5");
+    assertProblem(sample("moons-flow", "{\"n\":\"2\"}"), 400,
+        "unreadable request body: n must be an integer, got \"2\"");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"eta\":\"0.5\"}}"), 400,
+        "unreadable request body: options.eta must be a number, got \"0.5\"");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"returnTrajectory\":1}"), 400,
+        "unreadable request body: returnTrajectory must be true or false, got 1");
     assertProblem(sample("moons-flow", "{\"n\":1,\"steps\":2.0}"), 400,
         "unreadable request body: steps must be an integer, got 2.0");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":[]}"), 400,

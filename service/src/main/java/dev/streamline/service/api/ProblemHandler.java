@@ -6,6 +6,8 @@ import dev.streamline.service.config.StreamlineProperties;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.NestedExceptionUtils;
@@ -39,6 +41,9 @@ import tools.jackson.databind.exc.UnrecognizedPropertyException;
 public class ProblemHandler extends ResponseEntityExceptionHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+  /** Jackson's "Cannot coerce String value (\"2\") to ..." when scalar coercion is off. */
+  private static final Pattern REFUSED_COERCION =
+      Pattern.compile("^Cannot coerce \\w+ value \\((.*)\\) to ");
 
   private final StreamlineProperties properties;
 
@@ -145,12 +150,24 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     if (e instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null) {
       String expected = (path.isEmpty() ? "the body" : path) + " must be "
           + kind(mismatch.getTargetType());
-      Object value = mismatch instanceof InvalidFormatException format ? format.getValue() : null;
-      return value instanceof String text ? expected + ", got \"" + text + "\""
-          : value != null ? expected + ", got " + value : expected;
+      String got = got(mismatch);
+      return got == null ? expected : expected + ", got " + got;
     }
     String message = firstLine(e.getOriginalMessage());
     return path.isEmpty() ? message : path + ": " + message;
+  }
+
+  /**
+   * The offending value as JSON: from the exception where it kept it, else from the message of a
+   * refused coercion (its parser is closed by now), which quotes it.
+   */
+  private static String got(MismatchedInputException e) {
+    if (e instanceof InvalidFormatException format && format.getValue() != null) {
+      return format.getValue() instanceof String text ? "\"" + text + "\""
+          : format.getValue().toString();
+    }
+    Matcher coercion = REFUSED_COERCION.matcher(e.getOriginalMessage());
+    return coercion.find() ? coercion.group(1) : null;
   }
 
   /** A JSON path such as {@code options.eta} or {@code latents[0][1]}. */
