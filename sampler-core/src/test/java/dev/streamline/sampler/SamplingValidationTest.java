@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 
 /** Bad requests and runs that cannot finish fail with messages a caller can act on. */
@@ -83,20 +84,40 @@ class SamplingValidationTest extends ManagedTest {
 
   @Test
   void nonFiniteStateNamesTheStep() {
-    Model broken = new Model() {
-      @Override public Parameterization parameterization() { return Parameterization.VELOCITY; }
-      @Override public NoiseProcess process() { return Engine.FLOW; }
-      @Override public Shape sampleShape() { return new Shape(2); }
-
-      @Override
-      public NDArray predict(NDArray x, NDArray t, int[] labels) {
-        double time = t.toType(DataType.FLOAT64, false).toDoubleArray()[0];
-        return time > 0.45 ? x.div(0) : x.neg();
-      }
-    };
+    Model broken = velocityModel((x, time) -> time > 0.45 ? x.div(0) : x.neg());
     assertThatThrownBy(() -> Engine.run(broken, SamplingRequest.of("euler", 10, 3, 1), manager))
         .isInstanceOf(SamplingException.class)
         .hasMessageStartingWith("euler produced non-finite values at step 6 (t=0.6");
+  }
+
+  /**
+   * Non-finite velocities are no error an adaptive step can control: it shrinks to the resolution
+   * of t and stops there, naming where, instead of spending maxNfe and advising to raise it.
+   */
+  @Test
+  void adaptiveSolverStopsWhereTheVelocityIsNotFinite() {
+    int[] calls = {0};
+    Model singular = velocityModel((x, time) -> {
+      calls[0]++;
+      return time > 0.45 ? x.div(0) : x.neg();
+    });
+    assertThatThrownBy(() -> Engine.run(singular, SamplingRequest.of("dopri5", 1, 1, 1)
+        .withDataType(DataType.FLOAT64), manager))
+        .isInstanceOf(SamplingException.class)
+        .hasMessage("dopri5 met non-finite velocities just past t=0.450000 for sample 0, however"
+            + " small the step; lower the guidance, enable the x0 clip, or check the latents");
+    assertThat(calls[0]).isBetween(20, 1_000);
+
+    calls[0] = 0;
+    Model nowhereFinite = velocityModel((x, time) -> {
+      calls[0]++;
+      return x.mul(Double.NaN);
+    });
+    assertThatThrownBy(() -> Engine.run(nowhereFinite, SamplingRequest.of("bosh3", 1, 2, 1),
+        manager))
+        .isInstanceOf(SamplingException.class)
+        .hasMessageStartingWith("bosh3 met non-finite velocities just past t=0.00000 for sample");
+    assertThat(calls[0]).isLessThan(100);
   }
 
   @Test
@@ -113,5 +134,19 @@ class SamplingValidationTest extends ManagedTest {
     assertThat(Engine.run(vp, SamplingRequest.of("euler", 10, 2, 1), manager).nfe()).isEqualTo(11);
     assertThat(Engine.run(vp, SamplingRequest.of("pc-langevin", 10, 2, 1), manager).nfe())
         .isEqualTo(21);
+  }
+
+  /** A 2D flow velocity field of x and the first sample's time. */
+  private static Model velocityModel(BiFunction<NDArray, Double, NDArray> velocity) {
+    return new Model() {
+      @Override public Parameterization parameterization() { return Parameterization.VELOCITY; }
+      @Override public NoiseProcess process() { return Engine.FLOW; }
+      @Override public Shape sampleShape() { return new Shape(2); }
+
+      @Override
+      public NDArray predict(NDArray x, NDArray t, int[] labels) {
+        return velocity.apply(x, t.toType(DataType.FLOAT64, false).toDoubleArray()[0]);
+      }
+    };
   }
 }

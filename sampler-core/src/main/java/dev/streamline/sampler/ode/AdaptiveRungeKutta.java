@@ -106,10 +106,14 @@ public final class AdaptiveRungeKutta implements Sampler {
         for (int i = 0; i < m; i++) {
           accept[i] = error[i] <= 1.0;
           double step = Math.abs(h[i]);
-          if (!accept[i] && step <= minStep) {
-            throw new SamplingException(String.format(
-                "%s step size fell below minStep=%.3g at t=%.6g for sample %d; lower minStep or"
-                    + " loosen rtol/atol", tableau.id(), minStep, rows.t[i], rows.ids[i]));
+          if (!accept[i] && step <= Math.max(minStep, resolution(rows.t[i], interval))) {
+            throw new SamplingException(Double.isFinite(error[i])
+                ? String.format("%s step size fell below minStep=%.3g at t=%.6g for sample %d;"
+                    + " lower minStep or loosen rtol/atol", tableau.id(), minStep, rows.t[i],
+                    rows.ids[i])
+                : String.format("%s met non-finite velocities just past t=%.6g for sample %d,"
+                    + " however small the step; lower the guidance, enable the x0 clip, or check"
+                    + " the latents", tableau.id(), rows.t[i], rows.ids[i]));
           }
           double factor = controller.factor(error[i], rows.previousError[i], accept[i]);
           if (accept[i]) {
@@ -246,6 +250,14 @@ public final class AdaptiveRungeKutta implements Sampler {
     rows.h = select(rows.h, done, false);
     rows.previousError = select(rows.previousError, done, false);
     rows.ids = select(rows.ids, done, false);
+  }
+
+  /**
+   * The smallest step that still means something: a few units in the last place of t, as in
+   * scipy's solvers, but at least of the interval's, so a stall near t = 0 ends as soon.
+   */
+  private static double resolution(double t, double interval) {
+    return 10 * Math.ulp(Math.max(Math.abs(t), interval));
   }
 
   private static double behind(double[] t, double direction) {

@@ -17,6 +17,10 @@ public record StepSizeController(
   private static final double ERROR_FLOOR = 1e-10;
 
   public double factor(double error, double previousError, boolean accepted) {
+    if (Double.isNaN(error)) {
+      // A stage left the finite range: no power law applies, so shrink as far as one step may.
+      return minFactor;
+    }
     double e = Math.max(error, ERROR_FLOOR);
     if (!accepted) {
       return Math.max(minFactor, Math.min(1.0, safety * Math.pow(e, -alpha)));
@@ -33,7 +37,9 @@ public record StepSizeController(
       double secondDerivativeNorm, int order, double interval) {
     double h1;
     double largest = Math.max(derivativeNorm, secondDerivativeNorm);
-    if (largest <= 1e-15) {
+    // Non-finite when the trial step met a non-finite velocity: start small and let the
+    // controller find out how far the field stays finite.
+    if (largest <= 1e-15 || !Double.isFinite(largest)) {
       h1 = Math.max(1e-6, h0 * 1e-3);
     } else {
       h1 = Math.pow(0.01 / largest, 1.0 / (order + 1));
@@ -43,7 +49,8 @@ public record StepSizeController(
 
   /** Hairer's trial step: 1% of the state over its rate of change. */
   public static double trialStep(double stateNorm, double derivativeNorm, double interval) {
-    double h0 = stateNorm < 1e-5 || derivativeNorm < 1e-5 ? 1e-6 : 0.01 * stateNorm / derivativeNorm;
+    double h0 = stateNorm < 1e-5 || derivativeNorm < 1e-5 || !Double.isFinite(derivativeNorm)
+        ? 1e-6 : 0.01 * stateNorm / derivativeNorm;
     return Math.min(h0, interval);
   }
 }
