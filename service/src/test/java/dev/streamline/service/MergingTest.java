@@ -3,6 +3,7 @@ package dev.streamline.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.Socket;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -87,6 +88,41 @@ class MergingTest extends HttpTest {
     assertThat(failures("cancelled")).isEqualTo(cancelled + 2);
     assertThat(http.metric(depth)).isZero();
     assertThat(log.getAll()).doesNotContain("ERROR", "Exception");
+  }
+
+  /** Latents past what the flow's float32 arithmetic holds: its sampling cannot finish. */
+  @Test
+  void aRequestWhoseValuesFailItsRunFailsAloneAndTheOthersAreServed() throws Exception {
+    String good = "{\"n\":2,\"sampler\":\"heun\",\"steps\":8,\"seed\":21}";
+    String bad = "{\"n\":1,\"sampler\":\"heun\",\"steps\":8,\"latents\":[[3e38,-3e38]]}";
+    JsonNode alone = Http.json(http.post(FLOW, good, null));
+    assertThat(http.post(FLOW, bad, null).statusCode()).isEqualTo(422);
+    double failed = failures("invalid");
+    double runs = runs("analytic-gmm-flow", "count");
+    double requests = runs("analytic-gmm-flow", "sum");
+    // A long request that is not mergeable keeps the model busy, so neither of the next two
+    // finds it idle and starts at once: they wait in the merge window and share a run.
+    try (Socket busy = http.postAndHold(FLOW, "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}")) {
+      String depth =
+          "streamline_queue_depth{application=\"streamline\",model=\"analytic-gmm-flow\"}";
+      long end = System.nanoTime() + 5_000_000_000L;
+      while (http.metric(depth) < 1 && System.nanoTime() < end) {
+        Thread.sleep(5);
+      }
+      CompletableFuture<HttpResponse<byte[]>> served =
+          CompletableFuture.supplyAsync(() -> http.post(FLOW, good, null));
+      HttpResponse<byte[]> refused = http.post(FLOW, bad, null);
+      assertThat(refused.statusCode()).isEqualTo(422);
+      assertThat(Http.json(refused).get("detail").asString())
+          .startsWith("heun produced non-finite values at step 1");
+      JsonNode result = Http.json(served.get());
+      assertThat(result.get("samples")).isEqualTo(alone.get("samples"));
+      assertThat(result.get("nfe")).isEqualTo(alone.get("nfe"));
+    }
+    // The busy run, the shared one that failed, and one run for each of its two requests.
+    assertThat(runs("analytic-gmm-flow", "count") - runs).isEqualTo(4.0);
+    assertThat(runs("analytic-gmm-flow", "sum") - requests).isEqualTo(5.0);
+    assertThat(failures("invalid")).isEqualTo(failed + 1);
   }
 
   private double runs(String model, String stat) {

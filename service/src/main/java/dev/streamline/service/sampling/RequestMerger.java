@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.sampler.Samplers;
+import dev.streamline.sampler.SamplingException;
 import dev.streamline.sampler.SamplingRequest;
 import dev.streamline.sampler.SeededNoise;
 import dev.streamline.service.batching.Deadline;
@@ -120,20 +121,32 @@ final class RequestMerger {
     if (members.isEmpty()) {
       return;
     }
+    if (members.size() == 1) {
+      alone(served, members.get(0));
+      return;
+    }
     try {
-      if (members.size() == 1) {
-        Member only = members.get(0);
-        only.result().complete(runner.run(served, only.request(), only.latents(),
-            only.deadline(), only.started(), 1));
-        return;
-      }
       Deadline deadline = shared(members);
       Outcome all = runner.run(served, merged(members), latents(served, members), deadline,
           members.get(0).started(), members.size());
       split(all, members);
+    } catch (SamplingException e) {
+      // The run stops at the first non-finite row, whoever's values made it: each request runs
+      // again on its own, so only the one at fault gets the error (and the others the samples
+      // they would have had, since rows are independent).
+      members.forEach(m -> CompletableFuture.runAsync(() -> alone(served, m), workers));
     } catch (Throwable e) {
-      // Whatever ends the run ends its requests: nobody else is waiting on this task.
+      // Whatever else ends the run ends its requests: nobody else is waiting on this task.
       members.forEach(m -> m.result().completeExceptionally(e));
+    }
+  }
+
+  private void alone(ServedModel served, Member member) {
+    try {
+      member.result().complete(runner.run(served, member.request(), member.latents(),
+          member.deadline(), member.started(), 1));
+    } catch (Throwable e) {
+      member.result().completeExceptionally(e);
     }
   }
 
