@@ -1,5 +1,6 @@
 package dev.streamline.loadtest;
 
+import dev.streamline.models.cli.OfflineCommandLine;
 import picocli.CommandLine;
 
 /** Entry point of {@code loadtest.jar}: {@code sweep}. */
@@ -22,25 +23,10 @@ public final class Main {
 
   /** The configured command line, for callers (tests) that want its output streams. */
   public static CommandLine commandLine() {
-    // DJL (the Fashion-MNIST classifier) must never reach the network: no model zoo, no tracking.
-    System.setProperty("ai.djl.offline", "true");
-    System.setProperty("OPT_OUT_TRACKING", "true");
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
     // Charts are drawn off-screen, also where a display happens to be set.
     System.setProperty("java.awt.headless", "true");
-    CommandLine cli = new CommandLine(new LoadtestCommand());
-    cli.setParameterExceptionHandler((e, args) -> {
-      CommandLine line = e.getCommandLine();
-      line.getErr().println("error: " + e.getMessage());
-      line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
-      return 2;
-    });
-    cli.setExecutionExceptionHandler((e, line, parsed) -> {
-      line.getErr().println("error: " + e.getMessage());
-      return 1;
-    });
-    return cli;
+    // Offline also for DJL's Fashion-MNIST classifier.
+    return OfflineCommandLine.of(new LoadtestCommand());
   }
 
   @CommandLine.Command(name = "loadtest", mixinStandardHelpOptions = true,

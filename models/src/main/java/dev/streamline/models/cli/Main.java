@@ -13,25 +13,7 @@ public final class Main {
 
   /** Runs the command line and returns its exit code; errors are one line, never a stack trace. */
   public static int run(String... args) {
-    // DJL must never reach the network: no model zoo, no usage tracking.
-    System.setProperty("ai.djl.offline", "true");
-    System.setProperty("OPT_OUT_TRACKING", "true");
-    // The engine's start-up chatter (thread counts, the GPU probe on CPU machines) is not news.
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
-    CommandLine cli = new CommandLine(new ModelsCommand());
-    // picocli's default follows the message with the whole usage, which buries it.
-    cli.setParameterExceptionHandler((e, arguments) -> {
-      CommandLine line = e.getCommandLine();
-      line.getErr().println("error: " + e.getMessage());
-      line.getErr().println("Try '" + line.getCommandSpec().qualifiedName() + " --help'.");
-      return 2;
-    });
-    cli.setExecutionExceptionHandler((e, line, parsed) -> {
-      line.getErr().println("error: " + e.getMessage());
-      return 1;
-    });
-    return cli.execute(args);
+    return OfflineCommandLine.of(new ModelsCommand()).execute(args);
   }
 
   @CommandLine.Command(name = "models", mixinStandardHelpOptions = true,
