@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -119,6 +120,19 @@ public final class Http {
       }
     }
     throw new AssertionError("the service did not become ready");
+  }
+
+  /** Polls until the condition holds or the time is up; the caller asserts what it waited for. */
+  public static void await(BooleanSupplier condition, Duration within) {
+    long end = System.nanoTime() + within.toNanos();
+    while (!condition.getAsBoolean() && System.nanoTime() < end) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /** The value of one Prometheus series, or 0 when it is absent. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,11 +27,8 @@ class LimitsTest extends HttpTest {
   /** About 4000 evaluations of a 1024-row mixture score: several seconds on any machine. */
   private static final String SLOW = "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}";
 
-  private void awaitDepth(double depth) throws InterruptedException {
-    long end = System.nanoTime() + 5_000_000_000L;
-    while (http.metric(DEPTH) != depth && System.nanoTime() < end) {
-      Thread.sleep(5);
-    }
+  private void awaitDepth(double depth) {
+    Http.await(() -> http.metric(DEPTH) == depth, Duration.ofSeconds(5));
     assertThat(http.metric(DEPTH)).isEqualTo(depth);
   }
 

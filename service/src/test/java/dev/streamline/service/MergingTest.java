@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -71,20 +72,14 @@ class MergingTest extends HttpTest {
     // Over max-batch-size rows, so not mergeable: it keeps the model busy for seconds, and the
     // next request waits for company in the merge window.
     try (Socket busy = http.postAndHold(VP, "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}")) {
-      long end = System.nanoTime() + 5_000_000_000L;
-      while (http.metric(depth) < 1 && System.nanoTime() < end) {
-        Thread.sleep(5);
-      }
+      Http.await(() -> http.metric(depth) >= 1, Duration.ofSeconds(5));
       assertThat(http.metric(depth)).isEqualTo(1.0);
       try (Socket merged = http.postAndHold(VP, "{\"n\":1,\"sampler\":\"ddim\",\"steps\":5}")) {
         Thread.sleep(100);
       }
     }
-    long end = System.nanoTime() + 10_000_000_000L;
-    while ((failures("cancelled") < cancelled + 2 || http.metric(depth) > 0)
-        && System.nanoTime() < end) {
-      Thread.sleep(5);
-    }
+    Http.await(() -> failures("cancelled") >= cancelled + 2 && http.metric(depth) == 0,
+        Duration.ofSeconds(10));
     assertThat(failures("cancelled")).isEqualTo(cancelled + 2);
     assertThat(http.metric(depth)).isZero();
     assertThat(log.getAll()).doesNotContain("ERROR", "Exception");
@@ -105,10 +100,7 @@ class MergingTest extends HttpTest {
     try (Socket busy = http.postAndHold(FLOW, "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}")) {
       String depth =
           "streamline_queue_depth{application=\"streamline\",model=\"analytic-gmm-flow\"}";
-      long end = System.nanoTime() + 5_000_000_000L;
-      while (http.metric(depth) < 1 && System.nanoTime() < end) {
-        Thread.sleep(5);
-      }
+      Http.await(() -> http.metric(depth) >= 1, Duration.ofSeconds(5));
       CompletableFuture<HttpResponse<byte[]>> served =
           CompletableFuture.supplyAsync(() -> http.post(FLOW, good, null));
       HttpResponse<byte[]> refused = http.post(FLOW, bad, null);
