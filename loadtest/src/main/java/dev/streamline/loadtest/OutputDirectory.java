@@ -1,6 +1,7 @@
 package dev.streamline.loadtest;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,9 @@ import java.util.stream.Stream;
  * stopped while writing leaves no half-written CSV, chart or report, nor a new empty directory.
  */
 final class OutputDirectory {
+
+  /** In the staging directory's name, for whoever finds one that a killed sweep left. */
+  static final String STAGING = ".sweep-staging-";
 
   /** Writes the files into the directory it is given. */
   @FunctionalInterface
@@ -70,11 +74,21 @@ final class OutputDirectory {
     // that the moves are renames.
     Path staging;
     if (exists) {
-      staging = Files.createTempDirectory(target, ".sweep-");
+      staging = Files.createTempDirectory(target, STAGING);
     } else {
       Files.createDirectories(target.getParent());
-      staging = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + "-");
+      staging = Files.createTempDirectory(target.getParent(),
+          STAGING + target.getFileName() + "-");
     }
+    // SIGTERM and Ctrl-C skip the finally below; only SIGKILL or a crash can still leave it.
+    Thread cleanup = new Thread(() -> {
+      try {
+        deleteTree(staging);
+      } catch (IOException | UncheckedIOException e) {
+        // Best effort: the JVM is going down, and the writer may still be adding files.
+      }
+    });
+    Runtime.getRuntime().addShutdownHook(cleanup);
     try {
       if (Files.getFileStore(staging).supportsFileAttributeView("posix")) {
         // Temporary directories are private; a report is for whoever reads the directory.
@@ -91,7 +105,15 @@ final class OutputDirectory {
         move(staging, target);
       }
     } finally {
-      deleteTree(staging);
+      try {
+        deleteTree(staging);
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException e) {
+          // Shutting down already: the hook runs, and finds nothing left to delete.
+        }
+      }
     }
   }
 

@@ -57,7 +57,10 @@ final class SweepCommand implements Callable<Integer> {
    */
   private static final double MAX_RATE = 10_000;
 
-  /** Longer would overflow the nanosecond deadlines of the cells; no cell needs a day. */
+  /**
+   * Longer would overflow the nanosecond deadlines of the cells; no cell needs a day, and no
+   * request either (the service's own request timeout is at most a day).
+   */
   private static final Duration MAX_PHASE = Duration.ofDays(1);
 
   /** What {@link #write} puts in --out. */
@@ -352,6 +355,10 @@ final class SweepCommand implements Callable<Integer> {
   private QualityMeter meter(JsonNode info, ServiceClient client, Requests bodies)
       throws IOException {
     JsonNode dataset = info.path("dataset");
+    boolean images = dataset.isTextual() && dataset.asText().equals("fashion-mnist");
+    if (!images && spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
+      throw bad("--data-dir applies to fashion-mnist models only; " + model + " is not one");
+    }
     if (info.path("target").isObject()) {
       GaussianMixture target;
       try {
@@ -363,7 +370,7 @@ final class SweepCommand implements Callable<Integer> {
       return new AnalyticQuality(target, seed, client, model, bodies, referenceTolerance,
           Thread::sleep);
     }
-    if (dataset.isTextual() && dataset.asText().equals("fashion-mnist")) {
+    if (images) {
       if (qualitySamples > MAX_IMAGE_QUALITY_SAMPLES) {
         throw bad("--quality-samples is " + qualitySamples + "; the Fashion-MNIST metrics compare"
             + " with twice as many test images and allow at most " + MAX_IMAGE_QUALITY_SAMPLES);
@@ -459,6 +466,9 @@ final class SweepCommand implements Callable<Integer> {
     }
     if (timeout.isNegative() || timeout.isZero()) {
       throw bad("--timeout must be positive, got " + timeout);
+    }
+    if (timeout.compareTo(MAX_PHASE) > 0) {
+      throw bad("--timeout must be at most a day, got " + timeout);
     }
     String outProblem = OutputDirectory.problem(out, OUTPUTS);
     if (outProblem != null) {

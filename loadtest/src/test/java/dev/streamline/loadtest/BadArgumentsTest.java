@@ -86,6 +86,16 @@ class BadArgumentsTest {
         .startsWith("error: --guidance applies to class-conditional models; moons-flow has no");
   }
 
+  @Test
+  void dataDirNeedsAFashionMnistModel() {
+    // It was ignored, without a word that it was.
+    Cli cli = sweep(InProcessService.url(), "--model", "moons-flow", "--samplers", "euler",
+        "--data-dir", out.toString());
+    assertThat(cli.exitCode()).isEqualTo(2);
+    assertThat(cli.err()).isEqualTo("error: --data-dir applies to fashion-mnist models only;"
+        + " moons-flow is not one\nTry 'loadtest sweep --help'.\n");
+  }
+
   /** Checked before the server is asked anything: the URL below is never reached. */
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
@@ -115,6 +125,8 @@ class BadArgumentsTest {
           + " 100000 (the metrics compare every pair of samples), got 2147483647",
       "--reference-tolerance | 1         | --reference-tolerance must lie in (0, 1), got 1.0",
       "--timeout             | 0s        | --timeout must be positive, got PT0S",
+      // Accepted up to the converter's limit of 292 years.
+      "--timeout             | 10000000h | --timeout must be at most a day, got PT2562047H",
       "--samplers            | ' '       | --samplers needs at least one sampler id",
       "--url                 | ftp://x   | --url must be an http(s) URL such as"
           + " http://localhost:8080, got 'ftp://x'",

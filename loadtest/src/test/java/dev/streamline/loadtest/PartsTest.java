@@ -3,12 +3,14 @@ package dev.streamline.loadtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,6 +57,40 @@ class PartsTest {
     assertThat(Files.readString(fresh.resolve("report.md"))).isEqualTo("# report");
     try (Stream<Path> files = Files.list(fresh.getParent())) {
       assertThat(files).containsExactly(fresh);
+    }
+  }
+
+  @Test
+  void aStoppedWriteLeavesNoStagingDirectory(@TempDir Path tmp) throws Exception {
+    Process writer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-cp", System.getProperty("java.class.path"), StoppedWriter.class.getName(),
+        tmp.resolve("report").toString()).redirectErrorStream(true).start();
+    try (BufferedReader output = writer.inputReader()) {
+      assertThat(output.readLine()).isEqualTo("writing");
+      try (Stream<Path> files = Files.list(tmp)) {
+        assertThat(files).singleElement().extracting(p -> p.getFileName().toString()).asString()
+            .startsWith(OutputDirectory.STAGING + "report-");
+      }
+      writer.destroy(); // SIGTERM, as kill and Ctrl-C (SIGINT) do; a killed sweep left it there
+      assertThat(writer.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      writer.destroyForcibly();
+    }
+    assertThat(tmp).isEmptyDirectory();
+  }
+
+  /** Writes a file into the staging directory, says so and waits to be stopped. */
+  static final class StoppedWriter {
+    public static void main(String[] args) throws IOException {
+      OutputDirectory.write(Path.of(args[0]), dir -> {
+        Files.writeString(dir.resolve("results.csv"), "half");
+        System.out.println("writing");
+        try {
+          Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+          throw new IOException(e);
+        }
+      });
     }
   }
 

@@ -12,6 +12,7 @@ import dev.streamline.sampler.Sampling;
 import dev.streamline.sampler.SamplingRequest;
 import dev.streamline.sampler.SamplingResult;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -46,6 +47,13 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // ModelStore would say only ".../model.json/model.json: missing" or ".../model.json: missing".
+    if (Files.isRegularFile(model) || Files.isDirectory(model)
+        && !Files.exists(model.resolve(ModelStore.MANIFEST))) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--model must be a model"
+          + " directory (holding " + ModelStore.MANIFEST + "); " + (Files.isRegularFile(model)
+              ? "got a file: " + model : model + " holds none"));
+    }
     ModelManifest manifest = ModelStore.readManifest(model);
     boolean images = manifest.shape().size() == 3;
     String samplerId = sampler != null ? sampler : manifest.defaultSampler();
@@ -64,6 +72,10 @@ final class EvaluateCommand implements Callable<Integer> {
         && spec.commandLine().getParseResult().hasMatchedOption("--guidance")) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--guidance applies to"
           + " class-conditional models; " + manifest.id() + " has no classes");
+    }
+    if (!images && spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--data-dir applies to"
+          + " fashion-mnist models only; " + manifest.id() + " is not one");
     }
     int[] labels = null;
     if (!manifest.classes().isEmpty()) {

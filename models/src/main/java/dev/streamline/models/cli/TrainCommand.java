@@ -90,6 +90,15 @@ final class TrainCommand implements Callable<Integer> {
           + (images ? ": MLP options, but fashion-mnist trains a U-Net"
               : ": U-Net options, but " + dataset + " trains an MLP"));
     }
+    // The networks' own checks fail only once training starts, and without the option's name;
+    // the upper limits keep a typo from filling the memory or building for hours.
+    if (images) {
+      checkSize("--base-channels", baseChannels, 8, 256, 8);
+    } else {
+      checkSize("--hidden", hidden, 1, 8192, 1);
+      checkSize("--depth", depth, 1, 64, 1);
+      checkSize("--time-features", timeFeatures, 2, 1024, 2);
+    }
     Trainer.Config config;
     try {
       Samplers.spec(defaultSampler);
@@ -106,6 +115,11 @@ final class TrainCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()
           + (id == null && String.valueOf(e.getMessage()).startsWith("model id ")
               ? " (the output directory's name; give --id)" : ""));
+    }
+    // Here, so that a misspelt data set is refused as unknown rather than as not fashion-mnist.
+    if (!images && spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--data-dir applies to"
+          + " fashion-mnist only; " + dataset + " is generated, not read from files");
     }
     // libtorch starts every thread it is told to: a hundred thousand take minutes to start, and
     // more than the cores only slow training down.
@@ -129,6 +143,15 @@ final class TrainCommand implements Callable<Integer> {
           result.manifest().training().finalLoss(), result.manifest().training().wallTimeSeconds());
     }
     return 0;
+  }
+
+  private void checkSize(String option, int value, int min, int max, int multipleOf) {
+    if (value < min || value > max || value % multipleOf != 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), option + " must be "
+          + (multipleOf == 1 ? "" : multipleOf == 2 ? "even, " : "a multiple of " + multipleOf
+              + ", ")
+          + "from " + min + " to " + max + ", got " + value);
+    }
   }
 
   /**

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The command line: exit codes and the messages a user sees. */
 class MainTest {
@@ -169,6 +171,55 @@ class MainTest {
     assertThat(tmp).isEmptyDirectory();
   }
 
+  /** The networks refused them only once training started: exit 1, without the option's name. */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "moons         | --hidden        | 0  | --hidden must be from 1 to 8192, got 0",
+      "moons         | --depth         | -1 | --depth must be from 1 to 64, got -1",
+      "moons         | --time-features | 3  | --time-features must be even, from 2 to 1024, got 3",
+      "fashion-mnist | --base-channels | 12 | --base-channels must be a multiple of 8, from 8 to"
+          + " 256, got 12",
+  })
+  void networkSizesOutOfRangeAreBadArguments(String dataset, String option, String value,
+      String message, @TempDir Path tmp) throws Exception {
+    Outcome outcome = dataset.equals("moons") ? train(tmp.resolve("a"), option, value)
+        : trainImages(tmp.resolve("a"), option, value);
+    assertThat(outcome.code()).isEqualTo(2);
+    assertThat(outcome.err()).startsWith("error: " + message + "\n");
+    assertThat(tmp).isEmptyDirectory();
+  }
+
+  @Test
+  void dataDirIsRefusedWhereTheDataIsNotRead(@TempDir Path tmp) throws Exception {
+    // It was ignored: a user who meant another data set got a model of this one.
+    Outcome train = train(tmp.resolve("a"), "--data-dir", tmp.toString());
+    assertThat(train.code()).isEqualTo(2);
+    assertThat(train.err()).startsWith("error: --data-dir applies to fashion-mnist only; moons is"
+        + " generated, not read from files\n");
+    assertThat(tmp).isEmptyDirectory();
+
+    Path bundled = Path.of(getClass().getResource("/models/moons-flow").toURI());
+    Outcome evaluate = run("evaluate", "--model", bundled.toString(), "--data-dir",
+        tmp.toString());
+    assertThat(evaluate.code()).isEqualTo(2);
+    assertThat(evaluate.err()).startsWith("error: --data-dir applies to fashion-mnist models only;"
+        + " moons-flow is not one\n");
+  }
+
+  @Test
+  void aModelIsADirectoryHoldingModelJson(@TempDir Path tmp) throws Exception {
+    Path manifest = Path.of(getClass().getResource("/models/moons-flow/model.json").toURI());
+    Outcome file = run("evaluate", "--model", manifest.toString());
+    assertThat(file.code()).isEqualTo(2);
+    assertThat(file.err()).startsWith("error: --model must be a model directory (holding"
+        + " model.json); got a file: " + manifest + "\n");
+
+    Outcome empty = run("evaluate", "--model", tmp.toString());
+    assertThat(empty.code()).isEqualTo(2);
+    assertThat(empty.err()).startsWith("error: --model must be a model directory (holding"
+        + " model.json); " + tmp + " holds none\n");
+  }
+
   @Test
   void optionsOfTheOtherNetworkAreRefused(@TempDir Path tmp) throws Exception {
     Outcome unet = train(tmp.resolve("a"), "--base-channels", "16", "--label-dropout", "0.2");
@@ -176,9 +227,7 @@ class MainTest {
     assertThat(unet.err()).startsWith("error: --base-channels, --label-dropout: U-Net options,"
         + " but moons trains an MLP\n");
 
-    Path subset = Path.of(getClass().getResource("/fashion-mnist-subset").toURI());
-    Outcome mlp = run("train", "--dataset", "fashion-mnist", "--data-dir", subset.toString(),
-        "--objective", "cfm", "--hidden", "16", "--out", tmp.resolve("b").toString());
+    Outcome mlp = trainImages(tmp.resolve("b"), "--hidden", "16");
     assertThat(mlp.code()).isEqualTo(2);
     assertThat(mlp.err()).startsWith("error: --hidden: MLP options, but fashion-mnist trains a"
         + " U-Net\n");
@@ -259,6 +308,15 @@ class MainTest {
         args.add(value);
       }
     });
+    return run(args.toArray(String[]::new));
+  }
+
+  /** Trains a U-Net with cfm on the Fashion-MNIST subset in the test resources. */
+  private Outcome trainImages(Path out, String... options) throws Exception {
+    Path subset = Path.of(getClass().getResource("/fashion-mnist-subset").toURI());
+    List<String> args = new ArrayList<>(List.of("train", "--dataset", "fashion-mnist",
+        "--data-dir", subset.toString(), "--objective", "cfm", "--out", out.toString()));
+    args.addAll(List.of(options));
     return run(args.toArray(String[]::new));
   }
 
