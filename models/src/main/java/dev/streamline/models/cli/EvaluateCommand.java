@@ -48,11 +48,11 @@ final class EvaluateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     // ModelStore would say only ".../model.json/model.json: missing" or ".../model.json: missing".
-    if (Files.isRegularFile(model) || Files.isDirectory(model)
-        && !Files.exists(model.resolve(ModelStore.MANIFEST))) {
+    if (!Files.exists(model.resolve(ModelStore.MANIFEST))) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--model must be a model"
           + " directory (holding " + ModelStore.MANIFEST + "); " + (Files.isRegularFile(model)
-              ? "got a file: " + model : model + " holds none"));
+              ? "got a file: " + model : Files.isDirectory(model) ? model + " holds none"
+              : model + " does not exist"));
     }
     ModelManifest manifest = ModelStore.readManifest(model);
     boolean images = manifest.shape().size() == 3;

@@ -323,8 +323,8 @@ class MainTest {
   @Test
   void aMissingModelIsAOneLineError(@TempDir Path tmp) {
     Outcome outcome = run("evaluate", "--model", tmp.resolve("nowhere").toString());
-    assertThat(outcome.code()).isEqualTo(1);
-    assertThat(outcome.err().strip())
-        .isEqualTo("error: " + tmp.resolve("nowhere").resolve("model.json") + ": missing");
+    assertThat(outcome.code()).isEqualTo(2);
+    assertThat(outcome.err().lines().findFirst().orElseThrow()).isEqualTo("error: --model must be"
+        + " a model directory (holding model.json); " + tmp.resolve("nowhere") + " does not exist");
   }
 }
