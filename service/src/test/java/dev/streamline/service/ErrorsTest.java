@@ -165,6 +165,12 @@ class ErrorsTest extends ServiceTest {
         + " header";
     assertProblem(http.post("/v1/models/moons-flow/samples", "{\"n\":1}", "text/csv"), 406,
         offered);
+    // q=0 refuses a type, also where a wildcard would take it.
+    assertProblem(http.post("/v1/models/moons-flow/samples", "{\"n\":1}",
+        "application/x-npy;q=0"), 406, offered);
+    assertThat(http.post("/v1/models/moons-flow/samples", "{\"n\":1}",
+        "application/json;q=0, application/*;q=0.5").headers().firstValue("Content-Type"))
+        .hasValue("application/x-npy");
     // Negotiated against the same header, Spring's answer to this one had no body.
     assertProblem(http.post("/v1/models/moons-flow/samples", "{\"n\":1}", "garbage"), 406,
         offered);

@@ -6,7 +6,6 @@ import dev.streamline.service.registry.ModelInfo;
 import dev.streamline.service.sampling.SamplingService;
 import dev.streamline.service.sampling.SamplingService.Outcome;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.springframework.http.HttpHeaders;
@@ -18,6 +17,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.NotAcceptableStatusException;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
@@ -84,20 +84,42 @@ public class SamplesController {
         .body(SampleResponse.of(outcome));
   }
 
-  /** The offered type the client prefers most; JSON for wildcards or no Accept header. */
+  /**
+   * The offered type of the highest quality the Accept header gives it (JSON first among equals,
+   * and for no header); a type it gives q=0 is refused, as RFC 9110 has it.
+   */
   private static MediaType negotiate(String accept) {
     if (accept == null || accept.isBlank()) {
       return MediaType.APPLICATION_JSON;
     }
-    List<MediaType> wanted = new ArrayList<>(MediaType.parseMediaTypes(accept));
-    wanted.sort(Comparator.comparingDouble(MediaType::getQualityValue).reversed());
-    for (MediaType type : wanted) {
-      for (MediaType offered : OFFERED) {
-        if (type.includes(offered)) {
-          return offered;
-        }
+    List<MediaType> ranges = MediaType.parseMediaTypes(accept);
+    MediaType best = null;
+    double bestQuality = 0;
+    for (MediaType offered : OFFERED) {
+      double quality = quality(offered, ranges);
+      if (quality > bestQuality) {
+        best = offered;
+        bestQuality = quality;
       }
     }
-    return MediaType.APPLICATION_JSON;
+    if (best == null) {
+      throw new NotAcceptableStatusException(OFFERED);
+    }
+    return best;
+  }
+
+  /** The quality of the most specific range that includes the type (image/png over image/*). */
+  private static double quality(MediaType offered, List<MediaType> ranges) {
+    MediaType match = null;
+    for (MediaType range : ranges) {
+      if (range.includes(offered) && (match == null || specificity(range) > specificity(match))) {
+        match = range;
+      }
+    }
+    return match == null ? 0 : match.getQualityValue();
+  }
+
+  private static int specificity(MediaType range) {
+    return range.isWildcardType() ? 0 : range.isWildcardSubtype() ? 1 : 2;
   }
 }
