@@ -32,8 +32,9 @@ import java.util.concurrent.TimeUnit;
  * oldest evaluation arrived or the last pass ended, whichever is later: a pass that just ended
  * brings the likeliest company, and on a busy CPU its callers' sampler step can outlast the
  * delay, which left the passes split into small ones. With several workers, one pass runs while
- * the requests of the last one do their sampler arithmetic, which keeps every core busy on a CPU. A network treats rows
- * independently, so a request's result does not depend on what it was batched with.
+ * the requests of the last one do their sampler arithmetic, which keeps every core busy on a
+ * CPU. A network treats rows independently, so a request's result does not depend on what it was
+ * batched with.
  */
 public final class ForwardBatcher implements AutoCloseable {
 
