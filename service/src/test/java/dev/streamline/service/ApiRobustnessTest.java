@@ -767,9 +767,10 @@ class ApiRobustnessTest extends HttpTest {
         new Header("text/html, application/xhtml+xml, */*;q=0.8", Expect.OK),
         new Header("image/png;q=0.1, application/json", Expect.OK),
         new Header("application/x-npy;q=0, image/png", png),
+        new Header("image/*;q=0.9, application/json;q=0.1", Expect.OK),
         new Header("text/csv", Expect.REJECT), new Header("garbage", Expect.REJECT),
         new Header("application/", Expect.REJECT), new Header(";;;", Expect.REJECT),
-        new Header("application/json;q=abc", Expect.EITHER), new Header("*/*;q=0", Expect.EITHER),
+        new Header("application/json;q=abc", Expect.EITHER), new Header("*/*;q=0", Expect.REJECT),
         new Header("application/problem+json", Expect.EITHER));
   }
 

@@ -171,6 +171,10 @@ class ErrorsTest extends ServiceTest {
     assertThat(http.post("/v1/models/moons-flow/samples", "{\"n\":1}",
         "application/json;q=0, application/*;q=0.5").headers().firstValue("Content-Type"))
         .hasValue("application/x-npy");
+    // PNG preferred, but not offered for points: the next one acceptable.
+    assertThat(http.post("/v1/models/moons-flow/samples", "{\"n\":1}",
+        "image/*;q=0.9, application/json;q=0.1").headers().firstValue("Content-Type"))
+        .hasValue("application/json");
     // Negotiated against the same header, Spring's answer to this one had no body.
     assertProblem(http.post("/v1/models/moons-flow/samples", "{\"n\":1}", "garbage"), 406,
         offered);

@@ -31,6 +31,7 @@ public class SamplesController {
 
   static final String NPY_VALUE = "application/x-npy";
   private static final MediaType NPY = MediaType.parseMediaType(NPY_VALUE);
+  /** Every model's formats, then the image models' own. */
   private static final List<MediaType> OFFERED =
       List.of(MediaType.APPLICATION_JSON, NPY, MediaType.IMAGE_PNG);
 
@@ -47,12 +48,15 @@ public class SamplesController {
   public Mono<ResponseEntity<?>> sample(@PathVariable String id,
       @RequestBody SampleRequest body,
       @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
-    MediaType format = negotiate(accept);
     ModelInfo model = sampling.model(id);
-    if (format.equals(MediaType.IMAGE_PNG) && !model.isImage()) {
+    MediaType format = negotiate(accept, model.isImage() ? OFFERED : OFFERED.subList(0, 2));
+    if (format == null && !model.isImage() && negotiate(accept, OFFERED) != null) {
       throw new ApiException(HttpStatus.NOT_ACCEPTABLE, "image/png is offered for image models;"
           + " '" + id + "' has samples of shape " + model.shape()
           + ": ask for application/json or application/x-npy");
+    }
+    if (format == null) {
+      throw new NotAcceptableStatusException(OFFERED);
     }
     SamplingService.Job job = sampling.submit(id, body);
     // The service's own deadline answers 504 first; this only guards against a stuck request.
@@ -85,25 +89,22 @@ public class SamplesController {
   }
 
   /**
-   * The offered type of the highest quality the Accept header gives it (JSON first among equals,
-   * and for no header); a type it gives q=0 is refused, as RFC 9110 has it.
+   * The offered type of the highest quality the Accept header gives it (the first among equals,
+   * JSON for no header), or null for none; a type it gives q=0 is refused, as RFC 9110 has it.
    */
-  private static MediaType negotiate(String accept) {
+  private static MediaType negotiate(String accept, List<MediaType> offered) {
     if (accept == null || accept.isBlank()) {
       return MediaType.APPLICATION_JSON;
     }
     List<MediaType> ranges = MediaType.parseMediaTypes(accept);
     MediaType best = null;
     double bestQuality = 0;
-    for (MediaType offered : OFFERED) {
-      double quality = quality(offered, ranges);
+    for (MediaType type : offered) {
+      double quality = quality(type, ranges);
       if (quality > bestQuality) {
-        best = offered;
+        best = type;
         bestQuality = quality;
       }
-    }
-    if (best == null) {
-      throw new NotAcceptableStatusException(OFFERED);
     }
     return best;
   }
