@@ -69,8 +69,9 @@ public final class SamplingContext {
 
   void accept(NDArray next, int step, double[] times, int[] rows) {
     lastStep = step;
-    // One reduction: a NaN or infinity anywhere makes the sum non-finite.
-    NDArray total = next.sum();
+    // One reduction: x·0 is 0 for every finite x and NaN for a NaN or infinity, so the sum is
+    // non-finite exactly when a value is (a sum of the values themselves overflows on large ones).
+    NDArray total = next.mul(0).sum();
     double sum = total.getDataType() == ai.djl.ndarray.types.DataType.FLOAT64
         ? total.getDouble() : total.getFloat();
     if (!Double.isFinite(sum)) {

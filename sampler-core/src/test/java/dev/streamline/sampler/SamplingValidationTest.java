@@ -120,6 +120,16 @@ class SamplingValidationTest extends ManagedTest {
     assertThat(calls[0]).isLessThan(100);
   }
 
+  /** Finite values whose sum overflows float32 are still finite states. */
+  @Test
+  void largeFiniteStatesAreNotTakenForNonFiniteOnes() {
+    Model still = velocityModel((x, time) -> x.mul(0));
+    NDArray latents = manager.create(new float[] {3e38f, 3e38f, -3e38f, 1}, new Shape(2, 2));
+    SamplingResult result = Engine.run(still,
+        SamplingRequest.of("euler", 2, 2, 1).withLatents(latents), manager);
+    assertThat(result.samples().toFloatArray()).containsExactly(3e38f, 3e38f, -3e38f, 1);
+  }
+
   @Test
   void reportsExactNetworkEvaluations() {
     Model flow = Engine.flowModel();
