@@ -156,6 +156,14 @@ class ErrorsTest extends ServiceTest {
   }
 
   @Test
+  void unknownPath() {
+    String api = "; the API is GET /v1/models, GET /v1/models/{id}, GET /v1/samplers and"
+        + " POST /v1/models/{id}/samples, described at /v3/api-docs";
+    assertProblem(http.get("/v1/model"), 404, "no endpoint at /v1/model" + api);
+    assertProblem(http.get("/actuator/env"), 404, "no endpoint at /actuator/env" + api);
+  }
+
+  @Test
   void notAcceptable() {
     assertProblem(http.post("/v1/models/moons-flow/samples", "{\"n\":1}", "image/png"), 406,
         "image/png is offered for image models; 'moons-flow' has samples of shape [2]: ask for"

@@ -19,9 +19,11 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.reactive.resource.NoResourceFoundException;
 import org.springframework.web.reactive.result.method.annotation.ResponseEntityExceptionHandler;
 import org.springframework.web.server.ContentTooLargeException;
 import org.springframework.web.server.NotAcceptableStatusException;
+import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.ServerWebInputException;
 import org.springframework.web.server.UnsupportedMediaTypeStatusException;
@@ -95,6 +97,19 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     log.error("request failed", e);
     return problem(HttpStatus.INTERNAL_SERVER_ERROR,
         "the service failed on this request; the server log has the cause", HttpHeaders.EMPTY);
+  }
+
+  /** A path that is no endpoint: Spring's detail speaks of static resources, which we serve none. */
+  @Override
+  protected Mono<ResponseEntity<Object>> handleResponseStatusException(ResponseStatusException e,
+      HttpHeaders headers, HttpStatusCode status, ServerWebExchange exchange) {
+    if (e instanceof NoResourceFoundException) {
+      return Mono.just(problem(HttpStatus.NOT_FOUND, "no endpoint at "
+          + exchange.getRequest().getPath().value() + "; the API is GET /v1/models,"
+          + " GET /v1/models/{id}, GET /v1/samplers and POST /v1/models/{id}/samples, described"
+          + " at /v3/api-docs", headers));
+    }
+    return super.handleResponseStatusException(e, headers, status, exchange);
   }
 
   /** Malformed JSON, or a value of the wrong type: where, and what was expected. */
