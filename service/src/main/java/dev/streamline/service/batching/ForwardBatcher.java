@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +41,8 @@ public final class ForwardBatcher implements AutoCloseable {
 
   /** Fewest rows in a forward pass (small ones are padded); see {@link #forward}. */
   static final int MIN_ROWS = 16;
+  /** Rows of the widest pass {@link #calibrate} compares narrower ones with. */
+  private static final int CALIBRATION_ROWS = 4 * MIN_ROWS;
 
   private final Model model;
   private final boolean enabled;
@@ -48,6 +51,8 @@ public final class ForwardBatcher implements AutoCloseable {
   private final int rowSize;
   private final DistributionSummary batchSize;
   private final Timer queueWait;
+  /** {@link #MIN_ROWS}, or maxRows where {@link #calibrate} found that not enough. */
+  private volatile int fewestRows = MIN_ROWS;
 
   private final Object lock = new Object();
   private final ArrayDeque<Evaluation> pending = new ArrayDeque<>();
@@ -94,6 +99,66 @@ public final class ForwardBatcher implements AutoCloseable {
 
   public Model model() {
     return model;
+  }
+
+  /**
+   * Checks, through the forward path requests take, that this machine's kernels give each row
+   * bitwise the same result in a padded pass of {@link #MIN_ROWS} or a few more rows, at either
+   * end, as in a wider pass. Where they do not (another CPU's kernels may switch at another
+   * width), every pass is padded to maxRows from then on: one shape for all passes keeps results
+   * independent of batching, at the price of speed.
+   *
+   * @return whether {@link #MIN_ROWS} held; false: passes are now padded to maxRows
+   */
+  public boolean calibrate(NDManager manager) {
+    int wide = Math.min(maxRows, CALIBRATION_ROWS);
+    if (!enabled || wide <= MIN_ROWS) {
+      // Unbatched, each request keeps its own pass; at most MIN_ROWS rows, all passes are padded
+      // to one shape already.
+      return true;
+    }
+    Random random = new Random(0);
+    float[] x = new float[wide * rowSize];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    float[] t = new float[wide];
+    double start = model.process().noiseTime();
+    double end = model.process().dataTime();
+    for (int i = 0; i < wide; i++) {
+      t[i] = (float) (start + (0.05 + 0.9 * random.nextDouble()) * (end - start));
+    }
+    int[] labels = null;
+    if (model.classCount() > 0) {
+      labels = new int[wide];
+      for (int i = 0; i < wide; i++) {
+        labels[i] = i % (model.classCount() + 1) - 1;
+      }
+    }
+    try (NDManager scratch = manager.newSubManager();
+        Session session = open(Deadline.after(java.time.Duration.ofMinutes(5)), 0)) {
+      float[] all = pass(session, scratch, x, t, labels, 0, wide);
+      for (int rows : new int[] {MIN_ROWS, MIN_ROWS + 1, wide - 1}) {
+        for (int from : new int[] {0, wide - rows}) {
+          float[] part = pass(session, scratch, x, t, labels, from, rows);
+          if (rows < wide && !Arrays.equals(part,
+              Arrays.copyOfRange(all, from * rowSize, (from + rows) * rowSize))) {
+            fewestRows = maxRows;
+            return false;
+          }
+        }
+      }
+    }
+    return true;
+  }
+
+  private float[] pass(Session session, NDManager manager, float[] x, float[] t, int[] labels,
+      int from, int rows) {
+    NDArray xs = manager.create(Arrays.copyOfRange(x, from * rowSize, (from + rows) * rowSize),
+        new Shape(rows).addAll(model.sampleShape()));
+    NDArray ts = manager.create(Arrays.copyOfRange(t, from, from + rows));
+    int[] ls = labels == null ? null : Arrays.copyOfRange(labels, from, from + rows);
+    return session.predict(xs, ts, ls).toFloatArray();
   }
 
   /**
@@ -240,11 +305,12 @@ public final class ForwardBatcher implements AutoCloseable {
     // Zeros (and null labels) past the last row pad a short pass without another copy: libtorch
     // takes another kernel for matrix products of a few rows, which rounds differently, so
     // padding keeps every row's result independent of its batch.
-    float[] x = new float[(rows + MIN_ROWS) * rowSize];
-    float[] t = new float[rows + MIN_ROWS];
+    int fewest = fewestRows;
+    float[] x = new float[(rows + fewest) * rowSize];
+    float[] t = new float[rows + fewest];
     int[] labels = null;
     if (model.classCount() > 0) {
-      labels = new int[rows + MIN_ROWS];
+      labels = new int[rows + fewest];
       Arrays.fill(labels, rows, labels.length, Model.NULL_LABEL);
     }
     int row = 0;
@@ -261,7 +327,7 @@ public final class ForwardBatcher implements AutoCloseable {
       // An evaluation larger than maxRows runs in chunks, which bounds the forward pass's memory.
       for (int from = 0; from < rows; from += maxRows) {
         int count = Math.min(maxRows, rows - from);
-        int padded = Math.max(count, MIN_ROWS);
+        int padded = Math.max(count, fewest);
         try (NDManager pass = base.newSubManager()) {
           NDArray xs = pass.create(FloatBuffer.wrap(x, from * rowSize, padded * rowSize),
               new Shape(padded).addAll(model.sampleShape()));

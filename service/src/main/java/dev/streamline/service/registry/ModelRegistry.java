@@ -218,6 +218,12 @@ public class ModelRegistry implements SmartLifecycle {
   /** One sample through the whole path, so the first request does not pay for lazy set-up. */
   private void warmUp(ServedModel served) {
     ModelInfo info = served.info();
+    if (!served.batcher().calibrate(manager)) {
+      log.warn("model {}: on this machine a forward pass of a few rows does not give each row"
+          + " bitwise what a wider pass gives; every pass is padded to max-batch-size ({} rows),"
+          + " so results do not depend on batching, at the price of speed", info.id(),
+          properties.batching().maxBatchSize());
+    }
     try (NDManager scratch = manager.newSubManager();
         Session session = served.batcher().open(Deadline.after(Duration.ofMinutes(5)), 0)) {
       Sampling.sample(session, SamplingRequest.of(info.defaultSampler(), info.defaultSteps(), 1, 0),

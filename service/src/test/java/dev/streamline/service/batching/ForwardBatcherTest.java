@@ -30,6 +30,8 @@ class ForwardBatcherTest {
     final List<Integer> passes = new CopyOnWriteArrayList<>();
     final AtomicInteger entered = new AtomicInteger();
     volatile CountDownLatch gate = new CountDownLatch(0);
+    /** Passes narrower than this round differently, as some kernels do. */
+    volatile int exactFrom;
 
     @Override public Parameterization parameterization() { return Parameterization.VELOCITY; }
     @Override public NoiseProcess process() { return new NoiseProcess.LinearInterpolant(); }
@@ -46,7 +48,8 @@ class ForwardBatcherTest {
       }
       passes.add((int) x.getShape().get(0));
       NDArray label = x.getManager().create(labels).toType(x.getDataType(), false);
-      return x.mul(2).add(t.add(label).reshape(-1, 1));
+      NDArray y = x.mul(2).add(t.add(label).reshape(-1, 1));
+      return x.getShape().get(0) < exactFrom ? y.add(1e-3f) : y;
     }
   }
 
@@ -73,6 +76,39 @@ class ForwardBatcherTest {
       java.util.Arrays.fill(labels, label);
       return session.predict(manager.create(xs, new Shape(rows, 2)), manager.create(ts),
           labels).toFloatArray();
+    }
+  }
+
+  @Test
+  void calibrationKeepsTheMinimumPaddingWhereNarrowPassesMatchWideOnes() {
+    RecordingModel model = new RecordingModel();
+    model.exactFrom = ForwardBatcher.MIN_ROWS;
+    try (ForwardBatcher batcher = batcher(model, 256, Duration.ofMillis(1));
+        NDManager manager = NDManager.newBaseManager()) {
+      assertThat(batcher.calibrate(manager)).isTrue();
+      assertThat(model.passes).containsExactly(64, 16, 16, 17, 17, 63, 63);
+      model.passes.clear();
+      try (Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1)) {
+        assertThat(evaluate(batcher, session, 1, 0.5f, 0, 2)).containsExactly(2.5f, 2.5f, 2.5f, 2.5f);
+      }
+      assertThat(model.passes).containsExactly(ForwardBatcher.MIN_ROWS);
+    }
+  }
+
+  @Test
+  void calibrationPadsEveryPassToTheMaximumWhereNarrowPassesDiffer() {
+    RecordingModel model = new RecordingModel();
+    model.exactFrom = 20;
+    try (ForwardBatcher batcher = batcher(model, 40, Duration.ofMillis(1));
+        NDManager manager = NDManager.newBaseManager()) {
+      assertThat(batcher.calibrate(manager)).isFalse();
+      model.passes.clear();
+      try (Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1)) {
+        // Exact, as in any pass of 40 rows.
+        assertThat(evaluate(batcher, session, 1, 0.5f, 0, 2)).containsExactly(2.5f, 2.5f, 2.5f, 2.5f);
+        evaluate(batcher, session, 1, 0.5f, 0, 50);
+      }
+      assertThat(model.passes).containsExactly(40, 40, 40);
     }
   }
 
