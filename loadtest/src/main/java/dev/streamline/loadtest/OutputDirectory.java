@@ -1,5 +1,6 @@
 package dev.streamline.loadtest;
 
+import dev.streamline.models.cli.OutputPath;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -49,17 +50,7 @@ final class OutputDirectory {
       }
       return null;
     }
-    Path ancestor = target.getParent();
-    while (ancestor != null && !Files.exists(ancestor)) {
-      ancestor = ancestor.getParent();
-    }
-    if (ancestor != null && !Files.isDirectory(ancestor)) {
-      return "--out " + out + " cannot be created: " + ancestor + " is a file";
-    }
-    if (ancestor != null && !Files.isWritable(ancestor)) {
-      return "--out " + out + " cannot be created: " + ancestor + " is not writable";
-    }
-    return null;
+    return OutputPath.whyNotCreatable(out);
   }
 
   /**

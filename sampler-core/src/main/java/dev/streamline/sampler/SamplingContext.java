@@ -69,12 +69,10 @@ public final class SamplingContext {
 
   void accept(NDArray next, int step, double[] times, int[] rows) {
     lastStep = step;
-    // One reduction: x·0 is 0 for every finite x and NaN for a NaN or infinity, so the sum is
-    // non-finite exactly when a value is (a sum of the values themselves overflows on large ones).
-    NDArray total = next.mul(0).sum();
-    double sum = total.getDataType() == ai.djl.ndarray.types.DataType.FLOAT64
-        ? total.getDouble() : total.getFloat();
-    if (!Double.isFinite(sum)) {
+    // One reduction per step: a NaN or infinity anywhere makes the sum non-finite. So can an
+    // overflow of finite values near the float32 limit, which only x·0 (0 where x is finite)
+    // tells apart; it costs another operation, so it runs only then.
+    if (!Double.isFinite(sum(next)) && !Double.isFinite(sum(next.mul(0)))) {
       throw new SamplingException(String.format(
           "%s produced non-finite values at step %d (t=%.6g); lower the guidance, add steps, or"
               + " enable the x0 clip", samplerId, step, times[0]));
@@ -87,5 +85,11 @@ public final class SamplingContext {
     for (StepObserver observer : observers) {
       observer.onStep(step, times, next, ids);
     }
+  }
+
+  private static double sum(NDArray values) {
+    NDArray total = values.sum();
+    return total.getDataType() == ai.djl.ndarray.types.DataType.FLOAT64
+        ? total.getDouble() : total.getFloat();
   }
 }

@@ -157,8 +157,7 @@ class ErrorsTest extends ServiceTest {
 
   @Test
   void unknownPath() {
-    String api = "; the API is GET /v1/models, GET /v1/models/{id}, GET /v1/samplers and"
-        + " POST /v1/models/{id}/samples, described at /v3/api-docs";
+    String api = "; the API is described at /v3/api-docs and /swagger-ui.html";
     assertProblem(http.get("/v1/model"), 404, "no endpoint at /v1/model" + api);
     assertProblem(http.get("/actuator/env"), 404, "no endpoint at /actuator/env" + api);
   }
@@ -231,8 +230,6 @@ class ErrorsTest extends ServiceTest {
     in.readNBytes(Integer.parseInt(length.group(1)));
     return Integer.parseInt(head.substring(9, 12));
   }
-
-
 
   @Test
   void overTheLimits() {

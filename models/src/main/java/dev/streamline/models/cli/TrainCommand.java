@@ -183,17 +183,9 @@ final class TrainCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--out " + out + " is a file; name a directory to write the model to");
     }
-    Path ancestor = target.getParent();
-    while (ancestor != null && !Files.exists(ancestor)) {
-      ancestor = ancestor.getParent();
-    }
-    if (ancestor != null && !Files.isDirectory(ancestor)) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "--out " + out + " cannot be created: " + ancestor + " is a file");
-    }
-    if (ancestor != null && !Files.isWritable(ancestor)) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "--out " + out + " cannot be created: " + ancestor + " is not writable");
+    String problem = OutputPath.whyNotCreatable(out);
+    if (problem != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), problem);
     }
   }
 }

@@ -50,7 +50,7 @@ public final class ModelStore {
   public static final String NETWORK_WEIGHTS = "weights.params";
 
   /** What a model id may look like: it names the model in URLs and directories. */
-  public static final String ID_PATTERN = "[a-z0-9][a-z0-9.-]*";
+  private static final String ID_PATTERN = "[a-z0-9][a-z0-9.-]*";
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
@@ -95,8 +95,7 @@ public final class ModelStore {
   }
 
   static void validate(ModelManifest m) {
-    require(m.id() != null && m.id().matches(ID_PATTERN),
-        "id must be lower-case letters, digits, '.' and '-', got " + m.id());
+    checkId(m.id());
     require("flow".equals(m.kind()) || "diffusion".equals(m.kind()),
         "kind must be 'flow' or 'diffusion', got " + m.kind());
     require(m.process() != null, "process is missing");
@@ -112,6 +111,12 @@ public final class ModelStore {
     require(m.defaultSampler() != null, "defaultSampler is missing");
     Samplers.spec(m.defaultSampler());
     require(m.defaultSteps() >= 1, "defaultSteps must be >= 1, got " + m.defaultSteps());
+  }
+
+  /** @throws IllegalArgumentException for an id that cannot name a model */
+  public static void checkId(String id) {
+    require(id != null && id.matches(ID_PATTERN), "model id must be lower-case letters, digits,"
+        + " '.' and '-', starting with a letter or digit, got '" + id + "'");
   }
 
   private static void require(boolean condition, String message) {

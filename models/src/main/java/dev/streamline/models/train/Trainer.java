@@ -66,10 +66,7 @@ public final class Trainer {
             + " [0, 1) and checkpoint interval >= 0");
       }
       // model.json's rules, checked now: the model is written only after the last step.
-      if (id == null || !id.matches(ModelStore.ID_PATTERN)) {
-        throw new IllegalArgumentException("model id must be lower-case letters, digits, '.' and"
-            + " '-', starting with a letter or digit, got '" + id + "'");
-      }
+      ModelStore.checkId(id);
       if (defaultSteps < 1) {
         throw new IllegalArgumentException("default steps must be >= 1, got " + defaultSteps);
       }

@@ -105,9 +105,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
       HttpHeaders headers, HttpStatusCode status, ServerWebExchange exchange) {
     if (e instanceof NoResourceFoundException) {
       return Mono.just(problem(HttpStatus.NOT_FOUND, "no endpoint at "
-          + exchange.getRequest().getPath().value() + "; the API is GET /v1/models,"
-          + " GET /v1/models/{id}, GET /v1/samplers and POST /v1/models/{id}/samples, described"
-          + " at /v3/api-docs", headers));
+          + exchange.getRequest().getPath().value() + "; the API is described at /v3/api-docs"
+          + " and /swagger-ui.html", headers));
     }
     return super.handleResponseStatusException(e, headers, status, exchange);
   }

@@ -50,13 +50,12 @@ public class SamplesController {
       @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
     ModelInfo model = sampling.model(id);
     MediaType format = negotiate(accept, model.isImage() ? OFFERED : OFFERED.subList(0, 2));
-    if (format == null && !model.isImage() && negotiate(accept, OFFERED) != null) {
-      throw new ApiException(HttpStatus.NOT_ACCEPTABLE, "image/png is offered for image models;"
-          + " '" + id + "' has samples of shape " + model.shape()
-          + ": ask for application/json or application/x-npy");
-    }
     if (format == null) {
-      throw new NotAcceptableStatusException(OFFERED);
+      boolean onlyPng = !model.isImage() && negotiate(accept, OFFERED) != null;
+      throw onlyPng ? new ApiException(HttpStatus.NOT_ACCEPTABLE, "image/png is offered for"
+          + " image models; '" + id + "' has samples of shape " + model.shape()
+          + ": ask for application/json or application/x-npy")
+          : new NotAcceptableStatusException(OFFERED);
     }
     SamplingService.Job job = sampling.submit(id, body);
     // The service's own deadline answers 504 first; this only guards against a stuck request.

@@ -283,21 +283,20 @@ public class SamplingService implements DisposableBean {
     }
     List<String> unread = new ArrayList<>();
     for (RecordComponent component : SampleRequest.Options.class.getRecordComponents()) {
-      if (value(component, given) != null && !spec.options().contains(component.getName())) {
+      Object value = value(component, given);
+      // "Infinity" and 1e400 reach here as doubles; some samplers take them and only fail at
+      // their first step, with a hint (lower the guidance, add steps) that does not apply.
+      if (value instanceof Double number && !Double.isFinite(number)) {
+        throw new ApiException(HttpStatus.BAD_REQUEST, "options." + component.getName()
+            + " must be a finite number, got " + number);
+      }
+      if (value != null && !spec.options().contains(component.getName())) {
         unread.add(component.getName());
       }
     }
     if (!unread.isEmpty()) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "sampler '" + sampler + "' does not read "
           + unread + "; it reads " + spec.options());
-    }
-    // "Infinity" and 1e400 reach here as doubles; some samplers take them and only fail at
-    // their first step, with a hint (lower the guidance, add steps) that does not apply.
-    for (RecordComponent component : SampleRequest.Options.class.getRecordComponents()) {
-      if (value(component, given) instanceof Double number && !Double.isFinite(number)) {
-        throw new ApiException(HttpStatus.BAD_REQUEST, "options." + component.getName()
-            + " must be a finite number, got " + number);
-      }
     }
     if (given.clip() != null && given.threshold() != null) {
       throw new ApiException(HttpStatus.BAD_REQUEST,
