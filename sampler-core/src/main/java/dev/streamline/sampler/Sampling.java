@@ -57,7 +57,7 @@ public final class Sampling {
     }
     Shape expected = new Shape(request.n()).addAll(shape);
     if (!latents.getShape().equals(expected)) {
-      throw new IllegalArgumentException(
+      throw new InvalidJobException(
           "latents have shape " + latents.getShape() + ", expected " + expected);
     }
     NDArray copy = latents.toType(request.dataType(), true);
@@ -69,27 +69,27 @@ public final class Sampling {
    * A request's labels as one per sample, or null for none, validated against the model's
    * classes and the guidance.
    *
-   * @throws IllegalArgumentException with a message for the request's author
+   * @throws InvalidJobException with a message for the request's author
    */
   public static int[] labels(Model model, SamplingRequest request) {
     int[] given = request.labels();
     if (given == null) {
       if (request.guidance() != 1.0) {
-        throw new IllegalArgumentException("guidance needs labels: it contrasts the labelled"
+        throw new InvalidJobException("guidance needs labels: it contrasts the labelled"
             + " prediction with the unconditional one");
       }
       return null;
     }
     if (model.classCount() == 0) {
-      throw new IllegalArgumentException("the model is unconditional; it takes no labels");
+      throw new InvalidJobException("the model is unconditional; it takes no labels");
     }
     if (given.length != 1 && given.length != request.n()) {
-      throw new IllegalArgumentException("labels must hold 1 or n=" + request.n()
+      throw new InvalidJobException("labels must hold 1 or n=" + request.n()
           + " entries, got " + given.length);
     }
     for (int label : given) {
       if (label != Model.NULL_LABEL && (label < 0 || label >= model.classCount())) {
-        throw new IllegalArgumentException("label " + label + " is outside [0, "
+        throw new InvalidJobException("label " + label + " is outside [0, "
             + model.classCount() + ")");
       }
     }

@@ -32,16 +32,16 @@ public record SamplingRequest(
 
   public SamplingRequest {
     if (steps < 1) {
-      throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+      throw new InvalidJobException("steps must be >= 1, got " + steps);
     }
     if (n < 1) {
-      throw new IllegalArgumentException("n must be >= 1, got " + n);
+      throw new InvalidJobException("n must be >= 1, got " + n);
     }
     if (!Double.isFinite(guidance)) {
-      throw new IllegalArgumentException("guidance must be a finite number, got " + guidance);
+      throw new InvalidJobException("guidance must be a finite number, got " + guidance);
     }
     if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
-      throw new IllegalArgumentException("dataType must be FLOAT32 or FLOAT64, got " + dataType);
+      throw new InvalidJobException("dataType must be FLOAT32 or FLOAT64, got " + dataType);
     }
     Samplers.spec(sampler);
     options = options == null ? SamplerOptions.DEFAULT : options;

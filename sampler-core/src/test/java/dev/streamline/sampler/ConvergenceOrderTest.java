@@ -19,7 +19,7 @@ class ConvergenceOrderTest extends ManagedTest {
   @BeforeAll
   void solveReference() {
     latents = Engine.latents(manager, 64, 11);
-    SamplerOptions tight = SamplerOptions.builder().rtol(1e-11).atol(1e-11).maxNfe(200_000).build();
+    SamplerOptions tight = SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-11).with(SamplerOption.ATOL, 1e-11).with(SamplerOption.MAX_NFE, 200_000);
     reference = Engine.run(Engine.flowModel(),
         Engine.exact("dopri5", 1, latents).withOptions(tight), manager).samples();
     vpReference = Engine.run(Engine.vpModel(),
@@ -68,8 +68,7 @@ class ConvergenceOrderTest extends ManagedTest {
 
   /** Order on the VP model's log-SNR grid, where the multistep solvers are at home. */
   private double vpObservedOrder(String sampler, int steps) {
-    SamplerOptions grid = SamplerOptions.builder()
-        .timeGrid(new TimeGrid(TimeGrid.Kind.LOG_SNR, 7, 1)).build();
+    SamplerOptions grid = SamplerOptions.DEFAULT.with(SamplerOption.TIME_GRID, TimeGrid.Kind.LOG_SNR);
     double[] errors = new double[2];
     for (int k = 0; k < 2; k++) {
       NDArray samples = Engine.run(Engine.vpModel(),
@@ -88,7 +87,7 @@ class ConvergenceOrderTest extends ManagedTest {
 
   @Test
   void dopri5MeetsItsTolerance() {
-    SamplerOptions options = SamplerOptions.builder().rtol(1e-6).atol(1e-6).build();
+    SamplerOptions options = SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-6).with(SamplerOption.ATOL, 1e-6);
     SamplingResult result = Engine.run(Engine.flowModel(),
         Engine.exact("dopri5", 1, latents).withOptions(options), manager);
     assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);
@@ -97,7 +96,7 @@ class ConvergenceOrderTest extends ManagedTest {
 
   @Test
   void bosh3MeetsItsTolerance() {
-    SamplerOptions options = SamplerOptions.builder().rtol(1e-6).atol(1e-6).build();
+    SamplerOptions options = SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-6).with(SamplerOption.ATOL, 1e-6);
     SamplingResult result = Engine.run(Engine.flowModel(),
         Engine.exact("bosh3", 1, latents).withOptions(options), manager);
     assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);

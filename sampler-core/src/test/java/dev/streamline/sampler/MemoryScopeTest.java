@@ -48,7 +48,7 @@ class MemoryScopeTest {
 
   @Test
   void adaptiveRunGrowsOnlyByTheSamplesItHasFinished() {
-    SamplerOptions tight = SamplerOptions.builder().rtol(1e-7).atol(1e-7).build();
+    SamplerOptions tight = SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-7).with(SamplerOption.ATOL, 1e-7);
     List<Integer> counts = liveArraysPerStep("dopri5", 1, tight);
     assertThat(counts.size()).isGreaterThan(40);
     // Each finished block of samples is kept until the end; at most one block per sample.

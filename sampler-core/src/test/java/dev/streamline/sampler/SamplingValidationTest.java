@@ -21,10 +21,10 @@ class SamplingValidationTest extends ManagedTest {
     assertThatThrownBy(() -> SamplingRequest.of("rk5", 10, 4, 1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("unknown sampler 'rk5'; expected one of [euler, midpoint");
-    assertThatThrownBy(() -> SamplerOptions.builder().rtol(0.0).build())
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 0.0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("rtol must be a finite number > 0, got 0.0");
-    assertThatThrownBy(() -> SamplerOptions.builder().atol(-1e-3).build())
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.ATOL, -1e-3))
         .hasMessage("atol must be a finite number > 0, got -0.001");
     assertThatThrownBy(() -> new TimeGrid(TimeGrid.Kind.KARRAS, 0, 1))
         .hasMessage("rho must be > 0, got 0.0");
@@ -63,7 +63,7 @@ class SamplingValidationTest extends ManagedTest {
 
   @Test
   void adaptiveSolverStopsAtItsBudget() {
-    SamplerOptions strict = SamplerOptions.builder().rtol(1e-12).atol(1e-12).maxNfe(60).build();
+    SamplerOptions strict = SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-12).with(SamplerOption.ATOL, 1e-12).with(SamplerOption.MAX_NFE, 60);
     SamplingRequest request = SamplingRequest.of("dopri5", 1, 8, 1).withOptions(strict)
         .withDataType(DataType.FLOAT64);
     assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))
@@ -74,7 +74,7 @@ class SamplingValidationTest extends ManagedTest {
 
   @Test
   void adaptiveSolverStopsBelowItsMinimumStep() {
-    SamplerOptions strict = SamplerOptions.builder().rtol(1e-12).atol(1e-12).minStep(0.05).build();
+    SamplerOptions strict = SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-12).with(SamplerOption.ATOL, 1e-12).with(SamplerOption.MIN_STEP, 0.05);
     SamplingRequest request = SamplingRequest.of("bosh3", 1, 2, 1).withOptions(strict)
         .withDataType(DataType.FLOAT64);
     assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))

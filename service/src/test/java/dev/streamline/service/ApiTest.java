@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
+import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.sampler.Samplers;
@@ -214,7 +215,7 @@ class ApiTest extends ServiceTest {
       NDArray start = manager.create(latents);
       SamplingRequest reference = SamplingRequest.of("dopri5", 1, n, 0)
           .withLatents(start).withDataType(DataType.FLOAT64)
-          .withOptions(SamplerOptions.builder().rtol(1e-10).atol(1e-10).build());
+          .withOptions(SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-10).with(SamplerOption.ATOL, 1e-10));
       double[] solution = Sampling.sample(exact, reference, manager).samples().toDoubleArray();
       for (int i = 0; i < n; i++) {
         for (int c = 0; c < 2; c++) {

@@ -3,6 +3,7 @@ package dev.streamline.sampler.diffusion;
 import ai.djl.ndarray.NDArray;
 import dev.streamline.sampler.Estimate;
 import dev.streamline.sampler.NoiseProcess;
+import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplingContext;
 import dev.streamline.sampler.StepScope;
@@ -23,7 +24,7 @@ public final class DiffusionSamplers {
    * with σ̃ = eta × the DDPM posterior standard deviation; eta = 0 is deterministic.
    */
   public static NDArray ddim(SamplingContext context, NDArray x) {
-    return ddim(context, x, context.options().eta(0.0));
+    return ddim(context, x, context.options().number(SamplerOption.ETA, 0.0));
   }
 
   /** DDPM ancestral sampling (Ho et al. 2020): the posterior q(x_s | x_t, x0), i.e. DDIM with eta = 1. */
@@ -99,7 +100,7 @@ public final class DiffusionSamplers {
    */
   public static NDArray pcLangevin(SamplingContext context, NDArray x) {
     NoiseProcess p = context.process();
-    double snr = context.options().snr(0.16);
+    double snr = context.options().number(SamplerOption.SNR, 0.16);
     double[] t = TimeGrid.withFiniteStart(p, context.grid());
     for (int i = 0; i + 1 < t.length; i++) {
       try (StepScope scope = context.scope(x)) {
@@ -124,10 +125,10 @@ public final class DiffusionSamplers {
   public static NDArray edmHeun(SamplingContext context, NDArray x) {
     NoiseProcess p = context.process();
     SamplerOptions o = context.options();
-    double churn = o.churn(0.0);
-    double churnMin = o.churnMin(0.0);
-    double churnMax = o.churnMax(Double.POSITIVE_INFINITY);
-    double churnNoise = o.churnNoise(1.0);
+    double churn = o.number(SamplerOption.CHURN, 0.0);
+    double churnMin = o.number(SamplerOption.CHURN_MIN, 0.0);
+    double churnMax = o.number(SamplerOption.CHURN_MAX, Double.POSITIVE_INFINITY);
+    double churnNoise = o.number(SamplerOption.CHURN_NOISE, 1.0);
     double[] t = context.grid();
     int steps = t.length - 1;
     for (int i = 0; i < steps; i++) {
@@ -175,7 +176,7 @@ public final class DiffusionSamplers {
    * + sigma_s·sqrt(1 - e^{-2·eta·h})·z.
    */
   public static NDArray dpmpp2mSde(SamplingContext context, NDArray x) {
-    return dpmpp2mSde(context, x, context.options().eta(1.0));
+    return dpmpp2mSde(context, x, context.options().number(SamplerOption.ETA, 1.0));
   }
 
   private static NDArray dpmpp2mSde(SamplingContext context, NDArray x, double eta) {

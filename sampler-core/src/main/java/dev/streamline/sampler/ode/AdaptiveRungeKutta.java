@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import dev.streamline.sampler.Denoiser;
 import dev.streamline.sampler.Sampler;
+import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplingContext;
 import dev.streamline.sampler.SamplingException;
@@ -48,15 +49,15 @@ public final class AdaptiveRungeKutta implements Sampler {
   @Override
   public NDArray sample(SamplingContext context, NDArray x) {
     SamplerOptions o = context.options();
-    double rtol = o.rtol(DEFAULT_RTOL);
-    double atol = o.atol(DEFAULT_ATOL);
-    int maxNfe = o.maxNfe(DEFAULT_MAX_NFE);
+    double rtol = o.number(SamplerOption.RTOL, DEFAULT_RTOL);
+    double atol = o.number(SamplerOption.ATOL, DEFAULT_ATOL);
+    int maxNfe = o.integer(SamplerOption.MAX_NFE, DEFAULT_MAX_NFE);
     double start = context.process().noiseTime();
     double end = context.process().dataTime();
     double interval = Math.abs(end - start);
     double direction = Math.signum(end - start);
-    double minStep = o.minStep(Double.MIN_NORMAL);
-    double maxStep = Math.min(o.maxStep(interval), interval);
+    double minStep = o.number(SamplerOption.MIN_STEP, Double.MIN_NORMAL);
+    double maxStep = Math.min(o.number(SamplerOption.MAX_STEP, interval), interval);
     Denoiser denoiser = context.denoiser();
 
     int n = (int) x.getShape().get(0);
@@ -98,7 +99,7 @@ public final class AdaptiveRungeKutta implements Sampler {
         NDArray[] k = RungeKutta.stages(denoiser, tableau, x, rows.t, h, hColumn, rows.ids, first);
         NDArray next = RungeKutta.advance(x, hColumn, k, tableau.b());
         NDArray low = RungeKutta.advance(x, hColumn, k, tableau.bLow());
-        double[] error = errorNorms(next.sub(low), x, next, rtol, atol, o.perBatchErrors());
+        double[] error = errorNorms(next.sub(low), x, next, rtol, atol, o.flag(SamplerOption.BATCH_ERROR_CONTROL));
 
         boolean[] accept = new boolean[m];
         boolean[] done = new boolean[m];
@@ -158,7 +159,7 @@ public final class AdaptiveRungeKutta implements Sampler {
     for (int i = 0; i < n; i++) {
       h0[i] = StepSizeController.trialStep(d0[i], d1[i], interval);
     }
-    if (o.perBatchErrors()) {
+    if (o.flag(SamplerOption.BATCH_ERROR_CONTROL)) {
       double min = Arrays.stream(h0).min().orElse(interval);
       Arrays.fill(h0, min);
     }
@@ -176,7 +177,7 @@ public final class AdaptiveRungeKutta implements Sampler {
       h[i] = StepSizeController.initialStep(d1[i], h0[i], d2[i] / h0[i],
           tableau.order(), interval);
     }
-    if (o.perBatchErrors()) {
+    if (o.flag(SamplerOption.BATCH_ERROR_CONTROL)) {
       double min = Arrays.stream(h).min().orElse(interval);
       Arrays.fill(h, min);
     }
