@@ -12,7 +12,7 @@ import java.util.Optional;
  */
 public enum SamplerOption {
   ETA("eta", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("ddim", "dpmpp-2m-sde"), true,
-      "stochasticity: 0 is deterministic, 1 the DDPM posterior (ddim's default 0, dpmpp-2m-sde's 1)"),
+      "stochasticity: 0 is deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for dpmpp-2m-sde)"),
   CHURN("churn", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), true,
       "S_churn of Karras et al.: total noise added back over the run (default 0)"),
   CHURN_MIN("churnMin", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), false,
@@ -44,7 +44,7 @@ public enum SamplerOption {
   CLIP("clip", Type.NUMBER, Range.POSITIVE, Readers.EVERY, false,
       "clips x0 predictions to [-clip, clip]"),
   THRESHOLD("threshold", Type.NUMBER, Range.OPEN_UNIT, Readers.EVERY, false,
-      "Imagen's dynamic thresholding of x0 at this percentile of |x0|");
+      "Imagen's dynamic thresholding of x0 at this percentile of abs(x0)");
 
   /** The JSON type of an option's value. */
   public enum Type {

@@ -32,7 +32,8 @@ public final class SamplerOptions {
     this.grid = new TimeGrid((TimeGrid.Kind) checked.get(SamplerOption.TIME_GRID),
         number(SamplerOption.RHO, TimeGrid.DEFAULT.rho()),
         number(SamplerOption.SHIFT, TimeGrid.DEFAULT.shift()));
-    this.guard = checked.containsKey(SamplerOption.CLIP) ? X0Guard.clip(number(SamplerOption.CLIP, 0))
+    this.guard = checked.containsKey(SamplerOption.CLIP)
+        ? X0Guard.clip(number(SamplerOption.CLIP, 0))
         : checked.containsKey(SamplerOption.THRESHOLD)
             ? X0Guard.dynamic(number(SamplerOption.THRESHOLD, 0)) : X0Guard.NONE;
   }

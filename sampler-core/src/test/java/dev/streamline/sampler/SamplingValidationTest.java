@@ -1,5 +1,9 @@
 package dev.streamline.sampler;
 
+import static dev.streamline.sampler.SamplerOption.ATOL;
+import static dev.streamline.sampler.SamplerOption.MAX_NFE;
+import static dev.streamline.sampler.SamplerOption.MIN_STEP;
+import static dev.streamline.sampler.SamplerOption.RTOL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,10 +25,10 @@ class SamplingValidationTest extends ManagedTest {
     assertThatThrownBy(() -> SamplingRequest.of("rk5", 10, 4, 1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("unknown sampler 'rk5'; expected one of [euler, midpoint");
-    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 0.0))
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(RTOL, 0.0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("rtol must be a finite number > 0, got 0.0");
-    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.ATOL, -1e-3))
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(ATOL, -1e-3))
         .hasMessage("atol must be a finite number > 0, got -0.001");
     assertThatThrownBy(() -> new TimeGrid(TimeGrid.Kind.KARRAS, 0, 1))
         .hasMessage("rho must be > 0, got 0.0");
@@ -63,7 +67,8 @@ class SamplingValidationTest extends ManagedTest {
 
   @Test
   void adaptiveSolverStopsAtItsBudget() {
-    SamplerOptions strict = SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-12).with(SamplerOption.ATOL, 1e-12).with(SamplerOption.MAX_NFE, 60);
+    SamplerOptions strict = SamplerOptions.DEFAULT.with(RTOL, 1e-12).with(ATOL, 1e-12)
+        .with(MAX_NFE, 60);
     SamplingRequest request = SamplingRequest.of("dopri5", 1, 8, 1).withOptions(strict)
         .withDataType(DataType.FLOAT64);
     assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))
@@ -74,7 +79,8 @@ class SamplingValidationTest extends ManagedTest {
 
   @Test
   void adaptiveSolverStopsBelowItsMinimumStep() {
-    SamplerOptions strict = SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-12).with(SamplerOption.ATOL, 1e-12).with(SamplerOption.MIN_STEP, 0.05);
+    SamplerOptions strict = SamplerOptions.DEFAULT.with(RTOL, 1e-12).with(ATOL, 1e-12)
+        .with(MIN_STEP, 0.05);
     SamplingRequest request = SamplingRequest.of("bosh3", 1, 2, 1).withOptions(strict)
         .withDataType(DataType.FLOAT64);
     assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))

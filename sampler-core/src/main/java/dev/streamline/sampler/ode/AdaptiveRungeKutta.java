@@ -99,7 +99,8 @@ public final class AdaptiveRungeKutta implements Sampler {
         NDArray[] k = RungeKutta.stages(denoiser, tableau, x, rows.t, h, hColumn, rows.ids, first);
         NDArray next = RungeKutta.advance(x, hColumn, k, tableau.b());
         NDArray low = RungeKutta.advance(x, hColumn, k, tableau.bLow());
-        double[] error = errorNorms(next.sub(low), x, next, rtol, atol, o.flag(SamplerOption.BATCH_ERROR_CONTROL));
+        double[] error = errorNorms(next.sub(low), x, next, rtol, atol,
+            o.flag(SamplerOption.BATCH_ERROR_CONTROL));
 
         boolean[] accept = new boolean[m];
         boolean[] done = new boolean[m];

@@ -3,11 +3,11 @@ package dev.streamline.service.api;
 import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.TimeGrid;
 import io.swagger.v3.oas.models.OpenAPI;
-import io.swagger.v3.oas.models.media.ObjectSchema;
+import io.swagger.v3.oas.models.media.JsonSchema;
 import io.swagger.v3.oas.models.media.Schema;
-import io.swagger.v3.oas.models.media.StringSchema;
 import java.math.BigDecimal;
 import java.util.Arrays;
+import java.util.Set;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springframework.stereotype.Component;
 
@@ -22,7 +22,7 @@ class OptionsSchema implements OpenApiCustomizer {
 
   @Override
   public void customise(OpenAPI api) {
-    ObjectSchema options = new ObjectSchema();
+    Schema<Object> options = new JsonSchema().types(Set.of("object"));
     options.setDescription("Sampler knobs; each must be one the chosen sampler reads");
     options.setAdditionalProperties(false);
     for (SamplerOption option : SamplerOption.values()) {
@@ -31,19 +31,24 @@ class OptionsSchema implements OpenApiCustomizer {
     api.getComponents().addSchemas(NAME, options);
   }
 
-  private static Schema<?> property(SamplerOption option) {
-    Schema<?> schema = option.type() == SamplerOption.Type.GRID
-        ? new StringSchema()._enum(Arrays.stream(TimeGrid.Kind.values()).map(TimeGrid.Kind::id)
-            .toList())
-        : new Schema<>().type(option.type().json());
+  /** In OpenAPI 3.1's terms (JSON Schema 2020-12), which springdoc writes. */
+  private static Schema<Object> property(SamplerOption option) {
+    Schema<Object> schema = new JsonSchema().types(Set.of(option.type().json()));
+    if (option.type() == SamplerOption.Type.GRID) {
+      schema.setEnum(Arrays.stream(TimeGrid.Kind.values()).<Object>map(TimeGrid.Kind::id)
+          .toList());
+    }
     SamplerOption.Range range = option.range();
     if (!Double.isNaN(range.minimum())) {
-      schema.setMinimum(BigDecimal.valueOf(range.minimum()));
-      schema.setExclusiveMinimum(range.exclusiveMinimum() ? true : null);
+      BigDecimal minimum = BigDecimal.valueOf(range.minimum()).stripTrailingZeros();
+      if (range.exclusiveMinimum()) {
+        schema.setExclusiveMinimumValue(minimum);
+      } else {
+        schema.setMinimum(minimum);
+      }
     }
     if (!Double.isNaN(range.maximum())) {
-      schema.setMaximum(BigDecimal.valueOf(range.maximum()));
-      schema.setExclusiveMaximum(true);
+      schema.setExclusiveMaximumValue(BigDecimal.valueOf(range.maximum()).stripTrailingZeros());
     }
     schema.setDescription(option.description() + " (read by " + option.readers().text() + ")");
     return schema;
