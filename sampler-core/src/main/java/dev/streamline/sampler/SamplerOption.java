@@ -12,7 +12,7 @@ import java.util.Optional;
  */
 public enum SamplerOption {
   ETA("eta", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("ddim", "dpmpp-2m-sde"), true,
-      "stochasticity: 0 is deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for dpmpp-2m-sde)"),
+      "noise: 0 deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for dpmpp-2m-sde)"),
   CHURN("churn", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), true,
       "S_churn of Karras et al.: total noise added back over the run (default 0)"),
   CHURN_MIN("churnMin", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), false,
