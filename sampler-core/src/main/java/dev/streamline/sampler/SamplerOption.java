@@ -62,55 +62,30 @@ public enum SamplerOption {
     }
   }
 
-  /** The values an option takes, as the message that refuses the others words it. */
-  public enum Range {
-    ANY("", null, Double.NaN, false),
-    POSITIVE_FINITE("> 0", "%s must be a finite number > 0, got %s", 0, true),
-    POSITIVE("> 0", "%s must be > 0, got %s", 0, true),
-    NON_NEGATIVE(">= 0", "%s must be >= 0, got %s", 0, false),
-    AT_LEAST_ONE(">= 1", "%s must be >= 1, got %s", 1, false),
-    OPEN_UNIT("in (0, 1)", "%s must be in (0, 1), got %s", 0, true);
+  /**
+   * The values an option takes: bounds (NaN for none) and the message that refuses the others.
+   *
+   * @param text as the README's options table writes it; empty for any
+   * @param maximum an exclusive upper bound, or NaN
+   */
+  public record Range(String text, double minimum, boolean exclusiveMinimum, double maximum,
+      boolean finite, String refusal) {
+    static final Range ANY = new Range("", Double.NaN, false, Double.NaN, false, null);
+    static final Range POSITIVE_FINITE = new Range("> 0", 0, true, Double.NaN, true,
+        "%s must be a finite number > 0, got %s");
+    static final Range POSITIVE = new Range("> 0", 0, true, Double.NaN, false,
+        "%s must be > 0, got %s");
+    static final Range NON_NEGATIVE = new Range(">= 0", 0, false, Double.NaN, false,
+        "%s must be >= 0, got %s");
+    static final Range AT_LEAST_ONE = new Range(">= 1", 1, false, Double.NaN, false,
+        "%s must be >= 1, got %s");
+    static final Range OPEN_UNIT = new Range("in (0, 1)", 0, true, 1, false,
+        "%s must be in (0, 1), got %s");
 
-    private final String text;
-    private final String refusal;
-    private final double minimum;
-    private final boolean exclusive;
-
-    Range(String text, String refusal, double minimum, boolean exclusive) {
-      this.text = text;
-      this.refusal = refusal;
-      this.minimum = minimum;
-      this.exclusive = exclusive;
-    }
-
-    /** As the README's options table writes it; empty for {@link #ANY}. */
-    public String text() {
-      return text;
-    }
-
-    /** The lower bound, NaN for none. */
-    public double minimum() {
-      return minimum;
-    }
-
-    /** Whether the lower bound itself is refused. */
-    public boolean exclusiveMinimum() {
-      return exclusive;
-    }
-
-    /** The upper bound (exclusive), NaN for none. */
-    public double maximum() {
-      return this == OPEN_UNIT ? 1 : Double.NaN;
-    }
-
+    /** NaN holds for no bound. */
     boolean holds(double value) {
-      return switch (this) {
-        case ANY -> true;
-        case POSITIVE_FINITE -> value > 0 && Double.isFinite(value);
-        case POSITIVE -> value > 0;
-        case NON_NEGATIVE, AT_LEAST_ONE -> value >= minimum;
-        case OPEN_UNIT -> value > 0 && value < 1;
-      };
+      return (Double.isNaN(minimum) || (exclusiveMinimum ? value > minimum : value >= minimum))
+          && (Double.isNaN(maximum) || value < maximum) && (!finite || Double.isFinite(value));
     }
   }
 
@@ -205,7 +180,7 @@ public enum SamplerOption {
       throw new InvalidJobException(id + " must be a " + type.json() + ", got " + value);
     }
     if (typed instanceof Number number && !range.holds(number.doubleValue())) {
-      throw new InvalidJobException(String.format(range.refusal, id, typed));
+      throw new InvalidJobException(String.format(range.refusal(), id, typed));
     }
     return typed;
   }
