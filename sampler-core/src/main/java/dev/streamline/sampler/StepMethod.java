@@ -2,13 +2,17 @@ package dev.streamline.sampler;
 
 import ai.djl.ndarray.NDArray;
 
-/** One sampling algorithm: carries x from the noise end of the process to its data end. */
-@FunctionalInterface
-public interface Sampler {
+/**
+ * One sampling algorithm: carries x from the noise end of the process to its data end in a
+ * {@link SamplingLoop}. Fixed-step samplers are written as one step ({@link FixedStepMethod});
+ * adaptive solvers, which choose their own steps per sample, run their attempts in the loop's
+ * scopes ({@link SamplingLoop#scope}), which check and publish every accepted state.
+ */
+public interface StepMethod {
 
   /**
-   * @param x the starting state at the process's noise time, owned by the sampler from here on
-   * @return the state at the process's data time
+   * @param x the starting state at the process's noise time, in the run's manager
+   * @return the state at the process's data time, in the run's manager
    */
-  NDArray sample(SamplingContext context, NDArray x);
+  NDArray run(SamplingLoop loop, NDArray x);
 }

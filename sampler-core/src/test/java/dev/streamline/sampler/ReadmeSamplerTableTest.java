@@ -13,7 +13,7 @@ class ReadmeSamplerTableTest {
   @Test
   void readmeListsEverySamplerAsRegistered() throws IOException {
     String readme = Files.readString(Path.of("..", "README.md"));
-    for (SamplerSpec s : Samplers.specs()) {
+    for (SamplerSpec s : SamplerCatalog.specs()) {
       String row = String.format("| `%s` | %s | %d | %d | %s | %s | %s |", s.id(), s.family(),
           s.order(), s.evalsPerStep(), s.stochastic() ? "yes" : "no", s.adaptive() ? "yes" : "no",
           String.join(", ", s.options()));

@@ -2,11 +2,11 @@ package dev.streamline.service.sampling;
 
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
-import dev.streamline.sampler.Samplers;
 import dev.streamline.sampler.SamplingException;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
 import dev.streamline.sampler.SeededNoise;
 import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.registry.ServedModel;
@@ -37,14 +37,14 @@ final class RequestMerger {
 
   /** Runs one sampling run (of one request or several merged) and answers for all of it. */
   interface Runner {
-    Outcome run(ServedModel served, SamplingRequest request, float[] latents, Deadline deadline,
-        long started, int requests);
+    Outcome run(ServedModel served, SamplingJob request, Deadline deadline, long started,
+        int requests);
   }
 
   private record Key(String model, String sampler, int steps, SamplerOptions options,
       double guidance, boolean labelled) {}
 
-  private record Member(SamplingRequest request, float[] latents, Deadline deadline, long started,
+  private record Member(SamplingJob request, Deadline deadline, long started,
       CompletableFuture<Outcome> result) {}
 
   private static final class Run {
@@ -69,8 +69,8 @@ final class RequestMerger {
   }
 
   /** Whether a request may share its run: not if it draws noise or records its trajectory. */
-  static boolean mergeable(SamplingRequest request, int maxRows) {
-    SamplerSpec spec = Samplers.spec(request.sampler());
+  static boolean mergeable(SamplingJob request, int maxRows) {
+    SamplerSpec spec = SamplerCatalog.spec(request.sampler());
     SamplerOptions options = request.options();
     return !spec.stochastic() && !spec.adaptive()
         && options.eta(0.0) == 0 && options.churn(0.0) == 0
@@ -79,13 +79,13 @@ final class RequestMerger {
   }
 
   /**
-   * Adds a mergeable request, its labels already one per sample ({@code Sampling.labels}), to the
-   * run forming for its kind, or forms one: it starts after the merge window, or at once when the
-   * model is idle, so that merging costs a lone request nothing.
+   * Adds a mergeable request, already checked against the model ({@code SamplingJob.forModel}),
+   * to the run forming for its kind, or forms one: it starts after the merge window, or at once
+   * when the model is idle, so that merging costs a lone request nothing.
    */
-  CompletableFuture<Outcome> join(ServedModel served, SamplingRequest request, float[] latents,
-      Deadline deadline, long started) {
-    Member member = new Member(request, latents, deadline, started, new CompletableFuture<>());
+  CompletableFuture<Outcome> join(ServedModel served, SamplingJob request, Deadline deadline,
+      long started) {
+    Member member = new Member(request, deadline, started, new CompletableFuture<>());
     // A request cancelled while its run forms or runs stops waiting for it at once.
     deadline.watch(member.result());
     String model = served.info().id();
@@ -127,8 +127,8 @@ final class RequestMerger {
     }
     try {
       Deadline deadline = shared(members);
-      Outcome all = runner.run(served, merged(members), latents(served, members), deadline,
-          members.get(0).started(), members.size());
+      Outcome all = runner.run(served, merged(served, members), deadline, members.get(0).started(),
+          members.size());
       split(all, members);
     } catch (SamplingException e) {
       // The run stops at the first non-finite row, whoever's values made it: each request runs
@@ -143,8 +143,8 @@ final class RequestMerger {
 
   private void alone(ServedModel served, Member member) {
     try {
-      member.result().complete(runner.run(served, member.request(), member.latents(),
-          member.deadline(), member.started(), 1));
+      member.result().complete(runner.run(served, member.request(), member.deadline(),
+          member.started(), 1));
     } catch (Throwable e) {
       member.result().completeExceptionally(e);
     }
@@ -165,13 +165,13 @@ final class RequestMerger {
     return deadline;
   }
 
-  private static SamplingRequest merged(List<Member> members) {
-    SamplingRequest first = members.get(0).request();
+  private static SamplingJob merged(ServedModel served, List<Member> members) {
+    SamplingJob first = members.get(0).request();
     int n = members.stream().mapToInt(m -> m.request().n()).sum();
     int[] labels = first.labels() == null ? null : members.stream()
         .flatMapToInt(m -> Arrays.stream(m.request().labels())).toArray();
-    return new SamplingRequest(first.sampler(), first.steps(), n, first.seed(), first.guidance(),
-        labels, null, first.options(), false, DataType.FLOAT32);
+    return new SamplingJob(first.sampler(), first.steps(), n, first.seed(), first.guidance(),
+        labels, latents(served, members), first.options(), false, DataType.FLOAT32);
   }
 
   /** Every member's starting noise, given or drawn from its own seeds, one after the other. */
@@ -181,8 +181,8 @@ final class RequestMerger {
         * Math.toIntExact(shape.size())];
     int offset = 0;
     for (Member member : members) {
-      SamplingRequest request = member.request();
-      float[] own = member.latents() != null ? member.latents()
+      SamplingJob request = member.request();
+      float[] own = request.latents() != null ? request.latents()
           : new SeededNoise(request.seed(), request.n(), shape).nextFloats();
       System.arraycopy(own, 0, all, offset, own.length);
       offset += own.length;
@@ -196,7 +196,7 @@ final class RequestMerger {
     int row = 0;
     long now = System.nanoTime();
     for (Member member : members) {
-      SamplingRequest request = member.request();
+      SamplingJob request = member.request();
       float[] samples = Arrays.copyOfRange(all.samples(), row * size,
           (row + request.n()) * size);
       member.result().complete(new Outcome(all.model(), all.sampler(), all.steps(), all.nfe(),

@@ -2,13 +2,12 @@ package dev.streamline.service.sampling;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
-import dev.streamline.sampler.Samplers;
-import dev.streamline.sampler.Sampling;
 import dev.streamline.sampler.SamplingException;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.SamplingResult;
 import dev.streamline.sampler.TimeGrid;
 import dev.streamline.sampler.Trajectory;
@@ -90,9 +89,6 @@ public class SamplingService implements DisposableBean {
   /** An admitted request: its result to come, and the handle that cancels it. */
   public record Job(CompletableFuture<Outcome> result, Deadline deadline) {}
 
-  /** A validated request, ready to run. */
-  private record Plan(SamplingRequest request, float[] latents) {}
-
   /**
    * Validates and admits a request.
    *
@@ -101,9 +97,9 @@ public class SamplingService implements DisposableBean {
   public Job submit(String modelId, SampleRequest body) {
     long started = System.nanoTime();
     ServedModel served = lookup(modelId);
-    Plan plan;
+    SamplingJob request;
     try {
-      plan = plan(served, body);
+      request = plan(served, body);
     } catch (ApiException e) {
       reject(e.status() == HttpStatus.CONTENT_TOO_LARGE ? "too_large" : "invalid");
       throw e;
@@ -120,15 +116,14 @@ public class SamplingService implements DisposableBean {
           headers);
     }
     Deadline deadline = Deadline.after(properties.limits().requestTimeout());
-    SamplingRequest request = plan.request();
     CompletableFuture<Outcome> result;
     try {
       int maxRows = properties.batching().maxBatchSize();
       if (merger != null && RequestMerger.mergeable(request, maxRows)) {
-        result = merger.join(served, request, plan.latents(), deadline, started);
+        result = merger.join(served, request, deadline, started);
       } else {
         result = CompletableFuture.supplyAsync(
-            () -> run(served, request, plan.latents(), deadline, started, 1), workers);
+            () -> run(served, request, deadline, started, 1), workers);
       }
     } catch (RuntimeException e) {
       slots.release();
@@ -209,8 +204,8 @@ public class SamplingService implements DisposableBean {
   }
 
   /** One sampling run, for one request or several merged ({@code requests}). */
-  private Outcome run(ServedModel served, SamplingRequest request, float[] latents,
-      Deadline deadline, long started, int requests) {
+  private Outcome run(ServedModel served, SamplingJob request, Deadline deadline, long started,
+      int requests) {
     ModelInfo info = served.info();
     DistributionSummary.builder("streamline.run.requests")
         .description("Requests one sampling run serves (more than 1 when merged)")
@@ -219,18 +214,15 @@ public class SamplingService implements DisposableBean {
         .register(meters).record(requests);
     try (NDManager manager = NDManager.newBaseManager(properties.djlDevice());
         Session session = served.batcher().open(deadline, requests)) {
-      if (latents != null) {
-        request = request.withLatents(manager.create(latents,
-            new Shape(request.n()).addAll(session.sampleShape())));
-      }
-      SamplingResult result = Sampling.sample(session, request, manager);
+      SamplingResult result = SamplingLoop.sampleChecked(session, request, manager);
       float[] samples = result.samples().toType(DataType.FLOAT32, false).toFloatArray();
       return new Outcome(info, request.sampler(), request.steps(), result.nfe(), request.seed(),
           request.n(), samples, result.trajectory(), (System.nanoTime() - started) / 1_000_000);
     }
   }
 
-  private Plan plan(ServedModel served, SampleRequest body) {
+  /** The request as a job, checked against the model, ready to run. */
+  private SamplingJob plan(ServedModel served, SampleRequest body) {
     ModelInfo model = served.info();
     StreamlineProperties.Limits limits = properties.limits();
     if (body == null) {
@@ -253,13 +245,12 @@ public class SamplingService implements DisposableBean {
     int[] labels = labels(body.labels());
     long seed = body.seed() == null ? ThreadLocalRandom.current().nextLong(SEED_BOUND) : body.seed();
     double guidance = body.guidance() == null ? 1.0 : body.guidance();
-    SamplingRequest request = new SamplingRequest(sampler, steps, body.n(), seed, guidance, labels,
+    SamplingJob request = new SamplingJob(sampler, steps, body.n(), seed, guidance, labels,
         null, options, Boolean.TRUE.equals(body.returnTrajectory()), DataType.FLOAT32);
     // Checked here, and one per sample, so that no member's labels can fail a merged run.
-    request = request.withLabels(Sampling.labels(served.batcher().model(), request), guidance);
-    float[] latents = body.latents() == null ? null : Latents.flatten(body.latents(), body.n(),
-        model.shape());
-    return new Plan(request, latents);
+    request = request.forModel(served.batcher().model());
+    return body.latents() == null ? request
+        : request.withLatents(Latents.flatten(body.latents(), body.n(), model.shape()));
   }
 
   private static int[] labels(List<Integer> labels) {
@@ -277,7 +268,7 @@ public class SamplingService implements DisposableBean {
   }
 
   private static SamplerOptions options(String sampler, SampleRequest.Options given) {
-    SamplerSpec spec = Samplers.spec(sampler);
+    SamplerSpec spec = SamplerCatalog.spec(sampler);
     if (given == null) {
       return SamplerOptions.DEFAULT;
     }
