@@ -21,7 +21,6 @@ public final class SamplerCatalog {
 
   private record Entry(SamplerSpec spec, Supplier<StepMethod> method) {}
 
-  private static final List<String> GRID = List.of("timeGrid", "rho", "shift", "clip", "threshold");
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
   static {
@@ -31,47 +30,39 @@ public final class SamplerCatalog {
     fixed(RK4, 4, "Classical fourth-order Runge-Kutta");
     adaptive(BOSH3, 3, "Bogacki-Shampine 3(2) with PI step-size control");
     adaptive(DOPRI5, 6, "Dormand-Prince 5(4) with PI step-size control");
-    add(new SamplerSpec("ddpm", "sde", 1, 1, true, false, GRID,
+    add(new SamplerSpec("ddpm", "sde", 1, 1, true, false,
         "Ancestral sampling from the DDPM posterior (Ho et al. 2020)"), DiffusionSamplers::ddpm);
-    add(new SamplerSpec("ddim", "ode", 1, 1, false, false, with("eta"),
+    add(new SamplerSpec("ddim", "ode", 1, 1, false, false,
         "DDIM (Song et al. 2021); eta > 0 adds DDPM-like noise"), DiffusionSamplers::ddim);
-    add(new SamplerSpec("euler-maruyama", "sde", 1, 1, true, false, GRID,
+    add(new SamplerSpec("euler-maruyama", "sde", 1, 1, true, false,
         "Euler-Maruyama on the reverse-time SDE (Song et al. 2021)"),
         FixedStepMethod.fromFiniteStart(DiffusionSamplers::eulerMaruyama));
-    add(new SamplerSpec("pc-langevin", "sde", 1, 2, true, false, with("snr"),
+    add(new SamplerSpec("pc-langevin", "sde", 1, 2, true, false,
         "Predictor-corrector: Euler-Maruyama predictor, Langevin corrector (Song et al. 2021)"),
         FixedStepMethod.fromFiniteStart(DiffusionSamplers::pcLangevin));
     add(new SamplerSpec("edm-heun", "ode", 2, 2, false, false,
-        with("churn", "churnMin", "churnMax", "churnNoise"),
         "Karras et al. 2022, Algorithm 2; churn > 0 makes it stochastic"),
         DiffusionSamplers::edmHeun);
-    add(new SamplerSpec("dpmpp-2m", "ode", 2, 1, false, false, GRID,
+    add(new SamplerSpec("dpmpp-2m", "ode", 2, 1, false, false,
         "DPM-Solver++(2M) multistep (Lu et al. 2022)"), DiffusionSamplers::dpmpp2m);
-    add(new SamplerSpec("dpmpp-2m-sde", "sde", 2, 1, true, false, with("eta"),
+    add(new SamplerSpec("dpmpp-2m-sde", "sde", 2, 1, true, false,
         "DPM-Solver++(2M) SDE, midpoint form (Lu et al. 2022)"), DiffusionSamplers::dpmpp2mSde);
-    add(new SamplerSpec("unipc", "ode", 3, 1, false, false, GRID,
+    add(new SamplerSpec("unipc", "ode", 3, 1, false, false,
         "UniPC: UniP-2 predictor with UniC corrector, bh2 (Zhao et al. 2023)"),
         DiffusionSamplers::unipc);
   }
 
   private SamplerCatalog() {}
 
-  private static List<String> with(String... extra) {
-    List<String> out = new java.util.ArrayList<>(List.of(extra));
-    out.addAll(GRID);
-    return out;
-  }
-
   private static void fixed(ButcherTableau tableau, int evals, String description) {
-    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, false, GRID,
-        description), RungeKutta.fixedStep(tableau));
+    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, false, description),
+        RungeKutta.fixedStep(tableau));
   }
 
   private static void adaptive(ButcherTableau tableau, int evals, String description) {
     AdaptiveRungeKutta solver = new AdaptiveRungeKutta(tableau);
-    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, true,
-        List.of("rtol", "atol", "minStep", "maxStep", "maxNfe", "batchErrorControl", "clip",
-            "threshold"), description), () -> solver);
+    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, true, description),
+        () -> solver);
   }
 
   private static void add(SamplerSpec spec, FixedStepMethod stateless) {
@@ -99,7 +90,7 @@ public final class SamplerCatalog {
   private static Entry entry(String id) {
     Entry entry = ENTRIES.get(id);
     if (entry == null) {
-      throw new IllegalArgumentException(
+      throw new InvalidJobException(
           "unknown sampler '" + id + "'; expected one of " + ENTRIES.keySet());
     }
     return entry;

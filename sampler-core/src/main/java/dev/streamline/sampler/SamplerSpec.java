@@ -1,6 +1,7 @@
 package dev.streamline.sampler;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * What a sampler is, for clients choosing one: the README's sampler table and the service's
@@ -10,7 +11,7 @@ import java.util.List;
  *     of the reverse SDE or its discretizations
  * @param order convergence order of the deterministic part
  * @param evalsPerStep network evaluations per step (adaptive solvers: per attempted step)
- * @param options the {@link SamplerOptions} fields it reads
+ * @param options the {@link SamplerOption}s it reads, by id, as their declarations say
  */
 public record SamplerSpec(
     String id,
@@ -24,5 +25,30 @@ public record SamplerSpec(
 
   public SamplerSpec {
     options = List.copyOf(options);
+  }
+
+  public SamplerSpec(String id, String family, int order, int evalsPerStep, boolean stochastic,
+      boolean adaptive, String description) {
+    this(id, family, order, evalsPerStep, stochastic, adaptive,
+        SamplerOption.readBy(id, adaptive), description);
+  }
+
+  /**
+   * Whether a run with these options draws noise after its start: a stochastic sampler always,
+   * a deterministic one when an option that adds noise (eta, churn) is above 0.
+   */
+  public boolean drawsNoise(SamplerOptions given) {
+    return stochastic || given.given().stream()
+        .anyMatch(o -> o.drawsNoise() && given.number(o, 0) > 0);
+  }
+
+  /** @throws InvalidJobException when one of the options given is not one this sampler reads */
+  public void checkReads(Set<SamplerOption> given) {
+    List<String> unread = given.stream().map(SamplerOption::id)
+        .filter(id -> !options.contains(id)).toList();
+    if (!unread.isEmpty()) {
+      throw new InvalidJobException("sampler '" + id + "' does not read " + unread
+          + "; it reads " + options);
+    }
   }
 }

@@ -32,16 +32,16 @@ public record SamplingJob(
 
   public SamplingJob {
     if (steps < 1) {
-      throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+      throw new InvalidJobException("steps must be >= 1, got " + steps);
     }
     if (n < 1) {
-      throw new IllegalArgumentException("n must be >= 1, got " + n);
+      throw new InvalidJobException("n must be >= 1, got " + n);
     }
     if (!Double.isFinite(guidance)) {
-      throw new IllegalArgumentException("guidance must be a finite number, got " + guidance);
+      throw new InvalidJobException("guidance must be a finite number, got " + guidance);
     }
     if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
-      throw new IllegalArgumentException("dataType must be FLOAT32 or FLOAT64, got " + dataType);
+      throw new InvalidJobException("dataType must be FLOAT32 or FLOAT64, got " + dataType);
     }
     SamplerCatalog.spec(sampler);
     options = options == null ? SamplerOptions.DEFAULT : options;
@@ -83,26 +83,26 @@ public record SamplingJob(
    * of labels and guidance, which {@link SamplingLoop#sample} makes and a service makes once at
    * admission (then running the job with {@link SamplingLoop#sampleChecked}).
    *
-   * @throws IllegalArgumentException with a message for the job's author
+   * @throws InvalidJobException with a message for the job's author
    */
   public SamplingJob forModel(Model model) {
     if (labels == null) {
       if (guidance != 1.0) {
-        throw new IllegalArgumentException("guidance needs labels: it contrasts the labelled"
+        throw new InvalidJobException("guidance needs labels: it contrasts the labelled"
             + " prediction with the unconditional one");
       }
       return this;
     }
     if (model.classCount() == 0) {
-      throw new IllegalArgumentException("the model is unconditional; it takes no labels");
+      throw new InvalidJobException("the model is unconditional; it takes no labels");
     }
     if (labels.length != 1 && labels.length != n) {
-      throw new IllegalArgumentException("labels must hold 1 or n=" + n
+      throw new InvalidJobException("labels must hold 1 or n=" + n
           + " entries, got " + labels.length);
     }
     for (int label : labels) {
       if (label != Model.NULL_LABEL && (label < 0 || label >= model.classCount())) {
-        throw new IllegalArgumentException("label " + label + " is outside [0, "
+        throw new InvalidJobException("label " + label + " is outside [0, "
             + model.classCount() + ")");
       }
     }

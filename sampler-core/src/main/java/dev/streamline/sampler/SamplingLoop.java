@@ -83,7 +83,7 @@ public final class SamplingLoop {
     }
     Shape expected = new Shape(job.n()).addAll(shape);
     if (latents.length != expected.size()) {
-      throw new IllegalArgumentException("latents hold " + latents.length + " values, expected "
+      throw new InvalidJobException("latents hold " + latents.length + " values, expected "
           + expected.size() + " for shape " + expected);
     }
     return home.create(latents, expected).toType(job.dataType(), false);

@@ -34,7 +34,7 @@ public record TimeGrid(Kind kind, double rho, double shift) {
           return k;
         }
       }
-      throw new IllegalArgumentException("unknown time grid '" + id + "'; expected one of "
+      throw new InvalidJobException("unknown time grid '" + id + "'; expected one of "
           + Arrays.stream(values()).map(Kind::id).toList());
     }
   }
@@ -43,17 +43,17 @@ public record TimeGrid(Kind kind, double rho, double shift) {
 
   public TimeGrid {
     if (!(rho > 0)) {
-      throw new IllegalArgumentException("rho must be > 0, got " + rho);
+      throw new InvalidJobException("rho must be > 0, got " + rho);
     }
     if (!(shift > 0)) {
-      throw new IllegalArgumentException("shift must be > 0, got " + shift);
+      throw new InvalidJobException("shift must be > 0, got " + shift);
     }
   }
 
   /** steps + 1 times, from the process's noise time to its data time. */
   public double[] times(NoiseProcess process, int steps) {
     if (steps < 1) {
-      throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+      throw new InvalidJobException("steps must be >= 1, got " + steps);
     }
     double t0 = process.noiseTime();
     double t1 = process.dataTime();

@@ -16,10 +16,10 @@ public record X0Guard(Kind kind, double value) {
 
   public X0Guard {
     if (kind == Kind.CLIP && !(value > 0)) {
-      throw new IllegalArgumentException("clip limit must be > 0, got " + value);
+      throw new InvalidJobException("clip limit must be > 0, got " + value);
     }
     if (kind == Kind.DYNAMIC && !(value > 0 && value < 1)) {
-      throw new IllegalArgumentException("dynamic-threshold percentile must be in (0, 1), got " + value);
+      throw new InvalidJobException("dynamic-threshold percentile must be in (0, 1), got " + value);
     }
   }
 

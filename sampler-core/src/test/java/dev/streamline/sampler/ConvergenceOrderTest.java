@@ -1,5 +1,9 @@
 package dev.streamline.sampler;
 
+import static dev.streamline.sampler.SamplerOption.ATOL;
+import static dev.streamline.sampler.SamplerOption.MAX_NFE;
+import static dev.streamline.sampler.SamplerOption.RTOL;
+import static dev.streamline.sampler.SamplerOption.TIME_GRID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
@@ -17,7 +21,8 @@ class ConvergenceOrderTest extends ManagedTest {
 
   @BeforeAll
   void solveReference() {
-    SamplerOptions tight = SamplerOptions.builder().rtol(1e-11).atol(1e-11).maxNfe(200_000).build();
+    SamplerOptions tight = SamplerOptions.DEFAULT.with(RTOL, 1e-11).with(ATOL, 1e-11)
+        .with(MAX_NFE, 200_000);
     reference = Engine.run(Engine.flowModel(),
         Engine.exact("dopri5", 1).withOptions(tight), manager).samples();
     vpReference = Engine.run(Engine.vpModel(),
@@ -66,8 +71,7 @@ class ConvergenceOrderTest extends ManagedTest {
 
   /** Order on the VP model's log-SNR grid, where the multistep solvers are at home. */
   private double vpObservedOrder(String sampler, int steps) {
-    SamplerOptions grid = SamplerOptions.builder()
-        .timeGrid(new TimeGrid(TimeGrid.Kind.LOG_SNR, 7, 1)).build();
+    SamplerOptions grid = SamplerOptions.DEFAULT.with(TIME_GRID, TimeGrid.Kind.LOG_SNR);
     double[] errors = new double[2];
     for (int k = 0; k < 2; k++) {
       NDArray samples = Engine.run(Engine.vpModel(),
@@ -86,7 +90,7 @@ class ConvergenceOrderTest extends ManagedTest {
 
   @Test
   void dopri5MeetsItsTolerance() {
-    SamplerOptions options = SamplerOptions.builder().rtol(1e-6).atol(1e-6).build();
+    SamplerOptions options = SamplerOptions.DEFAULT.with(RTOL, 1e-6).with(ATOL, 1e-6);
     SamplingResult result = Engine.run(Engine.flowModel(),
         Engine.exact("dopri5", 1).withOptions(options), manager);
     assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);
@@ -95,7 +99,7 @@ class ConvergenceOrderTest extends ManagedTest {
 
   @Test
   void bosh3MeetsItsTolerance() {
-    SamplerOptions options = SamplerOptions.builder().rtol(1e-6).atol(1e-6).build();
+    SamplerOptions options = SamplerOptions.DEFAULT.with(RTOL, 1e-6).with(ATOL, 1e-6);
     SamplingResult result = Engine.run(Engine.flowModel(),
         Engine.exact("bosh3", 1).withOptions(options), manager);
     assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);

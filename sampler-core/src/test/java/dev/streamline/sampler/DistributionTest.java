@@ -1,5 +1,10 @@
 package dev.streamline.sampler;
 
+import static dev.streamline.sampler.SamplerOption.ATOL;
+import static dev.streamline.sampler.SamplerOption.CHURN;
+import static dev.streamline.sampler.SamplerOption.ETA;
+import static dev.streamline.sampler.SamplerOption.RTOL;
+import static dev.streamline.sampler.SamplerOption.TIME_GRID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamline.sampler.analytic.GaussianMixture;
@@ -37,9 +42,8 @@ class DistributionTest extends ManagedTest {
 
   static Stream<Arguments> samplers() {
     SamplerOptions none = SamplerOptions.DEFAULT;
-    SamplerOptions logSnr = SamplerOptions.builder()
-        .timeGrid(new TimeGrid(TimeGrid.Kind.LOG_SNR, 7, 1)).build();
-    SamplerOptions loose = SamplerOptions.builder().rtol(1e-4).atol(1e-4).build();
+    SamplerOptions logSnr = SamplerOptions.DEFAULT.with(TIME_GRID, TimeGrid.Kind.LOG_SNR);
+    SamplerOptions loose = SamplerOptions.DEFAULT.with(RTOL, 1e-4).with(ATOL, 1e-4);
     return Stream.of(
         Arguments.of("flow", "euler", 100, none),
         Arguments.of("flow", "midpoint", 40, none),
@@ -55,12 +59,12 @@ class DistributionTest extends ManagedTest {
         Arguments.of("flow", "dpmpp-2m-sde", 50, none),
         Arguments.of("flow", "euler-maruyama", 400, logSnr),
         Arguments.of("vp", "ddpm", 500, none),
-        Arguments.of("vp", "ddim", 200, SamplerOptions.builder().eta(0.5).build()),
+        Arguments.of("vp", "ddim", 200, SamplerOptions.DEFAULT.with(ETA, 0.5)),
         Arguments.of("vp", "euler-maruyama", 1000, none),
         Arguments.of("vp", "pc-langevin", 500, none),
         Arguments.of("vp", "dpmpp-2m-sde", 150, none),
         Arguments.of("vp", "dpmpp-2m", 50, logSnr),
-        Arguments.of("vp", "edm-heun", 100, SamplerOptions.builder().churn(40.0).build()),
+        Arguments.of("vp", "edm-heun", 100, SamplerOptions.DEFAULT.with(CHURN, 40.0)),
         Arguments.of("vp", "rk4", 50, none),
         Arguments.of("vp-cosine/epsilon", "ddim", 100, none),
         Arguments.of("vp-cosine/v", "dpmpp-2m", 30, logSnr),

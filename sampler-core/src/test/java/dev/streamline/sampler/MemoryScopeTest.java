@@ -1,5 +1,7 @@
 package dev.streamline.sampler;
 
+import static dev.streamline.sampler.SamplerOption.ATOL;
+import static dev.streamline.sampler.SamplerOption.RTOL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
@@ -47,7 +49,7 @@ class MemoryScopeTest {
 
   @Test
   void adaptiveRunGrowsOnlyByTheSamplesItHasFinished() {
-    SamplerOptions tight = SamplerOptions.builder().rtol(1e-7).atol(1e-7).build();
+    SamplerOptions tight = SamplerOptions.DEFAULT.with(RTOL, 1e-7).with(ATOL, 1e-7);
     List<Integer> counts = liveArraysPerStep("dopri5", 1, tight);
     assertThat(counts.size()).isGreaterThan(40);
     // Each finished block of samples is kept until the end; at most one block per sample.

@@ -7,17 +7,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The README's sampler table is the registry's, row for row. */
+/** The README's sampler and option tables are the registry's and the declarations', row for row. */
 class ReadmeSamplerTableTest {
+
+  private static String readme() throws IOException {
+    return Files.readString(Path.of("..", "README.md"));
+  }
 
   @Test
   void readmeListsEverySamplerAsRegistered() throws IOException {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = readme();
     for (SamplerSpec s : SamplerCatalog.specs()) {
       String row = String.format("| `%s` | %s | %d | %d | %s | %s | %s |", s.id(), s.family(),
           s.order(), s.evalsPerStep(), s.stochastic() ? "yes" : "no", s.adaptive() ? "yes" : "no",
           String.join(", ", s.options()));
       assertThat(readme).as(s.id()).contains(row);
+    }
+  }
+
+  @Test
+  void readmeListsEveryOptionAsDeclared() throws IOException {
+    String readme = readme();
+    for (SamplerOption o : SamplerOption.values()) {
+      String row = String.format("| `%s` | %s | %s | %s | %s |", o.id(), o.type().json(),
+          o.range().text().isEmpty() ? "any" : o.range().text(), o.readers().text(),
+          o.description());
+      assertThat(readme).as(o.id()).contains(row);
     }
   }
 }

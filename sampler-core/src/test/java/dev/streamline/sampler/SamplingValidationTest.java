@@ -1,5 +1,9 @@
 package dev.streamline.sampler;
 
+import static dev.streamline.sampler.SamplerOption.ATOL;
+import static dev.streamline.sampler.SamplerOption.MAX_NFE;
+import static dev.streamline.sampler.SamplerOption.MIN_STEP;
+import static dev.streamline.sampler.SamplerOption.RTOL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,10 +25,10 @@ class SamplingValidationTest extends ManagedTest {
     assertThatThrownBy(() -> SamplingJob.of("rk5", 10, 4, 1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("unknown sampler 'rk5'; expected one of [euler, midpoint");
-    assertThatThrownBy(() -> SamplerOptions.builder().rtol(0.0).build())
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(RTOL, 0.0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("rtol must be a finite number > 0, got 0.0");
-    assertThatThrownBy(() -> SamplerOptions.builder().atol(-1e-3).build())
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(ATOL, -1e-3))
         .hasMessage("atol must be a finite number > 0, got -0.001");
     assertThatThrownBy(() -> new TimeGrid(TimeGrid.Kind.KARRAS, 0, 1))
         .hasMessage("rho must be > 0, got 0.0");
@@ -62,7 +66,8 @@ class SamplingValidationTest extends ManagedTest {
 
   @Test
   void adaptiveSolverStopsAtItsBudget() {
-    SamplerOptions strict = SamplerOptions.builder().rtol(1e-12).atol(1e-12).maxNfe(60).build();
+    SamplerOptions strict = SamplerOptions.DEFAULT.with(RTOL, 1e-12).with(ATOL, 1e-12)
+        .with(MAX_NFE, 60);
     SamplingJob job = SamplingJob.of("dopri5", 1, 8, 1).withOptions(strict)
         .withDataType(DataType.FLOAT64);
     assertThatThrownBy(() -> Engine.run(Engine.flowModel(), job, manager))
@@ -73,7 +78,8 @@ class SamplingValidationTest extends ManagedTest {
 
   @Test
   void adaptiveSolverStopsBelowItsMinimumStep() {
-    SamplerOptions strict = SamplerOptions.builder().rtol(1e-12).atol(1e-12).minStep(0.05).build();
+    SamplerOptions strict = SamplerOptions.DEFAULT.with(RTOL, 1e-12).with(ATOL, 1e-12)
+        .with(MIN_STEP, 0.05);
     SamplingJob job = SamplingJob.of("bosh3", 1, 2, 1).withOptions(strict)
         .withDataType(DataType.FLOAT64);
     assertThatThrownBy(() -> Engine.run(Engine.flowModel(), job, manager))

@@ -1,5 +1,7 @@
 package dev.streamline.service;
 
+import static dev.streamline.sampler.SamplerOption.ATOL;
+import static dev.streamline.sampler.SamplerOption.RTOL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -8,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
 import dev.streamline.sampler.SamplerCatalog;
+import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.sampler.SamplingJob;
@@ -215,7 +218,7 @@ class ApiTest extends ServiceTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       SamplingJob reference = SamplingJob.of("dopri5", 1, n, 0)
           .withLatents(start).withDataType(DataType.FLOAT64)
-          .withOptions(SamplerOptions.builder().rtol(1e-10).atol(1e-10).build());
+          .withOptions(SamplerOptions.DEFAULT.with(RTOL, 1e-10).with(ATOL, 1e-10));
       double[] solution = SamplingLoop.sample(exact, reference, manager).samples().toDoubleArray();
       for (int i = 0; i < n; i++) {
         for (int c = 0; c < 2; c++) {
@@ -230,6 +233,28 @@ class ApiTest extends ServiceTest {
     double u = random.nextDouble();
     double v = random.nextDouble();
     return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /** The options' schema is made from their declarations: every one, typed and bounded. */
+  @Test
+  void describesTheSamplerOptionsAsDeclared() {
+    JsonNode schemas = http.getJson("/v3/api-docs").get("components").get("schemas");
+    assertThat(schemas.get("SampleRequest").get("properties").get("options").get("$ref")
+        .asString()).isEqualTo("#/components/schemas/SamplerOptions");
+    JsonNode properties = schemas.get("SamplerOptions").get("properties");
+    assertThat(properties.propertyNames()).containsExactlyElementsOf(
+        java.util.Arrays.stream(SamplerOption.values()).map(SamplerOption::id).toList());
+    assertThat(properties.get("eta").get("type").asString()).isEqualTo("number");
+    assertThat(properties.get("eta").get("minimum").asDouble()).isEqualTo(0);
+    assertThat(properties.get("eta").get("description").asString())
+        .isEqualTo(SamplerOption.ETA.description() + " (read by ddim, dpmpp-2m-sde)");
+    assertThat(properties.get("rtol").get("exclusiveMinimum").asDouble()).isEqualTo(0);
+    assertThat(properties.get("maxNfe").get("type").asString()).isEqualTo("integer");
+    assertThat(properties.get("maxNfe").get("minimum").asInt()).isEqualTo(1);
+    assertThat(properties.get("threshold").get("exclusiveMaximum").asDouble()).isEqualTo(1);
+    assertThat(properties.get("timeGrid").get("enum").toString())
+        .isEqualTo("[\"uniform\",\"karras\",\"log-snr\"]");
+    assertThat(properties.get("batchErrorControl").get("type").asString()).isEqualTo("boolean");
   }
 
   @Test

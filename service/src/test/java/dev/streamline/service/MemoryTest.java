@@ -2,7 +2,10 @@ package dev.streamline.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.streamline.service.api.SampleRequest;
+import dev.streamline.service.registry.ServedModel;
+import dev.streamline.service.sampling.ModelLookup;
+import dev.streamline.service.sampling.Outcome;
+import dev.streamline.service.sampling.SampleOrder;
 import dev.streamline.service.sampling.SamplingService;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,15 +29,16 @@ class MemoryTest extends ServiceTest {
   private void run(int requests) throws Exception {
     int concurrency = 16;
     for (int done = 0; done < requests; done += concurrency) {
-      List<CompletableFuture<SamplingService.Outcome>> wave = new ArrayList<>();
+      List<CompletableFuture<Outcome>> wave = new ArrayList<>();
       for (int i = 0; i < concurrency; i++) {
         String sampler = i % 2 == 0 ? "euler" : "dpmpp-2m-sde";
         String model = i % 3 == 0 ? "gaussians8-diffusion" : "moons-flow";
-        wave.add(sampling.submit(model, new SampleRequest(4, sampler, 3, (long) done + i, null,
-            null, null, null, null)).result());
+        ServedModel served = ((ModelLookup.Found) sampling.find(model)).model();
+        wave.add(sampling.submit(served, new SampleOrder(4, sampler, 3, (long) done + i, null,
+            null, null, null, false)).result());
       }
-      for (CompletableFuture<SamplingService.Outcome> outcome : wave) {
-        assertThat(outcome.get().samples()).hasSize(8);
+      for (CompletableFuture<Outcome> outcome : wave) {
+        assertThat(((Outcome.Done) outcome.get()).samples().samples()).hasSize(8);
       }
     }
   }

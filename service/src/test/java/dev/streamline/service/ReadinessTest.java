@@ -1,13 +1,12 @@
 package dev.streamline.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamline.service.api.ApiException;
-import dev.streamline.service.api.SampleRequest;
 import dev.streamline.service.config.StreamlineProperties;
 import dev.streamline.service.registry.ModelRegistry;
 import dev.streamline.service.registry.ModelsHealthIndicator;
+import dev.streamline.service.sampling.Refused;
 import dev.streamline.service.sampling.SamplingService;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -32,13 +31,10 @@ class ReadinessTest {
     ModelRegistry registry = new ModelRegistry(properties, meters);
     assertThat(new ModelsHealthIndicator(registry).health().getStatus()).isEqualTo(Status.DOWN);
     SamplingService sampling = new SamplingService(registry, properties, meters);
-    assertThatThrownBy(() -> sampling.submit("moons-flow",
-        new SampleRequest(1, null, null, null, null, null, null, null, null)))
-        .isInstanceOfSatisfying(ApiException.class, e -> {
-          assertThat(e.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
-          assertThat(e.getMessage()).isEqualTo(
-              "the models are still loading; retry when /actuator/health/readiness is UP");
-        });
+    assertThat(sampling.find("moons-flow")).isEqualTo(new Refused(Refused.Reason.NOT_READY,
+        "the models are still loading; retry when /actuator/health/readiness is UP"));
+    assertThat(ApiException.of(new Refused(Refused.Reason.NOT_READY, "")).status())
+        .isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
     sampling.destroy();
   }
 }

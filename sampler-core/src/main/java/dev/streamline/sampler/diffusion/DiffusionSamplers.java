@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.streamline.sampler.Estimate;
 import dev.streamline.sampler.FixedStepMethod;
 import dev.streamline.sampler.NoiseProcess;
+import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplingLoop.Step;
 
@@ -23,7 +24,7 @@ public final class DiffusionSamplers {
    * with σ̃ = eta × the DDPM posterior standard deviation; eta = 0 is deterministic.
    */
   public static NDArray ddim(Step step, NDArray x) {
-    return ddim(step, x, step.options().eta(0.0));
+    return ddim(step, x, step.options().number(SamplerOption.ETA, 0.0));
   }
 
   /** DDPM ancestral sampling (Ho et al. 2020): the posterior q(x_s | x_t, x0), i.e. DDIM with eta = 1. */
@@ -85,7 +86,7 @@ public final class DiffusionSamplers {
    */
   public static NDArray pcLangevin(Step step, NDArray x) {
     double sigma = step.process().sigma(step.t());
-    double size = 2 * Math.pow(step.options().snr(0.16) * sigma, 2);
+    double size = 2 * Math.pow(step.options().number(SamplerOption.SNR, 0.16) * sigma, 2);
     NDArray score = step.denoiser().estimate(x, step.t()).eps().mul(-1 / sigma);
     NDArray corrected = x.add(score.mul(size)).add(step.noise(x).mul(Math.sqrt(2 * size)));
     return eulerMaruyama(step, corrected);
@@ -101,20 +102,22 @@ public final class DiffusionSamplers {
   public static NDArray edmHeun(Step step, NDArray x) {
     NoiseProcess p = step.process();
     SamplerOptions o = step.options();
-    double churn = o.churn(0.0);
+    double churn = o.number(SamplerOption.CHURN, 0.0);
+    double churnMin = o.number(SamplerOption.CHURN_MIN, 0.0);
+    double churnMax = o.number(SamplerOption.CHURN_MAX, Double.POSITIVE_INFINITY);
+    double churnNoise = o.number(SamplerOption.CHURN_NOISE, 1.0);
     double t = step.t();
     double sigma = p.edmSigma(t);
     double sigmaNext = p.edmSigma(step.tNext());
     boolean pureNoise = Double.isInfinite(sigma);
-    double gamma = churn > 0 && !pureNoise && sigma >= o.churnMin(0.0)
-        && sigma <= o.churnMax(Double.POSITIVE_INFINITY)
+    double gamma = churn > 0 && !pureNoise && sigma >= churnMin && sigma <= churnMax
         ? Math.min(churn / step.steps(), Math.sqrt(2) - 1) : 0;
     double sigmaHat = sigma * (1 + gamma);
     double tHat = t;
     NDArray xHat = x;
     if (gamma > 0) {
       tHat = p.timeAtLogSnr(-Math.log(sigmaHat));
-      double lift = Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * o.churnNoise(1.0);
+      double lift = Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * churnNoise;
       xHat = x.div(p.alpha(t)).add(step.noise(x).mul(lift)).mul(p.alpha(tHat));
     }
     Estimate first = step.denoiser().estimate(xHat, tHat);
@@ -160,7 +163,7 @@ public final class DiffusionSamplers {
 
     @Override
     public NDArray step(Step step, NDArray x) {
-      double eta = sde ? step.options().eta(1.0) : 0.0;
+      double eta = sde ? step.options().number(SamplerOption.ETA, 1.0) : 0.0;
       NoiseProcess p = step.process();
       double t = step.t();
       double tNext = step.tNext();

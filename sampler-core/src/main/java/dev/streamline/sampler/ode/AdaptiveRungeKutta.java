@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 import dev.streamline.sampler.Denoiser;
+import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplingException;
 import dev.streamline.sampler.SamplingLoop;
@@ -36,15 +37,15 @@ public final class AdaptiveRungeKutta implements StepMethod {
   @Override
   public NDArray run(SamplingLoop loop, NDArray x) {
     SamplerOptions o = loop.options();
-    double rtol = o.rtol(DEFAULT_RTOL);
-    double atol = o.atol(DEFAULT_ATOL);
-    int maxNfe = o.maxNfe(DEFAULT_MAX_NFE);
+    double rtol = o.number(SamplerOption.RTOL, DEFAULT_RTOL);
+    double atol = o.number(SamplerOption.ATOL, DEFAULT_ATOL);
+    int maxNfe = o.integer(SamplerOption.MAX_NFE, DEFAULT_MAX_NFE);
     double start = loop.process().noiseTime();
     double end = loop.process().dataTime();
     double interval = Math.abs(end - start);
     double direction = Math.signum(end - start);
-    double minStep = o.minStep(Double.MIN_NORMAL);
-    double maxStep = Math.min(o.maxStep(interval), interval);
+    double minStep = o.number(SamplerOption.MIN_STEP, Double.MIN_NORMAL);
+    double maxStep = Math.min(o.number(SamplerOption.MAX_STEP, interval), interval);
     Denoiser denoiser = loop.denoiser();
     ActiveRows rows = new ActiveRows(x, start, end, minStep, maxStep);
 
@@ -69,7 +70,8 @@ public final class AdaptiveRungeKutta implements StepMethod {
             rows.ids(), rows.derivative());
         NDArray next = RungeKutta.advance(x, hColumn, k, tableau.b());
         NDArray low = RungeKutta.advance(x, hColumn, k, tableau.bLow());
-        double[] error = errorNorms(next.sub(low), x, next, rtol, atol, o.perBatchErrors());
+        double[] error = errorNorms(next.sub(low), x, next, rtol, atol,
+            o.flag(SamplerOption.BATCH_ERROR_CONTROL));
         boolean[] accept = new boolean[h.length];
         for (int i = 0; i < h.length; i++) {
           accept[i] = error[i] <= 1.0;
@@ -109,7 +111,7 @@ public final class AdaptiveRungeKutta implements StepMethod {
     for (int i = 0; i < n; i++) {
       h0[i] = StepSizeController.trialStep(d0[i], d1[i], interval);
     }
-    if (o.perBatchErrors()) {
+    if (o.flag(SamplerOption.BATCH_ERROR_CONTROL)) {
       double min = Arrays.stream(h0).min().orElse(interval);
       Arrays.fill(h0, min);
     }
@@ -127,7 +129,7 @@ public final class AdaptiveRungeKutta implements StepMethod {
       h[i] = StepSizeController.initialStep(d1[i], h0[i], d2[i] / h0[i],
           tableau.order(), interval);
     }
-    if (o.perBatchErrors()) {
+    if (o.flag(SamplerOption.BATCH_ERROR_CONTROL)) {
       double min = Arrays.stream(h).min().orElse(interval);
       Arrays.fill(h, min);
     }

@@ -1,5 +1,6 @@
 package dev.streamline.service.api;
 
+import dev.streamline.service.sampling.Refused;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 
@@ -17,6 +18,24 @@ public class ApiException extends RuntimeException {
     super(detail, null, false, false);
     this.status = status;
     this.headers = headers;
+  }
+
+  /** A refusal of the sampling as the HTTP status that says it. */
+  public static ApiException of(Refused refused) {
+    HttpStatus status = switch (refused.reason()) {
+      case NOT_FOUND -> HttpStatus.NOT_FOUND;
+      case NOT_READY, CANCELLED -> HttpStatus.SERVICE_UNAVAILABLE;
+      case INVALID -> HttpStatus.BAD_REQUEST;
+      case TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
+      case QUEUE_FULL -> HttpStatus.TOO_MANY_REQUESTS;
+      case UNFINISHABLE -> HttpStatus.UNPROCESSABLE_CONTENT;
+      case TIMED_OUT -> HttpStatus.GATEWAY_TIMEOUT;
+    };
+    HttpHeaders headers = new HttpHeaders();
+    if (refused.reason() == Refused.Reason.QUEUE_FULL) {
+      headers.set(HttpHeaders.RETRY_AFTER, "1");
+    }
+    return new ApiException(status, refused.detail(), headers);
   }
 
   public HttpStatus status() {

@@ -1,11 +1,8 @@
 package dev.streamline.service.api;
 
-import dev.streamline.sampler.SamplingException;
-import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.config.StreamlineProperties;
 import java.util.Collection;
 import java.util.List;
-import java.util.concurrent.CancellationException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -62,33 +59,6 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   @ExceptionHandler(ContentTooLargeException.class)
   ResponseEntity<Object> tooLarge(ContentTooLargeException e) {
     return problem(HttpStatus.CONTENT_TOO_LARGE, BodySizeLimit.detail(properties),
-        HttpHeaders.EMPTY);
-  }
-
-  @ExceptionHandler(IllegalArgumentException.class)
-  ResponseEntity<Object> invalid(IllegalArgumentException e) {
-    return problem(HttpStatus.BAD_REQUEST, e.getMessage(), HttpHeaders.EMPTY);
-  }
-
-  /**
-   * A run that the request's values made fail (non-finite samples, an adaptive solver out of its
-   * budget): the client's to change, and the message says how.
-   */
-  @ExceptionHandler(SamplingException.class)
-  ResponseEntity<Object> failed(SamplingException e) {
-    return problem(HttpStatus.UNPROCESSABLE_CONTENT, e.getMessage(), HttpHeaders.EMPTY);
-  }
-
-  @ExceptionHandler(Deadline.DeadlineExceededException.class)
-  ResponseEntity<Object> timeout(Deadline.DeadlineExceededException e) {
-    return problem(HttpStatus.GATEWAY_TIMEOUT, "the request ran past its time limit of "
-        + properties.limits().requestTimeout().toSeconds() + " s; ask for fewer samples or steps",
-        HttpHeaders.EMPTY);
-  }
-
-  @ExceptionHandler(CancellationException.class)
-  ResponseEntity<Object> cancelled(CancellationException e) {
-    return problem(HttpStatus.SERVICE_UNAVAILABLE, "the request was cancelled before it finished",
         HttpHeaders.EMPTY);
   }
 

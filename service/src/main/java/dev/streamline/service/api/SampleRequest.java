@@ -1,7 +1,11 @@
 package dev.streamline.service.api;
 
 import com.fasterxml.jackson.annotation.JsonFormat;
+import dev.streamline.sampler.SamplerOption;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.annotation.JsonDeserialize;
 
 /**
  * The body of {@code POST /v1/models/{id}/samples}; every field but {@code n} is optional and
@@ -21,23 +25,11 @@ public record SampleRequest(
     Options options,
     Boolean returnTrajectory) {
 
-  /** Sampler knobs; each must be one the chosen sampler reads (see {@code GET /v1/samplers}). */
-  public record Options(
-      Double eta,
-      Double churn,
-      Double churnMin,
-      Double churnMax,
-      Double churnNoise,
-      Double snr,
-      Double rtol,
-      Double atol,
-      Double minStep,
-      Double maxStep,
-      Integer maxNfe,
-      Boolean batchErrorControl,
-      String timeGrid,
-      Double rho,
-      Double shift,
-      Double clip,
-      Double threshold) {}
+  /**
+   * Sampler knobs, read as {@link SamplerOption} declares them; each must be one the chosen
+   * sampler reads (see {@code GET /v1/samplers}).
+   */
+  @JsonDeserialize(using = OptionsReader.class)
+  @Schema(name = OptionsSchema.NAME)
+  public record Options(Map<SamplerOption, Object> given) {}
 }

@@ -1,12 +1,17 @@
 package dev.streamline.service.api;
 
-import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.config.StreamlineProperties;
 import dev.streamline.service.registry.ModelInfo;
+import dev.streamline.service.registry.ServedModel;
+import dev.streamline.service.sampling.ModelLookup;
+import dev.streamline.service.sampling.Outcome;
+import dev.streamline.service.sampling.Refused;
+import dev.streamline.service.sampling.SampleOrder;
+import dev.streamline.service.sampling.Samples;
 import dev.streamline.service.sampling.SamplingService;
-import dev.streamline.service.sampling.SamplingService.Outcome;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -25,6 +30,8 @@ import reactor.core.publisher.SignalType;
  * {@code POST /v1/models/{id}/samples}: samples as JSON, a NumPy .npy array, or (image models) a
  * PNG grid, as the Accept header asks. The request runs on a sampling worker, off the event loop;
  * when its client disconnects, Netty sees the connection close and its sampling is cancelled.
+ * This is where HTTP meets the sampling: the body becomes a {@link SampleOrder}, and each
+ * {@link Outcome} an answer or a problem.
  */
 @RestController
 public class SamplesController {
@@ -48,7 +55,12 @@ public class SamplesController {
   public Mono<ResponseEntity<?>> sample(@PathVariable String id,
       @RequestBody SampleRequest body,
       @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
-    ModelInfo model = sampling.model(id);
+    ModelLookup lookup = sampling.find(id);
+    if (lookup instanceof Refused refused) {
+      throw ApiException.of(refused);
+    }
+    ServedModel served = ((ModelLookup.Found) lookup).model();
+    ModelInfo model = served.info();
     MediaType format = negotiate(accept, model.isImage() ? OFFERED : OFFERED.subList(0, 2));
     if (format == null) {
       boolean onlyPng = !model.isImage() && negotiate(accept, OFFERED) != null;
@@ -57,7 +69,7 @@ public class SamplesController {
           + ": ask for application/json or application/x-npy")
           : new NotAcceptableStatusException(OFFERED);
     }
-    SamplingService.Job job = sampling.submit(id, body);
+    SamplingService.Job job = sampling.submit(served, order(body));
     // The service's own deadline answers 504 first; this only guards against a stuck request.
     // The deadline is cancelled after the cancel reached the future's Mono (doFinally, not
     // doOnCancel), so that the sampling's end is not then signalled into a cancelled chain.
@@ -68,11 +80,35 @@ public class SamplesController {
           }
         })
         .timeout(properties.limits().requestTimeout().plusSeconds(10))
-        .onErrorMap(TimeoutException.class, e -> new Deadline.DeadlineExceededException())
-        .<ResponseEntity<?>>map(outcome -> render(outcome, format));
+        .onErrorMap(TimeoutException.class, e -> ApiException.of(sampling.timedOut()))
+        .<ResponseEntity<?>>map(outcome -> {
+          if (outcome instanceof Refused refused) {
+            throw ApiException.of(refused);
+          }
+          return render(((Outcome.Done) outcome).samples(), format);
+        });
   }
 
-  private static ResponseEntity<?> render(Outcome outcome, MediaType format) {
+  private static SampleOrder order(SampleRequest body) {
+    if (body == null) {
+      throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with n");
+    }
+    int[] labels = null;
+    if (body.labels() != null) {
+      labels = new int[body.labels().size()];
+      for (int i = 0; i < labels.length; i++) {
+        if (body.labels().get(i) == null) {
+          throw new ApiException(HttpStatus.BAD_REQUEST, "labels[" + i + "] is null");
+        }
+        labels[i] = body.labels().get(i);
+      }
+    }
+    return new SampleOrder(body.n(), body.sampler(), body.steps(), body.seed(), body.guidance(),
+        labels, body.latents(), body.options() == null ? Map.of() : body.options().given(),
+        Boolean.TRUE.equals(body.returnTrajectory()));
+  }
+
+  private static ResponseEntity<?> render(Samples outcome, MediaType format) {
     List<Integer> shape = new ArrayList<>();
     shape.add(outcome.n());
     shape.addAll(outcome.model().shape());

@@ -226,8 +226,8 @@ public class ModelRegistry implements SmartLifecycle {
     }
     try (NDManager scratch = manager.newSubManager();
         Session session = served.batcher().open(Deadline.after(Duration.ofMinutes(5)), 0)) {
-      SamplingLoop.sample(session, SamplingJob.of(info.defaultSampler(), info.defaultSteps(), 1, 0),
-          scratch);
+      SamplingLoop.sample(session,
+          SamplingJob.of(info.defaultSampler(), info.defaultSteps(), 1, 0), scratch);
     }
   }
 

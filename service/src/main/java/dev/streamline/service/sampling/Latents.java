@@ -1,16 +1,15 @@
 package dev.streamline.service.sampling;
 
-import dev.streamline.service.api.ApiException;
+import dev.streamline.sampler.InvalidJobException;
 import java.util.ArrayList;
 import java.util.List;
-import org.springframework.http.HttpStatus;
 
 /** Reads the JSON nested array of a request's {@code latents} into a flat row-major array. */
 final class Latents {
 
   private Latents() {}
 
-  static float[] flatten(List<Object> latents, int n, List<Integer> sampleShape) {
+  static float[] flatten(List<?> latents, int n, List<Integer> sampleShape) {
     List<Integer> shape = new ArrayList<>();
     shape.add(n);
     shape.addAll(sampleShape);
@@ -40,8 +39,8 @@ final class Latents {
     }
   }
 
-  private static ApiException invalid(String problem, List<Integer> shape) {
-    return new ApiException(HttpStatus.BAD_REQUEST,
+  private static InvalidJobException invalid(String problem, List<Integer> shape) {
+    return new InvalidJobException(
         problem + " (latents must have the shape [n, ...model shape] = " + shape + ")");
   }
 }

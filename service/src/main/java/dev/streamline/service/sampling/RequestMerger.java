@@ -1,5 +1,6 @@
 package dev.streamline.service.sampling;
 
+import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.SamplerCatalog;
@@ -10,7 +11,7 @@ import dev.streamline.sampler.SamplingJob;
 import dev.streamline.sampler.SeededNoise;
 import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.registry.ServedModel;
-import dev.streamline.service.sampling.SamplingService.Outcome;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,24 +36,24 @@ import java.util.concurrent.TimeUnit;
  */
 final class RequestMerger {
 
-  /** Runs one sampling run (of one request or several merged) and answers for all of it. */
-  interface Runner {
-    Outcome run(ServedModel served, SamplingJob request, Deadline deadline, long started,
-        int requests);
-  }
-
   private record Key(String model, String sampler, int steps, SamplerOptions options,
       double guidance, boolean labelled) {}
 
-  private record Member(SamplingJob request, Deadline deadline, long started,
-      CompletableFuture<Outcome> result) {}
+  /** A request's run if it were alone, and its answer to come. */
+  private record Member(SamplingRun alone, CompletableFuture<Samples> result) {
+
+    SamplingJob request() {
+      return alone.request();
+    }
+  }
 
   private static final class Run {
     final List<Member> members = new ArrayList<>();
     int rows;
   }
 
-  private final Runner runner;
+  private final Device device;
+  private final MeterRegistry meters;
   private final Executor workers;
   private final Executor delayed;
   private final int maxRows;
@@ -60,8 +61,10 @@ final class RequestMerger {
   /** Requests of each model that joined and are not answered yet. */
   private final Map<String, Integer> active = new HashMap<>();
 
-  RequestMerger(Runner runner, Executor workers, Duration window, int maxRows) {
-    this.runner = runner;
+  RequestMerger(Device device, MeterRegistry meters, Executor workers, Duration window,
+      int maxRows) {
+    this.device = device;
+    this.meters = meters;
     this.workers = workers;
     this.delayed = CompletableFuture.delayedExecutor(window.toNanos(), TimeUnit.NANOSECONDS,
         workers);
@@ -71,9 +74,7 @@ final class RequestMerger {
   /** Whether a request may share its run: not if it draws noise or records its trajectory. */
   static boolean mergeable(SamplingJob request, int maxRows) {
     SamplerSpec spec = SamplerCatalog.spec(request.sampler());
-    SamplerOptions options = request.options();
-    return !spec.stochastic() && !spec.adaptive()
-        && options.eta(0.0) == 0 && options.churn(0.0) == 0
+    return !spec.drawsNoise(request.options()) && !spec.adaptive()
         && !request.recordTrajectory()
         && request.dataType() == DataType.FLOAT32 && request.n() <= maxRows;
   }
@@ -83,11 +84,12 @@ final class RequestMerger {
    * to the run forming for its kind, or forms one: it starts after the merge window, or at once
    * when the model is idle, so that merging costs a lone request nothing.
    */
-  CompletableFuture<Outcome> join(ServedModel served, SamplingJob request, Deadline deadline,
-      long started) {
-    Member member = new Member(request, deadline, started, new CompletableFuture<>());
+  CompletableFuture<Samples> join(SamplingRun alone) {
+    Member member = new Member(alone, new CompletableFuture<>());
     // A request cancelled while its run forms or runs stops waiting for it at once.
-    deadline.watch(member.result());
+    alone.deadline().watch(member.result());
+    ServedModel served = alone.served();
+    SamplingJob request = alone.request();
     String model = served.info().id();
     Key key = new Key(model, request.sampler(), request.steps(), request.options(),
         request.guidance(), request.labels() != null);
@@ -122,29 +124,27 @@ final class RequestMerger {
       return;
     }
     if (members.size() == 1) {
-      alone(served, members.get(0));
+      alone(members.get(0));
       return;
     }
     try {
-      Deadline deadline = shared(members);
-      Outcome all = runner.run(served, merged(served, members), deadline, members.get(0).started(),
-          members.size());
+      Samples all = new SamplingRun(served, merged(served, members), shared(members),
+          members.get(0).alone().started(), members.size()).execute(device, meters);
       split(all, members);
     } catch (SamplingException e) {
       // The run stops at the first non-finite row, whoever's values made it: each request runs
       // again on its own, so only the one at fault gets the error (and the others the samples
       // they would have had, since rows are independent).
-      members.forEach(m -> CompletableFuture.runAsync(() -> alone(served, m), workers));
+      members.forEach(m -> CompletableFuture.runAsync(() -> alone(m), workers));
     } catch (Throwable e) {
       // Whatever else ends the run ends its requests: nobody else is waiting on this task.
       members.forEach(m -> m.result().completeExceptionally(e));
     }
   }
 
-  private void alone(ServedModel served, Member member) {
+  private void alone(Member member) {
     try {
-      member.result().complete(runner.run(served, member.request(), member.deadline(),
-          member.started(), 1));
+      member.result().complete(member.alone().execute(device, meters));
     } catch (Throwable e) {
       member.result().completeExceptionally(e);
     }
@@ -152,7 +152,7 @@ final class RequestMerger {
 
   /** Ends with the last member's time limit; cancelled once every member is. */
   private static Deadline shared(List<Member> members) {
-    long remaining = members.stream().mapToLong(m -> m.deadline().remainingNanos()).max()
+    long remaining = members.stream().mapToLong(m -> m.alone().deadline().remainingNanos()).max()
         .orElse(0);
     Deadline deadline = Deadline.after(Duration.ofNanos(remaining));
     for (Member member : members) {
@@ -191,7 +191,7 @@ final class RequestMerger {
   }
 
   /** Gives every member its rows of the run, with its own seed and time. */
-  private static void split(Outcome all, List<Member> members) {
+  private static void split(Samples all, List<Member> members) {
     int size = all.samples().length / all.n();
     int row = 0;
     long now = System.nanoTime();
@@ -199,9 +199,9 @@ final class RequestMerger {
       SamplingJob request = member.request();
       float[] samples = Arrays.copyOfRange(all.samples(), row * size,
           (row + request.n()) * size);
-      member.result().complete(new Outcome(all.model(), all.sampler(), all.steps(), all.nfe(),
+      member.result().complete(new Samples(all.model(), all.sampler(), all.steps(), all.nfe(),
           request.seed(), request.n(), samples, List.of(),
-          (now - member.started()) / 1_000_000));
+          (now - member.alone().started()) / 1_000_000));
       row += request.n();
     }
   }

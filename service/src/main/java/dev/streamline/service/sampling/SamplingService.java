@@ -1,32 +1,21 @@
 package dev.streamline.service.sampling;
 
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.streamline.sampler.InvalidJobException;
 import dev.streamline.sampler.SamplerCatalog;
+import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
-import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.sampler.SamplingException;
 import dev.streamline.sampler.SamplingJob;
-import dev.streamline.sampler.SamplingLoop;
-import dev.streamline.sampler.SamplingResult;
-import dev.streamline.sampler.TimeGrid;
-import dev.streamline.sampler.Trajectory;
-import dev.streamline.sampler.X0Guard;
-import dev.streamline.service.api.ApiException;
-import dev.streamline.service.api.SampleRequest;
 import dev.streamline.service.batching.Deadline;
-import dev.streamline.service.batching.Session;
 import dev.streamline.service.config.StreamlineProperties;
 import dev.streamline.service.registry.ModelInfo;
 import dev.streamline.service.registry.ModelRegistry;
 import dev.streamline.service.registry.ServedModel;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.lang.reflect.RecordComponent;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -37,15 +26,13 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.beans.factory.DisposableBean;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 
 /**
- * Admits sampling requests (at most {@code queueCapacity} at once), validates them against the
+ * Admits sampling orders (at most {@code queueCapacity} at once), validates them against the
  * model and the limits, and runs each on a worker thread, whose model evaluations go to the
- * model's batcher; requests that can share a run are merged first ({@link RequestMerger}).
- * Records the request metrics.
+ * model's batcher; orders that can share a run are merged first ({@link RequestMerger}). Records
+ * the request metrics. It speaks in orders and outcomes only, so any front door can use it.
  */
 @Service
 public class SamplingService implements DisposableBean {
@@ -78,242 +65,178 @@ public class SamplingService implements DisposableBean {
     workers.allowCoreThreadTimeOut(true);
     StreamlineProperties.Batching batching = properties.batching();
     this.merger = batching.enabled() && batching.mergeWindow().toNanos() > 0
-        ? new RequestMerger(this::run, workers, batching.mergeWindow(), batching.maxBatchSize())
+        ? new RequestMerger(properties.djlDevice(), meters, workers, batching.mergeWindow(),
+            batching.maxBatchSize())
         : null;
   }
 
-  /** A finished request: samples flattened in row-major order, [n, ...shape]. */
-  public record Outcome(ModelInfo model, String sampler, int steps, int nfe, long seed, int n,
-      float[] samples, List<Trajectory.Frame> trajectory, long elapsedMs) {}
-
-  /** An admitted request: its result to come, and the handle that cancels it. */
+  /**
+   * An order's outcome to come, and the handle that cancels it.
+   *
+   * @param result completes with the outcome; exceptionally only for a failure of the service
+   */
   public record Job(CompletableFuture<Outcome> result, Deadline deadline) {}
 
-  /**
-   * Validates and admits a request.
-   *
-   * @throws ApiException 404 unknown model, 503 not ready, 400 invalid, 413 over a limit, 429 full
-   */
-  public Job submit(String modelId, SampleRequest body) {
+  /** The served model of this id, or why it cannot be sampled (unknown, loading, failed). */
+  public ModelLookup find(String modelId) {
+    return registry.find(modelId).<ModelLookup>map(ModelLookup.Found::new).orElseGet(() -> {
+      String failure = registry.failures().get(modelId);
+      if (failure != null) {
+        return reject(Refused.Reason.NOT_READY,
+            "model '" + modelId + "' failed to load: " + failure);
+      }
+      if (!registry.isLoaded()) {
+        return reject(Refused.Reason.NOT_READY,
+            "the models are still loading; retry when /actuator/health/readiness is UP");
+      }
+      return reject(Refused.Reason.NOT_FOUND, "no model '" + modelId + "'; served: "
+          + registry.all().stream().map(m -> m.info().id()).toList());
+    });
+  }
+
+  /** Validates and admits an order for a model found by {@link #find}. */
+  public Job submit(ServedModel served, SampleOrder order) {
     long started = System.nanoTime();
-    ServedModel served = lookup(modelId);
-    SamplingJob request;
+    Deadline deadline = Deadline.after(properties.limits().requestTimeout());
+    Refused tooLarge = overLimits(served.info(), order);
+    if (tooLarge != null) {
+      return refused(tooLarge, deadline);
+    }
+    SamplingRun run;
     try {
-      request = plan(served, body);
-    } catch (ApiException e) {
-      reject(e.status() == HttpStatus.CONTENT_TOO_LARGE ? "too_large" : "invalid");
-      throw e;
-    } catch (IllegalArgumentException e) {
-      reject("invalid");
-      throw new ApiException(HttpStatus.BAD_REQUEST, e.getMessage());
+      run = plan(served, order, deadline, started);
+    } catch (InvalidJobException e) {
+      return refused(reject(Refused.Reason.INVALID, e.getMessage()), deadline);
     }
     if (!slots.tryAcquire()) {
-      reject("queue_full");
-      HttpHeaders headers = new HttpHeaders();
-      headers.set(HttpHeaders.RETRY_AFTER, "1");
-      throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, "all "
-          + properties.limits().queueCapacity() + " request slots are busy; retry after 1 s",
-          headers);
+      return refused(reject(Refused.Reason.QUEUE_FULL, "all "
+          + properties.limits().queueCapacity() + " request slots are busy; retry after 1 s"),
+          deadline);
     }
-    Deadline deadline = Deadline.after(properties.limits().requestTimeout());
-    CompletableFuture<Outcome> result;
+    CompletableFuture<Samples> result;
     try {
       int maxRows = properties.batching().maxBatchSize();
-      if (merger != null && RequestMerger.mergeable(request, maxRows)) {
-        result = merger.join(served, request, deadline, started);
+      if (merger != null && RequestMerger.mergeable(run.request(), maxRows)) {
+        result = merger.join(run);
       } else {
         result = CompletableFuture.supplyAsync(
-            () -> run(served, request, deadline, started, 1), workers);
+            () -> run.execute(properties.djlDevice(), meters), workers);
       }
     } catch (RuntimeException e) {
       slots.release();
       throw e;
     }
-    String sampler = request.sampler();
+    String modelId = served.info().id();
+    String sampler = run.request().sampler();
     // Completed directly rather than as a dependent stage, so that an error is the cause itself,
     // not a CompletionException around it: Reactor logs any error but a CancellationException
     // that reaches a Mono whose client has hung up.
     CompletableFuture<Outcome> answer = new CompletableFuture<>();
-    result.whenComplete((outcome, error) -> {
+    result.whenComplete((samples, error) -> {
       slots.release();
       Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-      String tag = outcomeTag(cause);
+      Refused failed = cause == null ? null : failure(cause);
+      String tag = cause == null ? "ok" : failed == null ? "error" : failed.reason().tag();
       Timer.builder("streamline.requests")
           .description("Sampling request latency")
           .tags("model", modelId, "sampler", sampler, "outcome", tag)
           .publishPercentileHistogram()
           .register(meters)
           .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-      if (outcome != null) {
+      if (samples != null) {
         Counter.builder("streamline.samples").tags("model", modelId, "sampler", sampler)
-            .register(meters).increment(outcome.n());
+            .register(meters).increment(samples.n());
         Counter.builder("streamline.nfe").tags("model", modelId, "sampler", sampler)
-            .register(meters).increment(outcome.nfe());
-        answer.complete(outcome);
+            .register(meters).increment(samples.nfe());
+        answer.complete(new Outcome.Done(samples));
+        return;
+      }
+      Counter.builder("streamline.failures").tag("reason", tag).register(meters).increment();
+      if (failed != null) {
+        answer.complete(failed);
       } else {
-        Counter.builder("streamline.failures").tag("reason", tag).register(meters).increment();
         answer.completeExceptionally(cause);
       }
     });
     return new Job(answer, deadline);
   }
 
-  /** A served model's description; the same errors as {@link #submit} for one that is not. */
-  public ModelInfo model(String modelId) {
-    return lookup(modelId).info();
+  /** What an order that runs past its time limit is told. */
+  public Refused timedOut() {
+    return new Refused(Refused.Reason.TIMED_OUT, "the request ran past its time limit of "
+        + properties.limits().requestTimeout().toSeconds() + " s; ask for fewer samples or steps");
   }
 
-  private ServedModel lookup(String modelId) {
-    return registry.find(modelId).orElseThrow(() -> {
-      String failure = registry.failures().get(modelId);
-      if (failure != null) {
-        reject("not_ready");
-        return new ApiException(HttpStatus.SERVICE_UNAVAILABLE,
-            "model '" + modelId + "' failed to load: " + failure);
-      }
-      if (!registry.isLoaded()) {
-        reject("not_ready");
-        return new ApiException(HttpStatus.SERVICE_UNAVAILABLE,
-            "the models are still loading; retry when /actuator/health/readiness is UP");
-      }
-      reject("not_found");
-      return new ApiException(HttpStatus.NOT_FOUND, "no model '" + modelId + "'; served: "
-          + registry.all().stream().map(m -> m.info().id()).toList());
-    });
-  }
-
-  private void reject(String reason) {
-    Counter.builder("streamline.rejections").tag("reason", reason).register(meters).increment();
-  }
-
-  private static String outcomeTag(Throwable cause) {
-    if (cause == null) {
-      return "ok";
-    }
+  /** The outcome of a run that ended in the order's own terms, or null for a service failure. */
+  private Refused failure(Throwable cause) {
     if (cause instanceof Deadline.DeadlineExceededException) {
-      return "timeout";
+      return timedOut();
     }
     if (cause instanceof CancellationException) {
-      return "cancelled";
+      return new Refused(Refused.Reason.CANCELLED, "the request was cancelled before it finished");
     }
-    // A run the request's values made fail (non-finite samples, out of NFE budget) is theirs too.
-    if (cause instanceof IllegalArgumentException || cause instanceof SamplingException) {
-      return "invalid";
+    // A run the order's values made fail (non-finite samples, out of NFE budget) is theirs.
+    if (cause instanceof SamplingException) {
+      return new Refused(Refused.Reason.UNFINISHABLE, cause.getMessage());
     }
-    return "error";
+    return null;
   }
 
-  /** One sampling run, for one request or several merged ({@code requests}). */
-  private Outcome run(ServedModel served, SamplingJob request, Deadline deadline, long started,
-      int requests) {
-    ModelInfo info = served.info();
-    DistributionSummary.builder("streamline.run.requests")
-        .description("Requests one sampling run serves (more than 1 when merged)")
-        .tag("model", info.id())
-        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
-        .register(meters).record(requests);
-    try (NDManager manager = NDManager.newBaseManager(properties.djlDevice());
-        Session session = served.batcher().open(deadline, requests)) {
-      SamplingResult result = SamplingLoop.sampleChecked(session, request, manager);
-      float[] samples = result.samples().toType(DataType.FLOAT32, false).toFloatArray();
-      return new Outcome(info, request.sampler(), request.steps(), result.nfe(), request.seed(),
-          request.n(), samples, result.trajectory(), (System.nanoTime() - started) / 1_000_000);
-    }
+  private static Job refused(Refused refused, Deadline deadline) {
+    return new Job(CompletableFuture.completedFuture(refused), deadline);
   }
 
-  /** The request as a job, checked against the model, ready to run. */
-  private SamplingJob plan(ServedModel served, SampleRequest body) {
-    ModelInfo model = served.info();
+  private Refused reject(Refused.Reason reason, String detail) {
+    Counter.builder("streamline.rejections").tag("reason", reason.tag()).register(meters)
+        .increment();
+    return new Refused(reason, detail);
+  }
+
+  /** A 413 for n or steps past the limits, else null; a missing n is {@link #plan}'s to refuse. */
+  private Refused overLimits(ModelInfo model, SampleOrder order) {
     StreamlineProperties.Limits limits = properties.limits();
-    if (body == null) {
-      throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with n");
+    if (order.n() != null && order.n() > limits.maxSamples()) {
+      return reject(Refused.Reason.TOO_LARGE, "n=" + order.n() + " is over the limit of "
+          + limits.maxSamples() + " samples per request; split it into several requests");
     }
-    if (body.n() == null) {
-      throw new ApiException(HttpStatus.BAD_REQUEST, "n (the number of samples) is required");
+    int steps = order.steps() == null ? model.defaultSteps() : order.steps();
+    if (order.n() != null && steps > limits.maxSteps()) {
+      return reject(Refused.Reason.TOO_LARGE, "steps=" + steps + " is over the limit of "
+          + limits.maxSteps() + " steps per request");
     }
-    if (body.n() > limits.maxSamples()) {
-      throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "n=" + body.n() + " is over the limit"
-          + " of " + limits.maxSamples() + " samples per request; split it into several requests");
-    }
-    int steps = body.steps() == null ? model.defaultSteps() : body.steps();
-    if (steps > limits.maxSteps()) {
-      throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "steps=" + steps + " is over the limit"
-          + " of " + limits.maxSteps() + " steps per request");
-    }
-    String sampler = body.sampler() == null ? model.defaultSampler() : body.sampler();
-    SamplerOptions options = options(sampler, body.options());
-    int[] labels = labels(body.labels());
-    long seed = body.seed() == null ? ThreadLocalRandom.current().nextLong(SEED_BOUND) : body.seed();
-    double guidance = body.guidance() == null ? 1.0 : body.guidance();
-    SamplingJob request = new SamplingJob(sampler, steps, body.n(), seed, guidance, labels,
-        null, options, Boolean.TRUE.equals(body.returnTrajectory()), DataType.FLOAT32);
-    // Checked here, and one per sample, so that no member's labels can fail a merged run.
-    request = request.forModel(served.batcher().model());
-    return body.latents() == null ? request
-        : request.withLatents(Latents.flatten(body.latents(), body.n(), model.shape()));
+    return null;
   }
 
-  private static int[] labels(List<Integer> labels) {
-    if (labels == null) {
-      return null;
+  /** The order as the run it asks for, its defaults filled in and every value checked. */
+  private SamplingRun plan(ServedModel served, SampleOrder order, Deadline deadline,
+      long started) {
+    ModelInfo model = served.info();
+    if (order.n() == null) {
+      throw new InvalidJobException("n (the number of samples) is required");
     }
-    int[] out = new int[labels.size()];
-    for (int i = 0; i < out.length; i++) {
-      if (labels.get(i) == null) {
-        throw new ApiException(HttpStatus.BAD_REQUEST, "labels[" + i + "] is null");
-      }
-      out[i] = labels.get(i);
-    }
-    return out;
-  }
-
-  private static SamplerOptions options(String sampler, SampleRequest.Options given) {
-    SamplerSpec spec = SamplerCatalog.spec(sampler);
-    if (given == null) {
-      return SamplerOptions.DEFAULT;
-    }
-    List<String> unread = new ArrayList<>();
-    for (RecordComponent component : SampleRequest.Options.class.getRecordComponents()) {
-      Object value = value(component, given);
+    int steps = order.steps() == null ? model.defaultSteps() : order.steps();
+    String sampler = order.sampler() == null ? model.defaultSampler() : order.sampler();
+    for (Map.Entry<SamplerOption, Object> option : order.options().entrySet()) {
       // "Infinity" and 1e400 reach here as doubles; some samplers take them and only fail at
       // their first step, with a hint (lower the guidance, add steps) that does not apply.
-      if (value instanceof Double number && !Double.isFinite(number)) {
-        throw new ApiException(HttpStatus.BAD_REQUEST, "options." + component.getName()
+      if (option.getValue() instanceof Double number && !Double.isFinite(number)) {
+        throw new InvalidJobException("options." + option.getKey().id()
             + " must be a finite number, got " + number);
       }
-      if (value != null && !spec.options().contains(component.getName())) {
-        unread.add(component.getName());
-      }
     }
-    if (!unread.isEmpty()) {
-      throw new ApiException(HttpStatus.BAD_REQUEST, "sampler '" + sampler + "' does not read "
-          + unread + "; it reads " + spec.options());
+    SamplerCatalog.spec(sampler).checkReads(order.options().keySet());
+    long seed = order.seed() == null
+        ? ThreadLocalRandom.current().nextLong(SEED_BOUND) : order.seed();
+    double guidance = order.guidance() == null ? 1.0 : order.guidance();
+    SamplingJob request = new SamplingJob(sampler, steps, order.n(), seed, guidance,
+        order.labels(), null, SamplerOptions.of(order.options()), order.returnTrajectory(),
+        DataType.FLOAT32);
+    // Checked here, and one per sample, so that no member's labels can fail a merged run.
+    request = request.forModel(served.batcher().model());
+    if (order.latents() != null) {
+      request = request.withLatents(Latents.flatten(order.latents(), order.n(), model.shape()));
     }
-    if (given.clip() != null && given.threshold() != null) {
-      throw new ApiException(HttpStatus.BAD_REQUEST,
-          "clip and threshold both guard x0; choose one");
-    }
-    TimeGrid grid = new TimeGrid(
-        given.timeGrid() == null ? null : TimeGrid.Kind.fromId(given.timeGrid()),
-        given.rho() == null ? TimeGrid.DEFAULT.rho() : given.rho(),
-        given.shift() == null ? TimeGrid.DEFAULT.shift() : given.shift());
-    X0Guard guard = given.clip() != null ? X0Guard.clip(given.clip())
-        : given.threshold() != null ? X0Guard.dynamic(given.threshold()) : X0Guard.NONE;
-    return SamplerOptions.builder()
-        .eta(given.eta()).churn(given.churn()).churnMin(given.churnMin())
-        .churnMax(given.churnMax()).churnNoise(given.churnNoise()).snr(given.snr())
-        .rtol(given.rtol()).atol(given.atol()).minStep(given.minStep()).maxStep(given.maxStep())
-        .maxNfe(given.maxNfe()).batchErrorControl(given.batchErrorControl())
-        .timeGrid(grid).guard(guard)
-        .build();
-  }
-
-  private static Object value(RecordComponent component, Object record) {
-    try {
-      return component.getAccessor().invoke(record);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException(e);
-    }
+    return new SamplingRun(served, request, deadline, started, 1);
   }
 
   @Override

@@ -82,7 +82,7 @@ class ForwardBatcherTest {
   @Test
   void calibrationKeepsTheMinimumPaddingWhereNarrowPassesMatchWideOnes() {
     RecordingModel model = new RecordingModel();
-    model.exactFrom = ForwardBatcher.MIN_ROWS;
+    model.exactFrom = ForwardPass.MIN_ROWS;
     try (ForwardBatcher batcher = batcher(model, 256, Duration.ofMillis(1));
         NDManager manager = NDManager.newBaseManager()) {
       assertThat(batcher.calibrate(manager)).isTrue();
@@ -91,7 +91,7 @@ class ForwardBatcherTest {
       try (Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1)) {
         assertThat(evaluate(batcher, session, 1, 0.5f, 0, 2)).containsExactly(2.5f, 2.5f, 2.5f, 2.5f);
       }
-      assertThat(model.passes).containsExactly(ForwardBatcher.MIN_ROWS);
+      assertThat(model.passes).containsExactly(ForwardPass.MIN_ROWS);
     }
   }
 
@@ -126,7 +126,7 @@ class ForwardBatcherTest {
       assertThat(model.passes).isEmpty();
       float[] rc = evaluate(batcher, c, 3, 0, 2, 1);
       // One pass of 6 rows, padded to the minimum.
-      assertThat(model.passes).containsExactly(ForwardBatcher.MIN_ROWS);
+      assertThat(model.passes).containsExactly(ForwardPass.MIN_ROWS);
       assertThat(passes()).containsExactly(1.0, 6.0, 6.0);
       assertThat(ra.get()).containsExactly(2.5f, 2.5f, 2.5f, 2.5f);
       assertThat(rb.get()).containsExactly(5.25f, 5.25f, 5.25f, 5.25f, 5.25f, 5.25f);
@@ -183,7 +183,7 @@ class ForwardBatcherTest {
       assertThat(evaluate(batcher, lonely, 1, 0, 0, 50)).hasSize(100).containsOnly(2f);
       assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
       assertThat(passes()).containsExactly(3.0, 50.0, 20.0);
-      assertThat(model.passes).containsExactly(20, 20, ForwardBatcher.MIN_ROWS);
+      assertThat(model.passes).containsExactly(20, 20, ForwardPass.MIN_ROWS);
       lonely.close();
       idle.close();
     }

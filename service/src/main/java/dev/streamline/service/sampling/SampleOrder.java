@@ -1,0 +1,30 @@
+package dev.streamline.service.sampling;
+
+import dev.streamline.sampler.SamplerOption;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a client asks of a model, in the service's terms whatever the protocol it came by; a null
+ * field takes the model's default, and {@link SamplingService} checks the rest.
+ *
+ * @param labels one class per sample, or one for all, or null
+ * @param latents the starting noise [n, ...shape] (unit variance) as nested lists of numbers, or
+ *     null for the seeded draw
+ * @param options the sampler knobs given, by option
+ */
+public record SampleOrder(
+    Integer n,
+    String sampler,
+    Integer steps,
+    Long seed,
+    Double guidance,
+    int[] labels,
+    List<?> latents,
+    Map<SamplerOption, Object> options,
+    boolean returnTrajectory) {
+
+  public SampleOrder {
+    options = options == null ? Map.of() : options;
+  }
+}

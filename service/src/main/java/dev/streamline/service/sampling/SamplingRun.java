@@ -1,0 +1,46 @@
+package dev.streamline.service.sampling;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
+import dev.streamline.sampler.SamplingResult;
+import dev.streamline.service.batching.Deadline;
+import dev.streamline.service.batching.Session;
+import dev.streamline.service.registry.ServedModel;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * One sampling run on a served model, for one order or several merged ({@code requests}): its
+ * evaluations go through the model's batcher under the run's deadline. The lone path and the
+ * merged path both end here.
+ *
+ * @param request checked against the model ({@link SamplingJob#forModel})
+ * @param started when the (first) order arrived, for its elapsed time
+ */
+record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, long started,
+    int requests) {
+
+  /**
+   * @throws dev.streamline.sampler.SamplingException when the values drove the run to fail
+   * @throws Deadline.DeadlineExceededException past the deadline
+   * @throws java.util.concurrent.CancellationException when cancelled
+   */
+  Samples execute(Device device, MeterRegistry meters) {
+    DistributionSummary.builder("streamline.run.requests")
+        .description("Requests one sampling run serves (more than 1 when merged)")
+        .tag("model", served.info().id())
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+        .register(meters).record(requests);
+    try (NDManager manager = NDManager.newBaseManager(device);
+        Session session = served.batcher().open(deadline, requests)) {
+      SamplingResult result = SamplingLoop.sampleChecked(session, request, manager);
+      float[] samples = result.samples().toType(DataType.FLOAT32, false).toFloatArray();
+      return new Samples(served.info(), request.sampler(), request.steps(), result.nfe(),
+          request.seed(), request.n(), samples, result.trajectory(),
+          (System.nanoTime() - started) / 1_000_000);
+    }
+  }
+}
