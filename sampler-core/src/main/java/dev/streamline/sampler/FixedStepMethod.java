@@ -34,10 +34,7 @@ public interface FixedStepMethod extends StepMethod {
    */
   static FixedStepMethod fromFiniteStart(FixedStepMethod method) {
     return new FixedStepMethod() {
-      @Override
-      public NDArray step(Step step, NDArray x) {
-        return method.step(step, x);
-      }
+      @Override public NDArray step(Step step, NDArray x) { return method.step(step, x); }
 
       @Override
       public double[] grid(NoiseProcess process, double[] times) {

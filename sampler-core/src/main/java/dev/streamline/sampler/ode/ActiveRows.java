@@ -47,7 +47,6 @@ final class ActiveRows {
 
   /** Samples in the run. */
   int count() { return count; }
-  boolean isEmpty() { return ids.length == 0; }
   int size() { return ids.length; }
   /** Which samples of the run the rows are. */
   int[] ids() { return ids; }

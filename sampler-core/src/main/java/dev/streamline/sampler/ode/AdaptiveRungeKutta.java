@@ -55,7 +55,7 @@ public final class AdaptiveRungeKutta implements StepMethod {
       rows.start(first, initialSteps(denoiser, x, first, rows, rtol, atol, direction, interval, o));
     }
     int accepted = 0;
-    while (!rows.isEmpty()) {
+    while (rows.size() > 0) {
       if (denoiser.evaluations() + tableau.stages() > maxNfe) {
         throw new SamplingException(String.format(
             "%s needs more than maxNfe=%d network evaluations: %d of %d samples have not reached"
