@@ -30,6 +30,11 @@ public sealed interface NoiseProcess {
   /** The time at which the log-SNR log(alpha/sigma) equals {@code logSnr}. */
   double timeAtLogSnr(double logSnr);
 
+  /** The grid kind a fixed-step sampler uses on this process unless the job names one. */
+  default TimeGrid.Kind defaultGrid() {
+    return TimeGrid.Kind.UNIFORM;
+  }
+
   default double logSnr(double t) {
     return Math.log(alpha(t)) - Math.log(sigma(t));
   }
@@ -189,6 +194,7 @@ public sealed interface NoiseProcess {
     @Override public double sigmaDot(double t) { return sigma(t) * Math.log(sigmaMax / sigmaMin); }
     @Override public double noiseTime() { return 1; }
     @Override public double dataTime() { return 0; }
+    @Override public TimeGrid.Kind defaultGrid() { return TimeGrid.Kind.LOG_SNR; }
 
     @Override
     public double timeAtLogSnr(double logSnr) {
@@ -216,5 +222,6 @@ public sealed interface NoiseProcess {
     @Override public double noiseTime() { return sigmaMax; }
     @Override public double dataTime() { return sigmaMin; }
     @Override public double timeAtLogSnr(double logSnr) { return Math.exp(-logSnr); }
+    @Override public TimeGrid.Kind defaultGrid() { return TimeGrid.Kind.KARRAS; }
   }
 }

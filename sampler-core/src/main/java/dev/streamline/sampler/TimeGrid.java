@@ -17,8 +17,7 @@ import java.util.Locale;
  * SD3 and diffusers' flow-matching schedulers. Karras and log-SNR grids need finite end points, so
  * their interior is laid out with the log-SNR clamped to ±{@link NoiseProcess#LOG_SNR_LIMIT}.
  *
- * @param kind null for the process's usual grid: karras for EDM, log-snr (geometric sigma) for
- *     VE, uniform otherwise
+ * @param kind null for the process's usual grid ({@link NoiseProcess#defaultGrid})
  */
 public record TimeGrid(Kind kind, double rho, double shift) {
 
@@ -51,16 +50,6 @@ public record TimeGrid(Kind kind, double rho, double shift) {
     }
   }
 
-  public Kind resolvedKind(NoiseProcess process) {
-    if (kind != null) {
-      return kind;
-    }
-    if (process instanceof NoiseProcess.Edm) {
-      return Kind.KARRAS;
-    }
-    return process instanceof NoiseProcess.VeGeometric ? Kind.LOG_SNR : Kind.UNIFORM;
-  }
-
   /** steps + 1 times, from the process's noise time to its data time. */
   public double[] times(NoiseProcess process, int steps) {
     if (steps < 1) {
@@ -69,7 +58,7 @@ public record TimeGrid(Kind kind, double rho, double shift) {
     double t0 = process.noiseTime();
     double t1 = process.dataTime();
     double[] t = new double[steps + 1];
-    switch (resolvedKind(process)) {
+    switch (kind != null ? kind : process.defaultGrid()) {
       case UNIFORM -> {
         for (int i = 0; i <= steps; i++) {
           t[i] = t0 + (t1 - t0) * i / steps;

@@ -10,8 +10,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BatchInvarianceTest extends ManagedTest {
 
   private NDArray sample(String sampler, int n, long seed, Model model) {
-    SamplingRequest request = SamplingRequest.of(sampler, 20, n, seed);
-    return Engine.run(model, request, manager).samples();
+    SamplingJob job = SamplingJob.of(sampler, 20, n, seed);
+    return Engine.run(model, job, manager).samples();
   }
 
   @ParameterizedTest

@@ -16,24 +16,22 @@ import org.junit.jupiter.api.Test;
  */
 class ConvergenceOrderTest extends ManagedTest {
 
-  private NDArray latents;
   private NDArray reference;
   private NDArray vpReference;
 
   @BeforeAll
   void solveReference() {
-    latents = Engine.latents(manager, 64, 11);
     SamplerOptions tight = SamplerOptions.DEFAULT.with(RTOL, 1e-11).with(ATOL, 1e-11)
         .with(MAX_NFE, 200_000);
     reference = Engine.run(Engine.flowModel(),
-        Engine.exact("dopri5", 1, latents).withOptions(tight), manager).samples();
+        Engine.exact("dopri5", 1).withOptions(tight), manager).samples();
     vpReference = Engine.run(Engine.vpModel(),
-        Engine.exact("dopri5", 1, latents).withOptions(tight), manager).samples();
+        Engine.exact("dopri5", 1).withOptions(tight), manager).samples();
   }
 
   private double error(String sampler, int steps) {
     return Engine.maxError(
-        Engine.run(Engine.flowModel(), Engine.exact(sampler, steps, latents), manager).samples(),
+        Engine.run(Engine.flowModel(), Engine.exact(sampler, steps), manager).samples(),
         reference);
   }
 
@@ -58,7 +56,7 @@ class ConvergenceOrderTest extends ManagedTest {
   }
 
   private double rmsError(String sampler, int steps) {
-    NDArray samples = Engine.run(Engine.flowModel(), Engine.exact(sampler, steps, latents), manager)
+    NDArray samples = Engine.run(Engine.flowModel(), Engine.exact(sampler, steps), manager)
         .samples();
     return samples.sub(reference).square().mean().sqrt()
         .toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
@@ -77,7 +75,7 @@ class ConvergenceOrderTest extends ManagedTest {
     double[] errors = new double[2];
     for (int k = 0; k < 2; k++) {
       NDArray samples = Engine.run(Engine.vpModel(),
-          Engine.exact(sampler, steps << k, latents).withOptions(grid), manager).samples();
+          Engine.exact(sampler, steps << k).withOptions(grid), manager).samples();
       errors[k] = samples.sub(vpReference).square().mean().sqrt()
           .toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
     }
@@ -94,7 +92,7 @@ class ConvergenceOrderTest extends ManagedTest {
   void dopri5MeetsItsTolerance() {
     SamplerOptions options = SamplerOptions.DEFAULT.with(RTOL, 1e-6).with(ATOL, 1e-6);
     SamplingResult result = Engine.run(Engine.flowModel(),
-        Engine.exact("dopri5", 1, latents).withOptions(options), manager);
+        Engine.exact("dopri5", 1).withOptions(options), manager);
     assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);
     assertThat(result.nfe()).isLessThan(2000);
   }
@@ -103,7 +101,7 @@ class ConvergenceOrderTest extends ManagedTest {
   void bosh3MeetsItsTolerance() {
     SamplerOptions options = SamplerOptions.DEFAULT.with(RTOL, 1e-6).with(ATOL, 1e-6);
     SamplingResult result = Engine.run(Engine.flowModel(),
-        Engine.exact("bosh3", 1, latents).withOptions(options), manager);
+        Engine.exact("bosh3", 1).withOptions(options), manager);
     assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);
   }
 }

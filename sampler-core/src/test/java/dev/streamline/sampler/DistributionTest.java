@@ -93,8 +93,8 @@ class DistributionTest extends ManagedTest {
   @MethodSource("samplers")
   void matchesTheMixture(String process, String sampler, int steps, SamplerOptions options) {
     Model model = model(process);
-    SamplingRequest request = SamplingRequest.of(sampler, steps, N, 1234).withOptions(options);
-    double[][] samples = Engine.rows(Engine.run(model, request, manager).samples());
+    SamplingJob job = SamplingJob.of(sampler, steps, N, 1234).withOptions(options);
+    double[][] samples = Engine.rows(Engine.run(model, job, manager).samples());
 
     double[] gap = MixtureStatistics.of(MIXTURE, samples).distance(exact);
     double energy = MixtureStatistics.energyDistance(Arrays.copyOf(samples, SUBSET), exactSubset);

@@ -49,12 +49,12 @@ final class Engine {
     return a.sub(b).abs().max().toType(DataType.FLOAT64, false).getDouble();
   }
 
-  static SamplingResult run(Model model, SamplingRequest request, NDManager manager) {
-    return Sampling.sample(model, request, manager);
+  static SamplingResult run(Model model, SamplingJob job, NDManager manager) {
+    return SamplingLoop.sample(model, job, manager);
   }
 
-  static SamplingRequest exact(String sampler, int steps, NDArray latents) {
-    return SamplingRequest.of(sampler, steps, (int) latents.getShape().get(0), 7)
-        .withLatents(latents).withDataType(DataType.FLOAT64);
+  /** A float64 job on 64 samples seeded from 11: every sampler starts from the same state. */
+  static SamplingJob exact(String sampler, int steps) {
+    return SamplingJob.of(sampler, steps, 64, 11).withDataType(DataType.FLOAT64);
   }
 }

@@ -18,9 +18,9 @@ class GuidanceTest extends ManagedTest {
   void guidedSamplesComeFromTheRequestedClassInOneCallPerStep() {
     List<Long> calls = new ArrayList<>();
     Model model = new ComponentModel(Engine.MIXTURE, Engine.FLOW, calls);
-    SamplingRequest request = SamplingRequest.of("heun", 10, 50, 3)
+    SamplingJob job = SamplingJob.of("heun", 10, 50, 3)
         .withLabels(new int[] {2}, 2.0);
-    SamplingResult result = Engine.run(model, request, manager);
+    SamplingResult result = Engine.run(model, job, manager);
 
     assertThat(fractionOf(2, Engine.rows(result.samples()))).isGreaterThan(0.98);
     assertThat(result.nfe()).isEqualTo(20);
@@ -31,13 +31,13 @@ class GuidanceTest extends ManagedTest {
   void scaleOneIsThePlainConditionalAndZeroThePlainUnconditional() {
     List<Long> calls = new ArrayList<>();
     Model model = new ComponentModel(Engine.MIXTURE, Engine.FLOW, calls);
-    SamplingRequest conditional = SamplingRequest.of("euler", 20, 400, 3)
+    SamplingJob conditional = SamplingJob.of("euler", 20, 400, 3)
         .withLabels(new int[] {1}, 1.0);
     double[][] samples = Engine.rows(Engine.run(model, conditional, manager).samples());
     assertThat(fractionOf(1, samples)).isGreaterThan(0.98);
     assertThat(calls).allMatch(size -> size == 400L);
 
-    SamplingRequest unconditional = SamplingRequest.of("euler", 20, 2000, 3)
+    SamplingJob unconditional = SamplingJob.of("euler", 20, 2000, 3)
         .withLabels(new int[] {1}, 0.0);
     double share = fractionOf(1, Engine.rows(Engine.run(model, unconditional, manager).samples()));
     // The mixture weight of component 1 is 0.3; 2000 samples give a standard error of 0.01.

@@ -25,13 +25,12 @@ class MemoryScopeTest {
     StepObserver counter = (step, times, x, rows) ->
         counts.add(x.getManager().getParentManager().getManagedArrays().size());
     try (NDManager manager = Engine.manager()) {
-      SamplingRequest request = SamplingRequest.of(sampler, steps, 32, 1).withOptions(options);
+      SamplingJob job = SamplingJob.of(sampler, steps, 32, 1).withOptions(options);
       Model model = Engine.vpModel();
-      Denoiser denoiser = new Denoiser(model, null, 1.0, X0Guard.NONE);
       try (NDManager run = manager.newSubManager()) {
-        SamplingContext context = new SamplingContext(sampler, denoiser, steps,
-            request.options(), new SeededNoise(1, 32, model.sampleShape()), run, List.of(counter));
-        Samplers.sampler(sampler).sample(context, run.randomNormal(new ai.djl.ndarray.types.Shape(32, 2)));
+        SamplingLoop loop = new SamplingLoop(model, job, run, List.of(counter));
+        SamplerCatalog.method(sampler).run(loop,
+            run.randomNormal(new ai.djl.ndarray.types.Shape(32, 2)));
       }
     }
     return counts;

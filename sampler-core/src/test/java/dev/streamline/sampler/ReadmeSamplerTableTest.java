@@ -17,7 +17,7 @@ class ReadmeSamplerTableTest {
   @Test
   void readmeListsEverySamplerAsRegistered() throws IOException {
     String readme = readme();
-    for (SamplerSpec s : Samplers.specs()) {
+    for (SamplerSpec s : SamplerCatalog.specs()) {
       String row = String.format("| `%s` | %s | %d | %d | %s | %s | %s |", s.id(), s.family(),
           s.order(), s.evalsPerStep(), s.stochastic() ? "yes" : "no", s.adaptive() ? "yes" : "no",
           String.join(", ", s.options()));

@@ -18,11 +18,11 @@ class SamplingValidationTest extends ManagedTest {
 
   @Test
   void rejectsBadArguments() {
-    assertThatThrownBy(() -> SamplingRequest.of("euler", 0, 4, 1))
+    assertThatThrownBy(() -> SamplingJob.of("euler", 0, 4, 1))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("steps must be >= 1, got 0");
-    assertThatThrownBy(() -> SamplingRequest.of("euler", 10, 0, 1))
+    assertThatThrownBy(() -> SamplingJob.of("euler", 10, 0, 1))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("n must be >= 1, got 0");
-    assertThatThrownBy(() -> SamplingRequest.of("rk5", 10, 4, 1))
+    assertThatThrownBy(() -> SamplingJob.of("rk5", 10, 4, 1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("unknown sampler 'rk5'; expected one of [euler, midpoint");
     assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(RTOL, 0.0))
@@ -41,27 +41,26 @@ class SamplingValidationTest extends ManagedTest {
 
   @Test
   void rejectsLatentsOfTheWrongShape() {
-    NDArray latents = manager.zeros(new Shape(4, 3), DataType.FLOAT32);
-    SamplingRequest request = SamplingRequest.of("euler", 4, 4, 1).withLatents(latents);
-    assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))
+    SamplingJob job = SamplingJob.of("euler", 4, 4, 1).withLatents(new float[4 * 3]);
+    assertThatThrownBy(() -> Engine.run(Engine.flowModel(), job, manager))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("latents have shape (4, 3), expected (4, 2)");
+        .hasMessage("latents hold 12 values, expected 8 for shape (4, 2)");
   }
 
   @Test
   void rejectsLabelsAndGuidanceTheModelCannotUse() {
     assertThatThrownBy(() -> Engine.run(Engine.flowModel(),
-        SamplingRequest.of("euler", 4, 2, 1).withLabels(new int[] {0}, 1.0), manager))
+        SamplingJob.of("euler", 4, 2, 1).withLabels(new int[] {0}, 1.0), manager))
         .hasMessage("the model is unconditional; it takes no labels");
     assertThatThrownBy(() -> Engine.run(Engine.flowModel(),
-        SamplingRequest.of("euler", 4, 2, 1).withLabels(null, 3.0), manager))
+        SamplingJob.of("euler", 4, 2, 1).withLabels(null, 3.0), manager))
         .hasMessageStartingWith("guidance needs labels");
     Model conditional = new ComponentModel(Engine.MIXTURE, Engine.FLOW, null);
     assertThatThrownBy(() -> Engine.run(conditional,
-        SamplingRequest.of("euler", 4, 2, 1).withLabels(new int[] {0, 1, 2}, 1.0), manager))
+        SamplingJob.of("euler", 4, 2, 1).withLabels(new int[] {0, 1, 2}, 1.0), manager))
         .hasMessage("labels must hold 1 or n=2 entries, got 3");
     assertThatThrownBy(() -> Engine.run(conditional,
-        SamplingRequest.of("euler", 4, 2, 1).withLabels(new int[] {3}, 1.0), manager))
+        SamplingJob.of("euler", 4, 2, 1).withLabels(new int[] {3}, 1.0), manager))
         .hasMessage("label 3 is outside [0, 3)");
   }
 
@@ -69,9 +68,9 @@ class SamplingValidationTest extends ManagedTest {
   void adaptiveSolverStopsAtItsBudget() {
     SamplerOptions strict = SamplerOptions.DEFAULT.with(RTOL, 1e-12).with(ATOL, 1e-12)
         .with(MAX_NFE, 60);
-    SamplingRequest request = SamplingRequest.of("dopri5", 1, 8, 1).withOptions(strict)
+    SamplingJob job = SamplingJob.of("dopri5", 1, 8, 1).withOptions(strict)
         .withDataType(DataType.FLOAT64);
-    assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))
+    assertThatThrownBy(() -> Engine.run(Engine.flowModel(), job, manager))
         .isInstanceOf(SamplingException.class)
         .hasMessageStartingWith("dopri5 needs more than maxNfe=60 network evaluations: 8 of 8"
             + " samples have not reached t=1.0");
@@ -81,9 +80,9 @@ class SamplingValidationTest extends ManagedTest {
   void adaptiveSolverStopsBelowItsMinimumStep() {
     SamplerOptions strict = SamplerOptions.DEFAULT.with(RTOL, 1e-12).with(ATOL, 1e-12)
         .with(MIN_STEP, 0.05);
-    SamplingRequest request = SamplingRequest.of("bosh3", 1, 2, 1).withOptions(strict)
+    SamplingJob job = SamplingJob.of("bosh3", 1, 2, 1).withOptions(strict)
         .withDataType(DataType.FLOAT64);
-    assertThatThrownBy(() -> Engine.run(Engine.flowModel(), request, manager))
+    assertThatThrownBy(() -> Engine.run(Engine.flowModel(), job, manager))
         .isInstanceOf(SamplingException.class)
         .hasMessageContaining("bosh3 step size fell below minStep=0.0500");
   }
@@ -91,7 +90,7 @@ class SamplingValidationTest extends ManagedTest {
   @Test
   void nonFiniteStateNamesTheStep() {
     Model broken = velocityModel((x, time) -> time > 0.45 ? x.div(0) : x.neg());
-    assertThatThrownBy(() -> Engine.run(broken, SamplingRequest.of("euler", 10, 3, 1), manager))
+    assertThatThrownBy(() -> Engine.run(broken, SamplingJob.of("euler", 10, 3, 1), manager))
         .isInstanceOf(SamplingException.class)
         .hasMessageStartingWith("euler produced non-finite values at step 6 (t=0.6");
   }
@@ -107,7 +106,7 @@ class SamplingValidationTest extends ManagedTest {
       calls[0]++;
       return time > 0.45 ? x.div(0) : x.neg();
     });
-    assertThatThrownBy(() -> Engine.run(singular, SamplingRequest.of("dopri5", 1, 1, 1)
+    assertThatThrownBy(() -> Engine.run(singular, SamplingJob.of("dopri5", 1, 1, 1)
         .withDataType(DataType.FLOAT64), manager))
         .isInstanceOf(SamplingException.class)
         .hasMessage("dopri5 met non-finite velocities just past t=0.450000 for sample 0, however"
@@ -119,7 +118,7 @@ class SamplingValidationTest extends ManagedTest {
       calls[0]++;
       return x.mul(Double.NaN);
     });
-    assertThatThrownBy(() -> Engine.run(nowhereFinite, SamplingRequest.of("bosh3", 1, 2, 1),
+    assertThatThrownBy(() -> Engine.run(nowhereFinite, SamplingJob.of("bosh3", 1, 2, 1),
         manager))
         .isInstanceOf(SamplingException.class)
         .hasMessageStartingWith("bosh3 met non-finite velocities just past t=0.00000 for sample");
@@ -130,9 +129,9 @@ class SamplingValidationTest extends ManagedTest {
   @Test
   void largeFiniteStatesAreNotTakenForNonFiniteOnes() {
     Model still = velocityModel((x, time) -> x.mul(0));
-    NDArray latents = manager.create(new float[] {3e38f, 3e38f, -3e38f, 1}, new Shape(2, 2));
+    float[] latents = {3e38f, 3e38f, -3e38f, 1};
     SamplingResult result = Engine.run(still,
-        SamplingRequest.of("euler", 2, 2, 1).withLatents(latents), manager);
+        SamplingJob.of("euler", 2, 2, 1).withLatents(latents), manager);
     assertThat(result.samples().toFloatArray()).containsExactly(3e38f, 3e38f, -3e38f, 1);
   }
 
@@ -140,15 +139,15 @@ class SamplingValidationTest extends ManagedTest {
   void reportsExactNetworkEvaluations() {
     Model flow = Engine.flowModel();
     Model vp = Engine.vpModel();
-    assertThat(Engine.run(flow, SamplingRequest.of("rk4", 10, 2, 1), manager).nfe()).isEqualTo(40);
-    assertThat(Engine.run(flow, SamplingRequest.of("dpmpp-2m", 10, 2, 1), manager).nfe())
+    assertThat(Engine.run(flow, SamplingJob.of("rk4", 10, 2, 1), manager).nfe()).isEqualTo(40);
+    assertThat(Engine.run(flow, SamplingJob.of("dpmpp-2m", 10, 2, 1), manager).nfe())
         .isEqualTo(10);
     // Heun corrects all but the first step (from pure noise) and the last (to sigma = 0).
-    assertThat(Engine.run(flow, SamplingRequest.of("edm-heun", 10, 2, 1), manager).nfe())
+    assertThat(Engine.run(flow, SamplingJob.of("edm-heun", 10, 2, 1), manager).nfe())
         .isEqualTo(18);
     // VP ends at sigma > 0, so one more evaluation jumps to the clean estimate.
-    assertThat(Engine.run(vp, SamplingRequest.of("euler", 10, 2, 1), manager).nfe()).isEqualTo(11);
-    assertThat(Engine.run(vp, SamplingRequest.of("pc-langevin", 10, 2, 1), manager).nfe())
+    assertThat(Engine.run(vp, SamplingJob.of("euler", 10, 2, 1), manager).nfe()).isEqualTo(11);
+    assertThat(Engine.run(vp, SamplingJob.of("pc-langevin", 10, 2, 1), manager).nfe())
         .isEqualTo(21);
   }
 

@@ -12,8 +12,8 @@ class TrajectoryTest {
   @Test
   void recordsTheStartAndEveryStep() {
     try (NDManager manager = Engine.manager()) {
-      SamplingRequest request = SamplingRequest.of("euler", 4, 3, 8).withTrajectory(true);
-      SamplingResult result = Engine.run(Engine.flowModel(), request, manager);
+      SamplingJob job = SamplingJob.of("euler", 4, 3, 8).withTrajectory(true);
+      SamplingResult result = Engine.run(Engine.flowModel(), job, manager);
       List<Trajectory.Frame> frames = result.trajectory();
       assertThat(frames).hasSize(5);
       assertThat(frames.stream().map(f -> f.times()[2]).toList())
@@ -23,8 +23,8 @@ class TrajectoryTest {
         assertThat(frames.get(4).samples()[i][0]).isCloseTo(last[2 * i], within(1e-6f));
         assertThat(frames.get(4).samples()[i][1]).isCloseTo(last[2 * i + 1], within(1e-6f));
       }
-      // Frame 0 is the seeded start: unit noise, as the same request without recording draws it.
-      SamplingRequest plain = SamplingRequest.of("euler", 1, 3, 8).withTrajectory(true);
+      // Frame 0 is the seeded start: unit noise, as the same job without recording draws it.
+      SamplingJob plain = SamplingJob.of("euler", 1, 3, 8).withTrajectory(true);
       assertThat(Engine.run(Engine.flowModel(), plain, manager).trajectory().get(0).samples()[1])
           .containsExactly(frames.get(0).samples()[1]);
     }
@@ -33,8 +33,8 @@ class TrajectoryTest {
   @Test
   void adaptiveFramesKeepFinishedSamplesAtTheirEnd() {
     try (NDManager manager = Engine.manager()) {
-      SamplingRequest request = SamplingRequest.of("bosh3", 1, 4, 8).withTrajectory(true);
-      List<Trajectory.Frame> frames = Engine.run(Engine.flowModel(), request, manager).trajectory();
+      SamplingJob job = SamplingJob.of("bosh3", 1, 4, 8).withTrajectory(true);
+      List<Trajectory.Frame> frames = Engine.run(Engine.flowModel(), job, manager).trajectory();
       Trajectory.Frame last = frames.get(frames.size() - 1);
       assertThat(last.times()).containsOnly(1.0);
       assertThat(frames.size()).isGreaterThan(5);

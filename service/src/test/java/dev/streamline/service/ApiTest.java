@@ -5,17 +5,16 @@ import static dev.streamline.sampler.SamplerOption.RTOL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
+import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
-import dev.streamline.sampler.Samplers;
-import dev.streamline.sampler.Sampling;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.analytic.GaussianMixture;
 import dev.streamline.sampler.analytic.GaussianMixtureModel;
 import java.awt.image.BufferedImage;
@@ -80,7 +79,7 @@ class ApiTest extends ServiceTest {
   @Test
   void listsEverySampler() {
     JsonNode samplers = http.getJson("/v1/samplers").get("samplers");
-    List<SamplerSpec> specs = Samplers.specs();
+    List<SamplerSpec> specs = SamplerCatalog.specs();
     assertThat(samplers.size()).isEqualTo(specs.size());
     for (int i = 0; i < specs.size(); i++) {
       SamplerSpec spec = specs.get(i);
@@ -200,10 +199,13 @@ class ApiTest extends ServiceTest {
     int n = 16;
     SplittableRandom random = new SplittableRandom(11);
     double[][] latents = new double[n][2];
+    float[] start = new float[2 * n];
     StringBuilder body = new StringBuilder("{\"n\":16,\"sampler\":\"rk4\",\"steps\":64,\"latents\":[");
     for (int i = 0; i < n; i++) {
       latents[i][0] = nextGaussian(random);
       latents[i][1] = nextGaussian(random);
+      start[2 * i] = (float) latents[i][0];
+      start[2 * i + 1] = (float) latents[i][1];
       body.append(i == 0 ? "" : ",").append('[').append(latents[i][0]).append(',')
           .append(latents[i][1]).append(']');
     }
@@ -214,11 +216,10 @@ class ApiTest extends ServiceTest {
     GaussianMixtureModel exact = new GaussianMixtureModel(GaussianMixture.standard2d(),
         new NoiseProcess.LinearInterpolant(), Parameterization.VELOCITY);
     try (NDManager manager = NDManager.newBaseManager()) {
-      NDArray start = manager.create(latents);
-      SamplingRequest reference = SamplingRequest.of("dopri5", 1, n, 0)
+      SamplingJob reference = SamplingJob.of("dopri5", 1, n, 0)
           .withLatents(start).withDataType(DataType.FLOAT64)
           .withOptions(SamplerOptions.DEFAULT.with(RTOL, 1e-10).with(ATOL, 1e-10));
-      double[] solution = Sampling.sample(exact, reference, manager).samples().toDoubleArray();
+      double[] solution = SamplingLoop.sample(exact, reference, manager).samples().toDoubleArray();
       for (int i = 0; i < n; i++) {
         for (int c = 0; c < 2; c++) {
           assertThat(json.get("samples").get(i).get(c).asDouble())

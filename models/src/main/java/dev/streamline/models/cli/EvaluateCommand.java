@@ -8,8 +8,8 @@ import dev.streamline.models.metrics.QualityReport;
 import dev.streamline.models.metrics.Samples;
 import dev.streamline.models.store.ModelManifest;
 import dev.streamline.models.store.ModelStore;
-import dev.streamline.sampler.Sampling;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.SamplingResult;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -84,9 +84,9 @@ final class EvaluateCommand implements Callable<Integer> {
         labels[i] = i % manifest.classes().size();
       }
     }
-    SamplingRequest request;
+    SamplingJob job;
     try {
-      request = SamplingRequest.of(samplerId, stepCount, n, seed).withLabels(labels, guidance);
+      job = SamplingJob.of(samplerId, stepCount, n, seed).withLabels(labels, guidance);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -97,7 +97,7 @@ final class EvaluateCommand implements Callable<Integer> {
         ModelStore.Loaded loaded = ModelStore.load(model, manager)) {
       TwoDimensionalDataset points = images ? null : dataset(manifest);
       FashionMnist.Split real = images ? realImages() : null;
-      SamplingResult result = Sampling.sample(loaded.model(), request, manager);
+      SamplingResult result = SamplingLoop.sample(loaded.model(), job, manager);
       nfe = result.nfe();
       if (images) {
         ImageQuality quality = ImageQuality.measure(ImageQuality.classifier(manager),

@@ -9,7 +9,7 @@ import dev.streamline.models.train.TrainingData;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import dev.streamline.sampler.Samplers;
+import dev.streamline.sampler.SamplerCatalog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -101,7 +101,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     Trainer.Config config;
     try {
-      Samplers.spec(defaultSampler);
+      SamplerCatalog.spec(defaultSampler);
       TrainingData data = images
           ? TrainingData.of(dataset, new FashionMnist(dataDir).train())
           : TrainingData.of(TwoDimensionalDataset.fromId(dataset));

@@ -18,7 +18,7 @@ import dev.streamline.models.torchscript.TorchScriptModel;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
-import dev.streamline.sampler.Samplers;
+import dev.streamline.sampler.SamplerCatalog;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -109,7 +109,7 @@ public final class ModelStore {
         "shape must be a non-empty list of positive sizes, got " + m.shape());
     require(m.classes() != null, "classes is missing (use [] for an unconditional model)");
     require(m.defaultSampler() != null, "defaultSampler is missing");
-    Samplers.spec(m.defaultSampler());
+    SamplerCatalog.spec(m.defaultSampler());
     require(m.defaultSteps() >= 1, "defaultSteps must be >= 1, got " + m.defaultSteps());
   }
 

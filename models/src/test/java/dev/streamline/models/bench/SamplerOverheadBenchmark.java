@@ -6,9 +6,9 @@ import ai.djl.ndarray.types.Shape;
 import dev.streamline.models.store.BundledModels;
 import dev.streamline.models.store.ModelStore;
 import dev.streamline.sampler.Model;
-import dev.streamline.sampler.Samplers;
-import dev.streamline.sampler.Sampling;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplerCatalog;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.SamplingResult;
 import java.nio.file.Files;
 import java.util.Collection;
@@ -102,8 +102,8 @@ public class SamplerOverheadBenchmark {
   @Benchmark
   public int sample(Run run) {
     try (NDManager scope = manager.newSubManager()) {
-      SamplingResult result = Sampling.sample(loaded.model(),
-          SamplingRequest.of(run.sampler, run.steps, batch, 1), scope);
+      SamplingResult result = SamplingLoop.sample(loaded.model(),
+          SamplingJob.of(run.sampler, run.steps, batch, 1), scope);
       return result.nfe();
     }
   }
@@ -140,7 +140,7 @@ public class SamplerOverheadBenchmark {
       String[] parts = k.split(" ");
       String fkey = parts[0] + " batch " + parts[2];
       int stepsCount = Integer.parseInt(parts[4]);
-      int evals = stepsCount * Samplers.spec(parts[3]).evalsPerStep();
+      int evals = stepsCount * SamplerCatalog.spec(parts[3]).evalsPerStep();
       double f = forward.get(fkey);
       System.out.printf("%s: %d, %.3f, %.4f, %.3f%n", k, evals, v[0], f, v[0] / (evals * f));
     });

@@ -9,8 +9,8 @@ import dev.streamline.models.data.TwoDimensionalDataset;
 import dev.streamline.models.metrics.ImageQuality;
 import dev.streamline.models.metrics.QualityReport;
 import dev.streamline.models.metrics.Samples;
-import dev.streamline.sampler.Sampling;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.SamplingResult;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -47,8 +47,8 @@ class BundledModelsTest {
   private static void checkPoints(ModelStore.Loaded loaded, NDManager manager) {
     ModelManifest m = loaded.manifest();
     ModelManifest.Evaluation recorded = m.training().evaluation();
-    SamplingResult result = Sampling.sample(loaded.model(),
-        SamplingRequest.of(recorded.sampler(), recorded.steps(), recorded.samples(),
+    SamplingResult result = SamplingLoop.sample(loaded.model(),
+        SamplingJob.of(recorded.sampler(), recorded.steps(), recorded.samples(),
             recorded.seed()), manager);
     QualityReport report = QualityReport.againstData(Samples.rows(result.samples()),
         TwoDimensionalDataset.fromId(m.training().dataset()), recorded.seed());
@@ -75,8 +75,8 @@ class BundledModelsTest {
     }
     double guidance = recorded.metrics().get("guidance");
     try (NDManager manager = NDManager.newBaseManager()) {
-      SamplingResult result = Sampling.sample(loaded.model(),
-          SamplingRequest.of(recorded.sampler(), recorded.steps(), n, recorded.seed())
+      SamplingResult result = SamplingLoop.sample(loaded.model(),
+          SamplingJob.of(recorded.sampler(), recorded.steps(), n, recorded.seed())
               .withLabels(labels, guidance), manager);
       assertThat(result.nfe()).isEqualTo(recorded.nfe());
       FashionMnist.Split real = new FashionMnist(Path.of(

@@ -150,8 +150,8 @@ class ModelStoreTest {
         """);
     try (NDManager manager = NDManager.newBaseManager();
         ModelStore.Loaded loaded = ModelStore.load(dir, manager)) {
-      NDArray samples = dev.streamline.sampler.Sampling.sample(loaded.model(),
-          dev.streamline.sampler.SamplingRequest.of("heun", 8, 5, 1), manager).samples();
+      NDArray samples = dev.streamline.sampler.SamplingLoop.sample(loaded.model(),
+          dev.streamline.sampler.SamplingJob.of("heun", 8, 5, 1), manager).samples();
       assertThat(samples.getShape()).isEqualTo(new Shape(5, 2));
     }
     Files.delete(dir.resolve("model.pt"));

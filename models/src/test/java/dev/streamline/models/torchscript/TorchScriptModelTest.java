@@ -15,8 +15,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
-import dev.streamline.sampler.Sampling;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.SamplingResult;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -164,7 +164,7 @@ class TorchScriptModelTest {
   @Test
   void heunSamplesEndToEnd() {
     try (NDManager m = manager.newSubManager()) {
-      SamplingResult result = Sampling.sample(unconditional, SamplingRequest.of("heun", 8, 4, 1), m);
+      SamplingResult result = SamplingLoop.sample(unconditional, SamplingJob.of("heun", 8, 4, 1), m);
 
       assertThat(result.samples().getShape()).isEqualTo(new Shape(4, 2));
       assertThat(result.nfe()).isEqualTo(16);

@@ -8,8 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import dev.streamline.models.data.FashionMnist;
 import dev.streamline.models.store.ModelManifest;
 import dev.streamline.models.store.ModelStore;
-import dev.streamline.sampler.Sampling;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -38,9 +38,9 @@ class ImageTrainingTest {
     try (NDManager manager = NDManager.newBaseManager();
         ModelStore.Loaded loaded = ModelStore.load(out, manager)) {
       assertThat(loaded.model().classCount()).isEqualTo(10);
-      SamplingRequest request = SamplingRequest.of("heun", 2, 2, 1)
+      SamplingJob job = SamplingJob.of("heun", 2, 2, 1)
           .withLabels(new int[] {3, 7}, 2.0);
-      dev.streamline.sampler.SamplingResult result2 = Sampling.sample(loaded.model(), request, manager);
+      dev.streamline.sampler.SamplingResult result2 = SamplingLoop.sample(loaded.model(), job, manager);
       NDArray samples = result2.samples();
       assertThat(samples.getShape()).isEqualTo(new Shape(2, 1, 28, 28));
       assertThat(result2.nfe()).isEqualTo(4);

@@ -8,8 +8,8 @@ import dev.streamline.models.data.TwoDimensionalDataset;
 import dev.streamline.models.metrics.EnergyDistance;
 import dev.streamline.models.metrics.Samples;
 import dev.streamline.models.store.ModelStore;
-import dev.streamline.sampler.Sampling;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class TrainerTest {
   private static double energyToData(Path dir, String sampler, int steps) {
     try (NDManager manager = NDManager.newBaseManager()) {
       ModelStore.Loaded loaded = ModelStore.load(dir, manager);
-      NDArray samples = Sampling.sample(loaded.model(), SamplingRequest.of(sampler, steps, 600, 5),
+      NDArray samples = SamplingLoop.sample(loaded.model(), SamplingJob.of(sampler, steps, 600, 5),
           manager).samples();
       return EnergyDistance.of(Samples.rows(samples), TwoDimensionalDataset.MOONS.sample(600, 99));
     }

@@ -2,18 +2,18 @@ package dev.streamline.sampler.diffusion;
 
 import ai.djl.ndarray.NDArray;
 import dev.streamline.sampler.Estimate;
+import dev.streamline.sampler.FixedStepMethod;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
-import dev.streamline.sampler.SamplingContext;
-import dev.streamline.sampler.StepScope;
-import dev.streamline.sampler.TimeGrid;
+import dev.streamline.sampler.SamplingLoop.Step;
 
 /**
  * The samplers of the diffusion literature, each written as in its paper but in the general
  * (alpha, sigma) form of {@link NoiseProcess}, so they run on VP, VE, EDM and flow processes
  * alike. The lambda below is the log-SNR log(alpha/sigma); at a pure-noise end it is -inf and the
- * updates reduce to their limits (exp(-inf) = 0) rather than dividing by alpha = 0.
+ * updates reduce to their limits (exp(-inf) = 0) rather than dividing by alpha = 0. Each is one
+ * step from t to t_next ({@link FixedStepMethod}); the multistep methods are made fresh per run.
  */
 public final class DiffusionSamplers {
 
@@ -23,32 +23,26 @@ public final class DiffusionSamplers {
    * DDIM (Song, Meng &amp; Ermon 2021, eq. 12): x_s = alpha_s·x0 + sqrt(sigma_s² - σ̃²)·eps + σ̃·z
    * with σ̃ = eta × the DDPM posterior standard deviation; eta = 0 is deterministic.
    */
-  public static NDArray ddim(SamplingContext context, NDArray x) {
-    return ddim(context, x, context.options().number(SamplerOption.ETA, 0.0));
+  public static NDArray ddim(Step step, NDArray x) {
+    return ddim(step, x, step.options().number(SamplerOption.ETA, 0.0));
   }
 
   /** DDPM ancestral sampling (Ho et al. 2020): the posterior q(x_s | x_t, x0), i.e. DDIM with eta = 1. */
-  public static NDArray ddpm(SamplingContext context, NDArray x) {
-    return ddim(context, x, 1.0);
+  public static NDArray ddpm(Step step, NDArray x) {
+    return ddim(step, x, 1.0);
   }
 
-  private static NDArray ddim(SamplingContext context, NDArray x, double eta) {
-    NoiseProcess p = context.process();
-    double[] t = context.grid();
-    for (int i = 0; i + 1 < t.length; i++) {
-      try (StepScope scope = context.scope(x)) {
-        Estimate e = context.denoiser().estimate(x, t[i]);
-        double sigmaNext = p.sigma(t[i + 1]);
-        double noise = Math.min(sigmaNext, eta * posteriorSigma(p, t[i], t[i + 1]));
-        NDArray next = e.x0().mul(p.alpha(t[i + 1]))
-            .add(e.eps().mul(Math.sqrt(sigmaNext * sigmaNext - noise * noise)));
-        if (noise > 0) {
-          next = next.add(context.noise(x).mul(noise));
-        }
-        x = scope.finish(next, i + 1, t[i + 1]);
-      }
+  private static NDArray ddim(Step step, NDArray x, double eta) {
+    NoiseProcess p = step.process();
+    Estimate e = step.denoiser().estimate(x, step.t());
+    double sigmaNext = p.sigma(step.tNext());
+    double noise = Math.min(sigmaNext, eta * posteriorSigma(p, step.t(), step.tNext()));
+    NDArray next = e.x0().mul(p.alpha(step.tNext()))
+        .add(e.eps().mul(Math.sqrt(sigmaNext * sigmaNext - noise * noise)));
+    if (noise > 0) {
+      next = next.add(step.noise(x).mul(noise));
     }
-    return x;
+    return next;
   }
 
   /** Standard deviation of q(x_s | x_t, x0): sigma_s·sqrt(1 - exp(2(lambda_t - lambda_s))). */
@@ -63,30 +57,21 @@ public final class DiffusionSamplers {
   /**
    * Euler–Maruyama on the reverse-time SDE (Song et al. 2021). With g² = 2·sigma²·|lambda'| the
    * step is x + dt·u - h·sigma·|lambda'|·eps + sigma·sqrt(2|lambda'|h)·z, u the probability-flow
-   * field and h = |dt|. The last step adds no noise (the "x_mean" of the paper).
+   * field and h = |dt|. The last step adds no noise (the "x_mean" of the paper). Its update is
+   * singular at pure noise, so it runs {@link FixedStepMethod#fromFiniteStart}.
    */
-  public static NDArray eulerMaruyama(SamplingContext context, NDArray x) {
-    double[] t = TimeGrid.withFiniteStart(context.process(), context.grid());
-    for (int i = 0; i + 1 < t.length; i++) {
-      try (StepScope scope = context.scope(x)) {
-        x = scope.finish(reverseSdeStep(context, x, t[i], t[i + 1], i + 2 < t.length), i + 1, t[i + 1]);
-      }
-    }
-    return x;
-  }
-
-  private static NDArray reverseSdeStep(SamplingContext context, NDArray x, double t, double next,
-      boolean addNoise) {
-    NoiseProcess p = context.process();
-    Estimate e = context.denoiser().estimate(x, t);
-    double dt = next - t;
+  public static NDArray eulerMaruyama(Step step, NDArray x) {
+    NoiseProcess p = step.process();
+    double t = step.t();
+    Estimate e = step.denoiser().estimate(x, t);
+    double dt = step.tNext() - t;
     double h = Math.abs(dt);
     double sigma = p.sigma(t);
     double rate = Math.abs(p.logSnrDot(t));
     NDArray out = x.add(e.x0().mul(p.alphaDot(t) * dt))
         .add(e.eps().mul(p.sigmaDot(t) * dt - h * sigma * rate));
-    if (addNoise) {
-      out = out.add(context.noise(x).mul(sigma * Math.sqrt(2 * rate * h)));
+    if (!step.last()) {
+      out = out.add(step.noise(x).mul(sigma * Math.sqrt(2 * rate * h)));
     }
     return out;
   }
@@ -96,23 +81,15 @@ public final class DiffusionSamplers {
    * Langevin corrector step x + ε·score + sqrt(2ε)·z, then an Euler–Maruyama predictor step. The
    * paper sets ε = 2(snr·‖z‖/‖score‖)² with norms averaged over the batch; here the ratio takes its
    * expected value sigma(t), ε = 2(snr·sigma)², so a sample's steps do not depend on its batch and
-   * stay bounded in low dimension, where one sample's score can vanish.
+   * stay bounded in low dimension, where one sample's score can vanish. Like Euler–Maruyama it
+   * runs {@link FixedStepMethod#fromFiniteStart}.
    */
-  public static NDArray pcLangevin(SamplingContext context, NDArray x) {
-    NoiseProcess p = context.process();
-    double snr = context.options().number(SamplerOption.SNR, 0.16);
-    double[] t = TimeGrid.withFiniteStart(p, context.grid());
-    for (int i = 0; i + 1 < t.length; i++) {
-      try (StepScope scope = context.scope(x)) {
-        double sigma = p.sigma(t[i]);
-        double size = 2 * Math.pow(snr * sigma, 2);
-        NDArray score = context.denoiser().estimate(x, t[i]).eps().mul(-1 / sigma);
-        NDArray corrected = x.add(score.mul(size)).add(context.noise(x).mul(Math.sqrt(2 * size)));
-        x = scope.finish(reverseSdeStep(context, corrected, t[i], t[i + 1], i + 2 < t.length),
-            i + 1, t[i + 1]);
-      }
-    }
-    return x;
+  public static NDArray pcLangevin(Step step, NDArray x) {
+    double sigma = step.process().sigma(step.t());
+    double size = 2 * Math.pow(step.options().number(SamplerOption.SNR, 0.16) * sigma, 2);
+    NDArray score = step.denoiser().estimate(x, step.t()).eps().mul(-1 / sigma);
+    NDArray corrected = x.add(score.mul(size)).add(step.noise(x).mul(Math.sqrt(2 * size)));
+    return eulerMaruyama(step, corrected);
   }
 
   /**
@@ -122,41 +99,35 @@ public final class DiffusionSamplers {
    * sigma = 0. With churn = 0 (the default) it is the deterministic Heun sampler. The Euler step
    * y + (sigma' - sigma)·eps is written as alpha'·x0 + sigma'·eps, which stays finite at alpha = 0.
    */
-  public static NDArray edmHeun(SamplingContext context, NDArray x) {
-    NoiseProcess p = context.process();
-    SamplerOptions o = context.options();
+  public static NDArray edmHeun(Step step, NDArray x) {
+    NoiseProcess p = step.process();
+    SamplerOptions o = step.options();
     double churn = o.number(SamplerOption.CHURN, 0.0);
     double churnMin = o.number(SamplerOption.CHURN_MIN, 0.0);
     double churnMax = o.number(SamplerOption.CHURN_MAX, Double.POSITIVE_INFINITY);
     double churnNoise = o.number(SamplerOption.CHURN_NOISE, 1.0);
-    double[] t = context.grid();
-    int steps = t.length - 1;
-    for (int i = 0; i < steps; i++) {
-      try (StepScope scope = context.scope(x)) {
-        double sigma = p.edmSigma(t[i]);
-        double sigmaNext = p.edmSigma(t[i + 1]);
-        boolean pureNoise = Double.isInfinite(sigma);
-        double gamma = churn > 0 && !pureNoise && sigma >= churnMin && sigma <= churnMax
-            ? Math.min(churn / steps, Math.sqrt(2) - 1) : 0;
-        double sigmaHat = sigma * (1 + gamma);
-        double tHat = t[i];
-        NDArray xHat = x;
-        if (gamma > 0) {
-          tHat = p.timeAtLogSnr(-Math.log(sigmaHat));
-          double lift = Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * churnNoise;
-          xHat = x.div(p.alpha(t[i])).add(context.noise(x).mul(lift)).mul(p.alpha(tHat));
-        }
-        Estimate first = context.denoiser().estimate(xHat, tHat);
-        double alphaNext = p.alpha(t[i + 1]);
-        NDArray next = first.x0().mul(alphaNext).add(first.eps().mul(p.sigma(t[i + 1])));
-        if (!pureNoise && sigmaNext > 0) {
-          NDArray slope = context.denoiser().estimate(next, t[i + 1]).eps();
-          next = next.add(slope.sub(first.eps()).mul(0.5 * alphaNext * (sigmaNext - sigmaHat)));
-        }
-        x = scope.finish(next, i + 1, t[i + 1]);
-      }
+    double t = step.t();
+    double sigma = p.edmSigma(t);
+    double sigmaNext = p.edmSigma(step.tNext());
+    boolean pureNoise = Double.isInfinite(sigma);
+    double gamma = churn > 0 && !pureNoise && sigma >= churnMin && sigma <= churnMax
+        ? Math.min(churn / step.steps(), Math.sqrt(2) - 1) : 0;
+    double sigmaHat = sigma * (1 + gamma);
+    double tHat = t;
+    NDArray xHat = x;
+    if (gamma > 0) {
+      tHat = p.timeAtLogSnr(-Math.log(sigmaHat));
+      double lift = Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * churnNoise;
+      xHat = x.div(p.alpha(t)).add(step.noise(x).mul(lift)).mul(p.alpha(tHat));
     }
-    return x;
+    Estimate first = step.denoiser().estimate(xHat, tHat);
+    double alphaNext = p.alpha(step.tNext());
+    NDArray next = first.x0().mul(alphaNext).add(first.eps().mul(p.sigma(step.tNext())));
+    if (!pureNoise && sigmaNext > 0) {
+      NDArray slope = step.denoiser().estimate(next, step.tNext()).eps();
+      next = next.add(slope.sub(first.eps()).mul(0.5 * alphaNext * (sigmaNext - sigmaHat)));
+    }
+    return next;
   }
 
   /**
@@ -165,8 +136,8 @@ public final class DiffusionSamplers {
    * estimates, D = (1 + 1/2r)·x0_t - (1/2r)·x0_prev, r = h_prev/h; first order on the first step
    * and on a last step that ends at sigma = 0.
    */
-  public static NDArray dpmpp2m(SamplingContext context, NDArray x) {
-    return dpmpp2mSde(context, x, 0.0);
+  public static FixedStepMethod dpmpp2m() {
+    return new Dpmpp2m(false);
   }
 
   /**
@@ -175,41 +146,47 @@ public final class DiffusionSamplers {
    * x_s = (sigma_s/sigma_t)e^{-eta·h}·x + alpha_s(1 - e^{-(1+eta)h})·(x0 + (x0 - x0_prev)/2r)
    * + sigma_s·sqrt(1 - e^{-2·eta·h})·z.
    */
-  public static NDArray dpmpp2mSde(SamplingContext context, NDArray x) {
-    return dpmpp2mSde(context, x, context.options().number(SamplerOption.ETA, 1.0));
+  public static FixedStepMethod dpmpp2mSde() {
+    return new Dpmpp2m(true);
   }
 
-  private static NDArray dpmpp2mSde(SamplingContext context, NDArray x, double eta) {
-    NoiseProcess p = context.process();
-    double[] t = context.grid();
-    NDArray previous = null;
-    double previousH = Double.NaN;
-    for (int i = 0; i + 1 < t.length; i++) {
-      try (StepScope scope = context.scope(x, previous)) {
-        NDArray x0 = context.denoiser().estimate(x, t[i]).x0();
-        double sigmaNext = p.sigma(t[i + 1]);
-        double h = p.logSnr(t[i + 1]) - p.logSnr(t[i]);
-        double etaH = eta == 0 ? 0 : eta * h;
-        double decay = sigmaNext == 0 ? 0 : sigmaNext / p.sigma(t[i]) * Math.exp(-etaH);
-        double gain = p.alpha(t[i + 1]) * -Math.expm1(-h - etaH);
-        NDArray next = x.mul(decay).add(x0.mul(gain));
-        if (previous != null && sigmaNext > 0) {
-          double r = previousH / h;
-          next = next.add(x0.sub(previous).mul(0.5 * gain / r));
-        }
-        if (eta > 0 && sigmaNext > 0) {
-          next = next.add(context.noise(x).mul(sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH))));
-        }
-        previous = scope.keep(x0);
-        previousH = h;
-        x = scope.finish(next, i + 1, t[i + 1]);
+  /** One run of either 2M method: its history is the last step's x0 estimate and h. */
+  private static final class Dpmpp2m implements FixedStepMethod {
+
+    private final boolean sde;
+    private NDArray previous;
+    private double previousH = Double.NaN;
+
+    Dpmpp2m(boolean sde) {
+      this.sde = sde;
+    }
+
+    @Override
+    public NDArray step(Step step, NDArray x) {
+      double eta = sde ? step.options().number(SamplerOption.ETA, 1.0) : 0.0;
+      NoiseProcess p = step.process();
+      double t = step.t();
+      double tNext = step.tNext();
+      NDArray x0 = step.denoiser().estimate(x, t).x0();
+      double sigmaNext = p.sigma(tNext);
+      double h = p.logSnr(tNext) - p.logSnr(t);
+      double etaH = eta == 0 ? 0 : eta * h;
+      double decay = sigmaNext == 0 ? 0 : sigmaNext / p.sigma(t) * Math.exp(-etaH);
+      double gain = p.alpha(tNext) * -Math.expm1(-h - etaH);
+      NDArray next = x.mul(decay).add(x0.mul(gain));
+      if (previous != null && sigmaNext > 0) {
+        double r = previousH / h;
+        next = next.add(x0.sub(previous).mul(0.5 * gain / r));
       }
+      if (eta > 0 && sigmaNext > 0) {
+        next = next.add(step.noise(x).mul(sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH))));
+      }
+      previous = step.keep(x0);
+      previousH = h;
+      return next;
     }
-    if (previous != null) {
-      previous.close();
-    }
-    return x;
   }
+
   /**
    * UniPC (Zhao et al. 2023) of order 2 with B(h) = e^h - 1 ("bh2"), in x0 form: the UniP-2
    * predictor extrapolates the last two x0 estimates like DPM-Solver++(2M), and the UniC corrector
@@ -217,39 +194,43 @@ public final class DiffusionSamplers {
    * anyway, so the order rises by one at no extra evaluation. First order where the history
    * reaches back to pure noise (lambda = -inf) and on a last step to sigma = 0.
    */
-  public static NDArray unipc(SamplingContext context, NDArray x) {
-    NoiseProcess p = context.process();
-    double[] t = context.grid();
-    double[] lambda = new double[t.length];
-    for (int i = 0; i < t.length; i++) {
-      lambda[i] = p.logSnr(t[i]);
-    }
-    NDArray previousX = null;
-    NDArray previousX0 = null;
-    NDArray olderX0 = null;
-    int previousOrder = 0;
-    for (int i = 0; i + 1 < t.length; i++) {
-      try (StepScope scope = context.scope(x, previousX, previousX0, olderX0)) {
-        NDArray x0 = context.denoiser().estimate(x, t[i]).x0();
-        if (i > 0) {
-          x = uniCorrector(p, t, lambda, i, previousX, previousX0, x0, olderX0, previousOrder);
+  public static FixedStepMethod unipc() {
+    return new UniPc();
+  }
+
+  /** One run of UniPC: its history is the last step's state and the last two x0 estimates. */
+  private static final class UniPc implements FixedStepMethod {
+
+    private double[] lambda;
+    private NDArray previousX;
+    private NDArray previousX0;
+    private NDArray olderX0;
+    private int previousOrder;
+
+    @Override
+    public NDArray step(Step step, NDArray x) {
+      NoiseProcess p = step.process();
+      double[] t = step.grid();
+      int i = step.index();
+      if (lambda == null) {
+        lambda = new double[t.length];
+        for (int j = 0; j < t.length; j++) {
+          lambda[j] = p.logSnr(t[j]);
         }
-        boolean history = i > 0 && Double.isFinite(lambda[i - 1]);
-        int order = history && p.sigma(t[i + 1]) > 0 ? 2 : 1;
-        NDArray next = uniPredictor(p, t, lambda, i, x, x0, previousX0, order);
-        olderX0 = previousX0 == null ? null : scope.keep(previousX0);
-        previousX0 = scope.keep(x0);
-        previousX = scope.keep(x);
-        previousOrder = order;
-        x = scope.finish(next, i + 1, t[i + 1]);
       }
-    }
-    for (NDArray kept : new NDArray[] {previousX, previousX0, olderX0}) {
-      if (kept != null) {
-        kept.close();
+      NDArray x0 = step.denoiser().estimate(x, t[i]).x0();
+      if (i > 0) {
+        x = uniCorrector(p, t, lambda, i, previousX, previousX0, x0, olderX0, previousOrder);
       }
+      boolean history = i > 0 && Double.isFinite(lambda[i - 1]);
+      int order = history && p.sigma(t[i + 1]) > 0 ? 2 : 1;
+      NDArray next = uniPredictor(p, t, lambda, i, x, x0, previousX0, order);
+      olderX0 = previousX0 == null ? null : step.keep(previousX0);
+      previousX0 = step.keep(x0);
+      previousX = step.keep(x);
+      previousOrder = order;
+      return next;
     }
-    return x;
   }
 
   /** UniP from t[i] to t[i+1]: the DDIM step plus, at order 2, half the x0 slope correction. */

@@ -2,18 +2,14 @@ package dev.streamline.sampler.ode;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import dev.streamline.sampler.Denoiser;
-import dev.streamline.sampler.Sampler;
 import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
-import dev.streamline.sampler.SamplingContext;
 import dev.streamline.sampler.SamplingException;
-import dev.streamline.sampler.StepScope;
-import java.util.ArrayList;
+import dev.streamline.sampler.SamplingLoop;
+import dev.streamline.sampler.StepMethod;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Embedded Runge–Kutta pairs with error control. Each sample keeps its own time, step size and
@@ -21,7 +17,7 @@ import java.util.List;
  * leaves the batch, so later evaluations only carry the samples still moving. With
  * {@code batchErrorControl} the whole batch shares one error norm and step, as in torchdiffeq.
  */
-public final class AdaptiveRungeKutta implements Sampler {
+public final class AdaptiveRungeKutta implements StepMethod {
 
   static final double DEFAULT_RTOL = 1e-5;
   static final double DEFAULT_ATOL = 1e-5;
@@ -38,120 +34,75 @@ public final class AdaptiveRungeKutta implements Sampler {
     this.controller = StepSizeController.forErrorOrder(tableau.errorOrder());
   }
 
-  /** The rows still integrating: their sample ids, times, step sizes and previous errors. */
-  private static final class Rows {
-    int[] ids;
-    double[] t;
-    double[] h;
-    double[] previousError;
-  }
-
   @Override
-  public NDArray sample(SamplingContext context, NDArray x) {
-    SamplerOptions o = context.options();
+  public NDArray run(SamplingLoop loop, NDArray x) {
+    SamplerOptions o = loop.options();
     double rtol = o.number(SamplerOption.RTOL, DEFAULT_RTOL);
     double atol = o.number(SamplerOption.ATOL, DEFAULT_ATOL);
     int maxNfe = o.integer(SamplerOption.MAX_NFE, DEFAULT_MAX_NFE);
-    double start = context.process().noiseTime();
-    double end = context.process().dataTime();
+    double start = loop.process().noiseTime();
+    double end = loop.process().dataTime();
     double interval = Math.abs(end - start);
     double direction = Math.signum(end - start);
     double minStep = o.number(SamplerOption.MIN_STEP, Double.MIN_NORMAL);
     double maxStep = Math.min(o.number(SamplerOption.MAX_STEP, interval), interval);
-    Denoiser denoiser = context.denoiser();
+    Denoiser denoiser = loop.denoiser();
+    ActiveRows rows = new ActiveRows(x, start, end, minStep, maxStep);
 
-    int n = (int) x.getShape().get(0);
-    Rows rows = new Rows();
-    rows.ids = new int[n];
-    Arrays.setAll(rows.ids, i -> i);
-    rows.t = new double[n];
-    Arrays.fill(rows.t, start);
-    rows.previousError = new double[n];
-    Arrays.fill(rows.previousError, 1.0);
-
-    NDArray first;
-    try (StepScope scope = context.scope()) {
+    try (SamplingLoop.Scope scope = loop.scope()) {
       scope.borrow(x);
-      first = scope.keep(denoiser.velocity(x, rows.t, rows.ids));
-      rows.h = initialSteps(denoiser, x, first, rows, rtol, atol, direction, interval, o);
-      for (int i = 0; i < n; i++) {
-        rows.h[i] = Math.max(minStep, Math.min(maxStep, rows.h[i]));
-      }
+      NDArray first = scope.keep(denoiser.velocity(x, rows.times(), rows.ids()));
+      rows.start(first, initialSteps(denoiser, x, first, rows, rtol, atol, direction, interval, o));
     }
-
-    List<NDArray> finished = new ArrayList<>();
-    List<int[]> finishedIds = new ArrayList<>();
     int accepted = 0;
-    while (rows.ids.length > 0) {
+    while (rows.size() > 0) {
       if (denoiser.evaluations() + tableau.stages() > maxNfe) {
         throw new SamplingException(String.format(
             "%s needs more than maxNfe=%d network evaluations: %d of %d samples have not reached"
                 + " t=%s (furthest behind at t=%.6g); raise maxNfe or loosen rtol/atol",
-            tableau.id(), maxNfe, rows.ids.length, n, end, behind(rows.t, direction)));
+            tableau.id(), maxNfe, rows.size(), rows.count(), end, rows.behind()));
       }
-      try (StepScope scope = context.scope(x, first)) {
-        int m = rows.ids.length;
-        double[] h = new double[m];
-        for (int i = 0; i < m; i++) {
-          h[i] = direction * Math.min(rows.h[i], Math.abs(end - rows.t[i]));
-        }
+      try (SamplingLoop.Scope scope = loop.scope(rows.state(), rows.derivative())) {
+        x = rows.state();
+        double[] h = rows.nextSteps();
         NDArray hColumn = RungeKutta.column(h, x);
-        NDArray[] k = RungeKutta.stages(denoiser, tableau, x, rows.t, h, hColumn, rows.ids, first);
+        NDArray[] k = RungeKutta.stages(denoiser, tableau, x, rows.times(), h, hColumn,
+            rows.ids(), rows.derivative());
         NDArray next = RungeKutta.advance(x, hColumn, k, tableau.b());
         NDArray low = RungeKutta.advance(x, hColumn, k, tableau.bLow());
         double[] error = errorNorms(next.sub(low), x, next, rtol, atol,
             o.flag(SamplerOption.BATCH_ERROR_CONTROL));
-
-        boolean[] accept = new boolean[m];
-        boolean[] done = new boolean[m];
-        int doneCount = 0;
-        for (int i = 0; i < m; i++) {
+        boolean[] accept = new boolean[h.length];
+        for (int i = 0; i < h.length; i++) {
           accept[i] = error[i] <= 1.0;
-          double step = Math.abs(h[i]);
-          if (!accept[i] && step <= Math.max(minStep, resolution(rows.t[i], interval))) {
+          double t = rows.times()[i];
+          if (!accept[i] && Math.abs(h[i]) <= Math.max(minStep, resolution(t, interval))) {
             throw new SamplingException(Double.isFinite(error[i])
                 ? String.format("%s step size fell below minStep=%.3g at t=%.6g for sample %d;"
-                    + " lower minStep or loosen rtol/atol", tableau.id(), minStep, rows.t[i],
-                    rows.ids[i])
+                    + " lower minStep or loosen rtol/atol", tableau.id(), minStep, t,
+                    rows.ids()[i])
                 : String.format("%s met non-finite velocities just past t=%.6g for sample %d,"
                     + " however small the step; lower the guidance, enable the x0 clip, or check"
-                    + " the latents", tableau.id(), rows.t[i], rows.ids[i]));
+                    + " the latents", tableau.id(), t, rows.ids()[i]));
           }
-          double factor = controller.factor(error[i], rows.previousError[i], accept[i]);
-          if (accept[i]) {
-            rows.t[i] = Math.abs(end - rows.t[i]) <= step ? end : rows.t[i] + h[i];
-            rows.previousError[i] = Math.max(error[i], 1e-10);
-            done[i] = rows.t[i] == end;
-            doneCount += done[i] ? 1 : 0;
-          }
-          rows.h[i] = Math.max(minStep, Math.min(maxStep, step * factor));
+          rows.attempted(i, h[i], error[i], accept[i],
+              controller.factor(error[i], rows.previousError(i), accept[i]));
         }
         NDArray acceptMask = mask(accept, x);
         NDArray state = NDArrays.where(acceptMask, next, x);
         NDArray derivative = tableau.fsal()
             ? NDArrays.where(acceptMask, k[k.length - 1], k[0])
             : null;
-        accepted++;
-        scope.publish(state, accepted, rows.t.clone(), rows.ids.clone());
-        if (doneCount > 0) {
-          finishedIds.add(select(rows.ids, done, true));
-          finished.add(scope.keep(state.get(indexOf(done, true, state))));
-          NDArray remaining = indexOf(done, false, state);
-          x = scope.keep(state.get(remaining));
-          first = derivative == null ? null : scope.keep(derivative.get(remaining));
-          compact(rows, done);
-        } else {
-          x = scope.keep(state);
-          first = derivative == null ? null : scope.keep(derivative);
-        }
+        scope.publish(state, ++accepted, rows.times().clone(), rows.ids().clone());
+        rows.advance(scope, state, derivative);
       }
     }
-    return assemble(context, finished, finishedIds, n);
+    return rows.assemble(loop);
   }
 
   /** Hairer's starting step per row, using the first derivative and one trial evaluation. */
-  private double[] initialSteps(Denoiser denoiser, NDArray x, NDArray f0, Rows rows, double rtol,
-      double atol, double direction, double interval, SamplerOptions o) {
+  private double[] initialSteps(Denoiser denoiser, NDArray x, NDArray f0, ActiveRows rows,
+      double rtol, double atol, double direction, double interval, SamplerOptions o) {
     NDArray scale = x.abs().mul(rtol).add(atol);
     double[] d0 = rms(x.div(scale));
     double[] d1 = rms(f0.div(scale));
@@ -168,10 +119,10 @@ public final class AdaptiveRungeKutta implements Sampler {
     double[] t1 = new double[n];
     for (int i = 0; i < n; i++) {
       signed[i] *= direction;
-      t1[i] = rows.t[i] + signed[i];
+      t1[i] = rows.times()[i] + signed[i];
     }
     NDArray x1 = x.add(f0.mul(RungeKutta.column(signed, x)));
-    NDArray f1 = denoiser.velocity(x1, t1, rows.ids);
+    NDArray f1 = denoiser.velocity(x1, t1, rows.ids());
     double[] d2 = rms(f1.sub(f0).div(scale));
     double[] h = new double[n];
     for (int i = 0; i < n; i++) {
@@ -214,75 +165,11 @@ public final class AdaptiveRungeKutta implements Sampler {
     return RungeKutta.column(values, like).gt(0.5).broadcast(like.getShape());
   }
 
-  private static NDArray indexOf(boolean[] flags, boolean wanted, NDArray like) {
-    long[] index = new long[flags.length];
-    int count = 0;
-    for (int i = 0; i < flags.length; i++) {
-      if (flags[i] == wanted) {
-        index[count++] = i;
-      }
-    }
-    return like.getManager().create(Arrays.copyOf(index, count));
-  }
-
-  private static int[] select(int[] values, boolean[] flags, boolean wanted) {
-    int[] out = new int[values.length];
-    int count = 0;
-    for (int i = 0; i < values.length; i++) {
-      if (flags[i] == wanted) {
-        out[count++] = values[i];
-      }
-    }
-    return Arrays.copyOf(out, count);
-  }
-
-  private static double[] select(double[] values, boolean[] flags, boolean wanted) {
-    double[] out = new double[values.length];
-    int count = 0;
-    for (int i = 0; i < values.length; i++) {
-      if (flags[i] == wanted) {
-        out[count++] = values[i];
-      }
-    }
-    return Arrays.copyOf(out, count);
-  }
-
-  private static void compact(Rows rows, boolean[] done) {
-    rows.t = select(rows.t, done, false);
-    rows.h = select(rows.h, done, false);
-    rows.previousError = select(rows.previousError, done, false);
-    rows.ids = select(rows.ids, done, false);
-  }
-
   /**
    * The smallest step that still means something: a few units in the last place of t, as in
    * scipy's solvers, but at least of the interval's, so a stall near t = 0 ends as soon.
    */
   private static double resolution(double t, double interval) {
     return 10 * Math.ulp(Math.max(Math.abs(t), interval));
-  }
-
-  private static double behind(double[] t, double direction) {
-    double worst = t[0];
-    for (double v : t) {
-      worst = direction > 0 ? Math.min(worst, v) : Math.max(worst, v);
-    }
-    return worst;
-  }
-
-  /** Puts the finished blocks back in sample order. */
-  private static NDArray assemble(SamplingContext context, List<NDArray> blocks, List<int[]> ids,
-      int n) {
-    long[] position = new long[n];
-    int offset = 0;
-    for (int[] block : ids) {
-      for (int id : block) {
-        position[id] = offset++;
-      }
-    }
-    try (StepScope scope = context.scope(blocks.toArray(new NDArray[0]))) {
-      NDArray all = NDArrays.concat(new NDList(blocks));
-      return scope.keep(all.get(all.getManager().create(position)));
-    }
   }
 }

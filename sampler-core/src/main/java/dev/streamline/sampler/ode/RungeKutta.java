@@ -3,9 +3,8 @@ package dev.streamline.sampler.ode;
 import ai.djl.ndarray.NDArray;
 import dev.streamline.sampler.Coefficients;
 import dev.streamline.sampler.Denoiser;
-import dev.streamline.sampler.Sampler;
-import dev.streamline.sampler.SamplingContext;
-import dev.streamline.sampler.StepScope;
+import dev.streamline.sampler.FixedStepMethod;
+import java.util.Arrays;
 
 /**
  * The one explicit Runge–Kutta stepper: any {@link ButcherTableau} on the probability-flow ODE
@@ -48,23 +47,17 @@ public final class RungeKutta {
         Coefficients.broadcastShape(values.length, like.getShape().dimension()), like.getDataType());
   }
 
-  /** A fixed-step sampler that runs the tableau over the context's time grid. */
-  public static Sampler fixedStep(ButcherTableau tableau) {
-    return (context, x) -> {
-      double[] grid = context.grid();
+  /** The tableau as a fixed-step sampler: one step of it from t to t_next for every row. */
+  public static FixedStepMethod fixedStep(ButcherTableau tableau) {
+    return (step, x) -> {
       int n = (int) x.getShape().get(0);
-      for (int i = 0; i + 1 < grid.length; i++) {
-        double[] t = new double[n];
-        double[] h = new double[n];
-        java.util.Arrays.fill(t, grid[i]);
-        java.util.Arrays.fill(h, grid[i + 1] - grid[i]);
-        try (StepScope scope = context.scope(x)) {
-          NDArray hColumn = column(h, x);
-          NDArray[] k = stages(context.denoiser(), tableau, x, t, h, hColumn, null, null);
-          x = scope.finish(advance(x, hColumn, k, tableau.b()), i + 1, grid[i + 1]);
-        }
-      }
-      return x;
+      double[] t = new double[n];
+      double[] h = new double[n];
+      Arrays.fill(t, step.t());
+      Arrays.fill(h, step.tNext() - step.t());
+      NDArray hColumn = column(h, x);
+      NDArray[] k = stages(step.denoiser(), tableau, x, t, h, hColumn, null, null);
+      return advance(x, hColumn, k, tableau.b());
     };
   }
 }

@@ -1,7 +1,7 @@
 package dev.streamline.service.api;
 
+import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerSpec;
-import dev.streamline.sampler.Samplers;
 import dev.streamline.service.registry.ModelInfo;
 import dev.streamline.service.registry.ModelRegistry;
 import java.util.List;
@@ -38,6 +38,6 @@ public class CatalogController {
 
   @GetMapping("/v1/samplers")
   public SamplerList samplers() {
-    return new SamplerList(Samplers.specs());
+    return new SamplerList(SamplerCatalog.specs());
   }
 }

@@ -7,8 +7,8 @@ import dev.streamline.models.store.ModelStore;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
-import dev.streamline.sampler.Sampling;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.analytic.GaussianMixture;
 import dev.streamline.sampler.analytic.GaussianMixtureModel;
 import dev.streamline.service.batching.Deadline;
@@ -226,8 +226,8 @@ public class ModelRegistry implements SmartLifecycle {
     }
     try (NDManager scratch = manager.newSubManager();
         Session session = served.batcher().open(Deadline.after(Duration.ofMinutes(5)), 0)) {
-      Sampling.sample(session, SamplingRequest.of(info.defaultSampler(), info.defaultSteps(), 1, 0),
-          scratch);
+      SamplingLoop.sample(session,
+          SamplingJob.of(info.defaultSampler(), info.defaultSteps(), 1, 0), scratch);
     }
   }
 

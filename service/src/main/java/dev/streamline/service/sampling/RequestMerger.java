@@ -3,11 +3,11 @@ package dev.streamline.service.sampling;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
-import dev.streamline.sampler.Samplers;
 import dev.streamline.sampler.SamplingException;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
 import dev.streamline.sampler.SeededNoise;
 import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.registry.ServedModel;
@@ -42,7 +42,7 @@ final class RequestMerger {
   /** A request's run if it were alone, and its answer to come. */
   private record Member(SamplingRun alone, CompletableFuture<Samples> result) {
 
-    SamplingRequest request() {
+    SamplingJob request() {
       return alone.request();
     }
   }
@@ -72,24 +72,24 @@ final class RequestMerger {
   }
 
   /** Whether a request may share its run: not if it draws noise or records its trajectory. */
-  static boolean mergeable(SamplingRequest request, int maxRows) {
-    SamplerSpec spec = Samplers.spec(request.sampler());
+  static boolean mergeable(SamplingJob request, int maxRows) {
+    SamplerSpec spec = SamplerCatalog.spec(request.sampler());
     return !spec.drawsNoise(request.options()) && !spec.adaptive()
         && !request.recordTrajectory()
         && request.dataType() == DataType.FLOAT32 && request.n() <= maxRows;
   }
 
   /**
-   * Adds a mergeable request, its labels already one per sample ({@code Sampling.labels}), to the
-   * run forming for its kind, or forms one: it starts after the merge window, or at once when the
-   * model is idle, so that merging costs a lone request nothing.
+   * Adds a mergeable request, already checked against the model ({@code SamplingJob.forModel}),
+   * to the run forming for its kind, or forms one: it starts after the merge window, or at once
+   * when the model is idle, so that merging costs a lone request nothing.
    */
   CompletableFuture<Samples> join(SamplingRun alone) {
     Member member = new Member(alone, new CompletableFuture<>());
     // A request cancelled while its run forms or runs stops waiting for it at once.
     alone.deadline().watch(member.result());
     ServedModel served = alone.served();
-    SamplingRequest request = alone.request();
+    SamplingJob request = alone.request();
     String model = served.info().id();
     Key key = new Key(model, request.sampler(), request.steps(), request.options(),
         request.guidance(), request.labels() != null);
@@ -128,9 +128,8 @@ final class RequestMerger {
       return;
     }
     try {
-      Samples all = new SamplingRun(served, merged(members), latents(served, members),
-          shared(members), members.get(0).alone().started(), members.size())
-          .execute(device, meters);
+      Samples all = new SamplingRun(served, merged(served, members), shared(members),
+          members.get(0).alone().started(), members.size()).execute(device, meters);
       split(all, members);
     } catch (SamplingException e) {
       // The run stops at the first non-finite row, whoever's values made it: each request runs
@@ -166,13 +165,13 @@ final class RequestMerger {
     return deadline;
   }
 
-  private static SamplingRequest merged(List<Member> members) {
-    SamplingRequest first = members.get(0).request();
+  private static SamplingJob merged(ServedModel served, List<Member> members) {
+    SamplingJob first = members.get(0).request();
     int n = members.stream().mapToInt(m -> m.request().n()).sum();
     int[] labels = first.labels() == null ? null : members.stream()
         .flatMapToInt(m -> Arrays.stream(m.request().labels())).toArray();
-    return new SamplingRequest(first.sampler(), first.steps(), n, first.seed(), first.guidance(),
-        labels, null, first.options(), false, DataType.FLOAT32);
+    return new SamplingJob(first.sampler(), first.steps(), n, first.seed(), first.guidance(),
+        labels, latents(served, members), first.options(), false, DataType.FLOAT32);
   }
 
   /** Every member's starting noise, given or drawn from its own seeds, one after the other. */
@@ -182,8 +181,8 @@ final class RequestMerger {
         * Math.toIntExact(shape.size())];
     int offset = 0;
     for (Member member : members) {
-      SamplingRequest request = member.request();
-      float[] own = member.alone().latents() != null ? member.alone().latents()
+      SamplingJob request = member.request();
+      float[] own = request.latents() != null ? request.latents()
           : new SeededNoise(request.seed(), request.n(), shape).nextFloats();
       System.arraycopy(own, 0, all, offset, own.length);
       offset += own.length;
@@ -197,7 +196,7 @@ final class RequestMerger {
     int row = 0;
     long now = System.nanoTime();
     for (Member member : members) {
-      SamplingRequest request = member.request();
+      SamplingJob request = member.request();
       float[] samples = Arrays.copyOfRange(all.samples(), row * size,
           (row + request.n()) * size);
       member.result().complete(new Samples(all.model(), all.sampler(), all.steps(), all.nfe(),

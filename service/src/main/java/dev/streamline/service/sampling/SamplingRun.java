@@ -3,9 +3,8 @@ package dev.streamline.service.sampling;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import dev.streamline.sampler.Sampling;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
+import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.SamplingResult;
 import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.batching.Session;
@@ -18,11 +17,11 @@ import io.micrometer.core.instrument.MeterRegistry;
  * evaluations go through the model's batcher under the run's deadline. The lone path and the
  * merged path both end here.
  *
- * @param latents the starting noise of every row, or null for the seeded draw
+ * @param request checked against the model ({@link SamplingJob#forModel})
  * @param started when the (first) order arrived, for its elapsed time
  */
-record SamplingRun(ServedModel served, SamplingRequest request, float[] latents,
-    Deadline deadline, long started, int requests) {
+record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, long started,
+    int requests) {
 
   /**
    * @throws dev.streamline.sampler.SamplingException when the values drove the run to fail
@@ -35,17 +34,13 @@ record SamplingRun(ServedModel served, SamplingRequest request, float[] latents,
         .tag("model", served.info().id())
         .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
         .register(meters).record(requests);
-    SamplingRequest job = request;
     try (NDManager manager = NDManager.newBaseManager(device);
         Session session = served.batcher().open(deadline, requests)) {
-      if (latents != null) {
-        job = job.withLatents(manager.create(latents,
-            new Shape(job.n()).addAll(session.sampleShape())));
-      }
-      SamplingResult result = Sampling.sample(session, job, manager);
+      SamplingResult result = SamplingLoop.sampleChecked(session, request, manager);
       float[] samples = result.samples().toType(DataType.FLOAT32, false).toFloatArray();
-      return new Samples(served.info(), job.sampler(), job.steps(), result.nfe(), job.seed(),
-          job.n(), samples, result.trajectory(), (System.nanoTime() - started) / 1_000_000);
+      return new Samples(served.info(), request.sampler(), request.steps(), result.nfe(),
+          request.seed(), request.n(), samples, result.trajectory(),
+          (System.nanoTime() - started) / 1_000_000);
     }
   }
 }

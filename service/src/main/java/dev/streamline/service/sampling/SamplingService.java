@@ -2,12 +2,11 @@ package dev.streamline.service.sampling;
 
 import ai.djl.ndarray.types.DataType;
 import dev.streamline.sampler.InvalidJobException;
+import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
-import dev.streamline.sampler.Samplers;
-import dev.streamline.sampler.Sampling;
 import dev.streamline.sampler.SamplingException;
-import dev.streamline.sampler.SamplingRequest;
+import dev.streamline.sampler.SamplingJob;
 import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.config.StreamlineProperties;
 import dev.streamline.service.registry.ModelInfo;
@@ -225,18 +224,19 @@ public class SamplingService implements DisposableBean {
             + " must be a finite number, got " + number);
       }
     }
-    Samplers.spec(sampler).checkReads(order.options().keySet());
+    SamplerCatalog.spec(sampler).checkReads(order.options().keySet());
     long seed = order.seed() == null
         ? ThreadLocalRandom.current().nextLong(SEED_BOUND) : order.seed();
     double guidance = order.guidance() == null ? 1.0 : order.guidance();
-    SamplingRequest request = new SamplingRequest(sampler, steps, order.n(), seed, guidance,
+    SamplingJob request = new SamplingJob(sampler, steps, order.n(), seed, guidance,
         order.labels(), null, SamplerOptions.of(order.options()), order.returnTrajectory(),
         DataType.FLOAT32);
     // Checked here, and one per sample, so that no member's labels can fail a merged run.
-    request = request.withLabels(Sampling.labels(served.batcher().model(), request), guidance);
-    float[] latents = order.latents() == null ? null
-        : Latents.flatten(order.latents(), order.n(), model.shape());
-    return new SamplingRun(served, request, latents, deadline, started, 1);
+    request = request.forModel(served.batcher().model());
+    if (order.latents() != null) {
+      request = request.withLatents(Latents.flatten(order.latents(), order.n(), model.shape()));
+    }
+    return new SamplingRun(served, request, deadline, started, 1);
   }
 
   @Override

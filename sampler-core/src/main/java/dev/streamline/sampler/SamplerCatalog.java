@@ -14,11 +14,12 @@ import dev.streamline.sampler.ode.RungeKutta;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
-/** Every sampler Streamline offers, by id. */
-public final class Samplers {
+/** Every sampler Streamline offers, by id: what it is (its spec) and how it steps (its method). */
+public final class SamplerCatalog {
 
-  private record Entry(SamplerSpec spec, Sampler sampler) {}
+  private record Entry(SamplerSpec spec, Supplier<StepMethod> method) {}
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
@@ -35,10 +36,10 @@ public final class Samplers {
         "DDIM (Song et al. 2021); eta > 0 adds DDPM-like noise"), DiffusionSamplers::ddim);
     add(new SamplerSpec("euler-maruyama", "sde", 1, 1, true, false,
         "Euler-Maruyama on the reverse-time SDE (Song et al. 2021)"),
-        DiffusionSamplers::eulerMaruyama);
+        FixedStepMethod.fromFiniteStart(DiffusionSamplers::eulerMaruyama));
     add(new SamplerSpec("pc-langevin", "sde", 1, 2, true, false,
         "Predictor-corrector: Euler-Maruyama predictor, Langevin corrector (Song et al. 2021)"),
-        DiffusionSamplers::pcLangevin);
+        FixedStepMethod.fromFiniteStart(DiffusionSamplers::pcLangevin));
     add(new SamplerSpec("edm-heun", "ode", 2, 2, false, false,
         "Karras et al. 2022, Algorithm 2; churn > 0 makes it stochastic"),
         DiffusionSamplers::edmHeun);
@@ -51,7 +52,7 @@ public final class Samplers {
         DiffusionSamplers::unipc);
   }
 
-  private Samplers() {}
+  private SamplerCatalog() {}
 
   private static void fixed(ButcherTableau tableau, int evals, String description) {
     add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, false, description),
@@ -59,12 +60,18 @@ public final class Samplers {
   }
 
   private static void adaptive(ButcherTableau tableau, int evals, String description) {
+    AdaptiveRungeKutta solver = new AdaptiveRungeKutta(tableau);
     add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, true, description),
-        new AdaptiveRungeKutta(tableau));
+        () -> solver);
   }
 
-  private static void add(SamplerSpec spec, Sampler sampler) {
-    ENTRIES.put(spec.id(), new Entry(spec, sampler));
+  private static void add(SamplerSpec spec, FixedStepMethod stateless) {
+    add(spec, () -> stateless);
+  }
+
+  /** A method that keeps history between steps: a fresh one for every run. */
+  private static void add(SamplerSpec spec, Supplier<StepMethod> perRun) {
+    ENTRIES.put(spec.id(), new Entry(spec, perRun));
   }
 
   public static List<SamplerSpec> specs() {
@@ -75,8 +82,9 @@ public final class Samplers {
     return entry(id).spec();
   }
 
-  public static Sampler sampler(String id) {
-    return entry(id).sampler();
+  /** The sampler's method, for one run. */
+  public static StepMethod method(String id) {
+    return entry(id).method().get();
   }
 
   private static Entry entry(String id) {

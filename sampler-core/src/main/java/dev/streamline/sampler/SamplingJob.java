@@ -1,0 +1,113 @@
+package dev.streamline.sampler;
+
+import ai.djl.ndarray.types.DataType;
+import java.util.Arrays;
+
+/**
+ * One sampling job.
+ *
+ * @param sampler a {@link SamplerCatalog} id
+ * @param steps steps of a fixed-step sampler (adaptive solvers choose their own)
+ * @param n number of samples
+ * @param seed sample i draws all its noise from seed + i
+ * @param guidance classifier-free guidance scale (1 = none); needs labels
+ * @param labels one class per sample, or one for all, or null for an unconditional model
+ * @param latents unit-variance starting noise, flat and row-major [n, ...shape], to use instead
+ *     of the seeded draw, or null; it is scaled by sigma at the noise end like the seeded draw
+ * @param options sampler knobs; null for defaults
+ * @param recordTrajectory keep every step's state on the host
+ * @param dataType arithmetic precision (FLOAT32 or FLOAT64)
+ */
+public record SamplingJob(
+    String sampler,
+    int steps,
+    int n,
+    long seed,
+    double guidance,
+    int[] labels,
+    float[] latents,
+    SamplerOptions options,
+    boolean recordTrajectory,
+    DataType dataType) {
+
+  public SamplingJob {
+    if (steps < 1) {
+      throw new InvalidJobException("steps must be >= 1, got " + steps);
+    }
+    if (n < 1) {
+      throw new InvalidJobException("n must be >= 1, got " + n);
+    }
+    if (!Double.isFinite(guidance)) {
+      throw new InvalidJobException("guidance must be a finite number, got " + guidance);
+    }
+    if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
+      throw new InvalidJobException("dataType must be FLOAT32 or FLOAT64, got " + dataType);
+    }
+    SamplerCatalog.spec(sampler);
+    options = options == null ? SamplerOptions.DEFAULT : options;
+  }
+
+  /** A float32 job with no guidance, labels, latents or trajectory. */
+  public static SamplingJob of(String sampler, int steps, int n, long seed) {
+    return new SamplingJob(sampler, steps, n, seed, 1.0, null, null, null, false,
+        DataType.FLOAT32);
+  }
+
+  public SamplingJob withOptions(SamplerOptions value) {
+    return new SamplingJob(sampler, steps, n, seed, guidance, labels, latents, value,
+        recordTrajectory, dataType);
+  }
+
+  public SamplingJob withLatents(float[] value) {
+    return new SamplingJob(sampler, steps, n, seed, guidance, labels, value, options,
+        recordTrajectory, dataType);
+  }
+
+  public SamplingJob withLabels(int[] value, double scale) {
+    return new SamplingJob(sampler, steps, n, seed, scale, value, latents, options,
+        recordTrajectory, dataType);
+  }
+
+  public SamplingJob withDataType(DataType value) {
+    return new SamplingJob(sampler, steps, n, seed, guidance, labels, latents, options,
+        recordTrajectory, value);
+  }
+
+  public SamplingJob withTrajectory(boolean value) {
+    return new SamplingJob(sampler, steps, n, seed, guidance, labels, latents, options,
+        value, dataType);
+  }
+
+  /**
+   * This job checked against the model it is for, with its labels one per sample: the one check
+   * of labels and guidance, which {@link SamplingLoop#sample} makes and a service makes once at
+   * admission (then running the job with {@link SamplingLoop#sampleChecked}).
+   *
+   * @throws InvalidJobException with a message for the job's author
+   */
+  public SamplingJob forModel(Model model) {
+    if (labels == null) {
+      if (guidance != 1.0) {
+        throw new InvalidJobException("guidance needs labels: it contrasts the labelled"
+            + " prediction with the unconditional one");
+      }
+      return this;
+    }
+    if (model.classCount() == 0) {
+      throw new InvalidJobException("the model is unconditional; it takes no labels");
+    }
+    if (labels.length != 1 && labels.length != n) {
+      throw new InvalidJobException("labels must hold 1 or n=" + n
+          + " entries, got " + labels.length);
+    }
+    for (int label : labels) {
+      if (label != Model.NULL_LABEL && (label < 0 || label >= model.classCount())) {
+        throw new InvalidJobException("label " + label + " is outside [0, "
+            + model.classCount() + ")");
+      }
+    }
+    int[] perSample = new int[n];
+    Arrays.setAll(perSample, i -> labels[labels.length == n ? i : 0]);
+    return withLabels(perSample, guidance);
+  }
+}
