@@ -1,6 +1,5 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.DoubleConsumer;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Drives one cell's requests against the service and records what came back.

@@ -1,12 +1,13 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.json.JsonFactory;
 
 /**
  * The part of a {@code POST /v1/models/{id}/samples} answer the load test uses.
@@ -47,11 +48,11 @@ public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
     int[] shape = null;
     FloatList values = keepSamples ? new FloatList() : null;
     int count = -1;
-    try (JsonParser parser = JSON.createParser(body)) {
+    try (JsonParser parser = JSON.createParser(ObjectReadContext.empty(), body)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         throw new IOException("the answer is not a JSON object");
       }
-      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
         String field = parser.currentName();
         JsonToken token = parser.nextToken();
         switch (field) {
@@ -79,7 +80,7 @@ public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
     return response;
   }
 
-  private static int[] readInts(JsonParser parser) throws IOException {
+  private static int[] readInts(JsonParser parser) {
     List<Integer> ints = new ArrayList<>();
     while (parser.nextToken() != JsonToken.END_ARRAY) {
       ints.add(parser.getIntValue());
@@ -113,7 +114,7 @@ public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
     }
   }
 
-  private static int countAndSkip(JsonParser parser) throws IOException {
+  private static int countAndSkip(JsonParser parser) {
     int count = 0;
     while (parser.nextToken() != JsonToken.END_ARRAY) {
       parser.skipChildren();

@@ -1,9 +1,5 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamline.models.data.FashionMnist;
 import dev.streamline.models.data.TwoDimensionalDataset;
 import dev.streamline.models.metrics.QualityReport;
@@ -30,6 +26,10 @@ import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /** {@code sweep}: drives every (sampler, steps) cell and writes results, charts and a report. */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
@@ -355,7 +355,7 @@ final class SweepCommand implements Callable<Integer> {
   private QualityMeter meter(JsonNode info, ServiceClient client, Requests bodies)
       throws IOException {
     JsonNode dataset = info.path("dataset");
-    boolean images = dataset.isTextual() && dataset.asText().equals("fashion-mnist");
+    boolean images = dataset.isString() && dataset.stringValue().equals("fashion-mnist");
     if (!images && spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
       throw bad("--data-dir applies to fashion-mnist models only; " + model + " is not one");
     }
@@ -363,7 +363,7 @@ final class SweepCommand implements Callable<Integer> {
       GaussianMixture target;
       try {
         target = AnalyticQuality.target(info.path("target"));
-      } catch (JsonProcessingException e) {
+      } catch (JacksonException e) {
         throw new IllegalStateException(client.base() + "v1/models/" + model + " answers a target"
             + " that is not a Gaussian mixture: " + e.getOriginalMessage());
       }
@@ -388,9 +388,9 @@ final class SweepCommand implements Callable<Integer> {
       }
       return new ImageQualityMeter(real, bodies);
     }
-    if (dataset.isTextual()) {
+    if (dataset.isString()) {
       try {
-        return new DataQuality(TwoDimensionalDataset.fromId(dataset.asText()), seed);
+        return new DataQuality(TwoDimensionalDataset.fromId(dataset.stringValue()), seed);
       } catch (IllegalArgumentException e) {
         throw new IllegalStateException(model + " was trained on " + e.getMessage());
       }
@@ -498,7 +498,7 @@ final class SweepCommand implements Callable<Integer> {
   private static Map<String, JsonNode> byId(JsonNode array) {
     Map<String, JsonNode> byId = new LinkedHashMap<>();
     for (JsonNode node : array) {
-      byId.put(node.path("id").asText(), node);
+      byId.put(node.path("id").asString(""), node);
     }
     return byId;
   }
