@@ -89,7 +89,7 @@ public final class ServiceClient {
   }
 
   /** Starts a sampling request; the future fails with a {@link ServiceException}. */
-  public CompletableFuture<SampleResponse> sample(String model, ObjectNode body,
+  public CompletableFuture<ReceivedSamples> sample(String model, ObjectNode body,
       boolean keepSamples) {
     HttpRequest request = HttpRequest.newBuilder(base.resolve("v1/models/" + model + "/samples"))
         .timeout(timeout)
@@ -103,7 +103,7 @@ public final class ServiceClient {
             throw new CompletionException(transportFailure(failure));
           }
           try {
-            return SampleResponse.parse(checked(response), keepSamples);
+            return ReceivedSamples.parse(checked(response), keepSamples);
           } catch (ServiceException e) {
             throw new CompletionException(e);
           } catch (IOException | RuntimeException e) {
@@ -115,7 +115,7 @@ public final class ServiceClient {
   }
 
   /** A sampling request, waited for. */
-  public SampleResponse sampleNow(String model, ObjectNode body, boolean keepSamples)
+  public ReceivedSamples sampleNow(String model, ObjectNode body, boolean keepSamples)
       throws ServiceException {
     try {
       return sample(model, body, keepSamples).get();

@@ -214,7 +214,7 @@ final class SweepCommand implements Callable<Integer> {
     String after = client.prometheus();
     failIfNothingWorked(cell, outcome);
 
-    Map<Long, SampleResponse> kept = new HashMap<>(outcome.kept());
+    Map<Long, ReceivedSamples> kept = new HashMap<>(outcome.kept());
     List<Long> missing = new ArrayList<>();
     for (long k = 0; k < qualityRequests; k++) {
       if (!kept.containsKey(k)) {
@@ -227,14 +227,14 @@ final class SweepCommand implements Callable<Integer> {
     List<Integer> indices = new ArrayList<>();
     List<float[]> samples = new ArrayList<>();
     for (long k = 0; k < qualityRequests; k++) {
-      SampleResponse response = kept.get(k);
-      if (response == null) {
+      ReceivedSamples received = kept.get(k);
+      if (received == null) {
         continue;
       }
-      int width = response.width();
-      for (int j = 0; j < response.count() && samples.size() < qualitySamples; j++) {
+      int width = received.width();
+      for (int j = 0; j < received.count() && samples.size() < qualitySamples; j++) {
         indices.add((int) (k * n + j));
-        samples.add(Arrays.copyOfRange(response.values(), j * width, (j + 1) * width));
+        samples.add(Arrays.copyOfRange(received.values(), j * width, (j + 1) * width));
       }
     }
     Map<String, Double> quality;

@@ -17,7 +17,7 @@ import tools.jackson.core.json.JsonFactory;
  * @param shape per-sample shape, e.g. [2] or [1, 28, 28]
  * @param values the samples flattened row-major, or null when they were skipped
  */
-public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
+public record ReceivedSamples(int nfe, int count, int[] shape, float[] values) {
 
   private static final JsonFactory JSON = new JsonFactory();
 
@@ -43,7 +43,7 @@ public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
    * tree of boxed nodes would cost more than the request; samples that are not wanted are skipped
    * without being read into memory.
    */
-  static SampleResponse parse(byte[] body, boolean keepSamples) throws IOException {
+  static ReceivedSamples parse(byte[] body, boolean keepSamples) throws IOException {
     Integer nfe = null;
     int[] shape = null;
     FloatList values = keepSamples ? new FloatList() : null;
@@ -71,13 +71,13 @@ public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
     if (nfe == null || shape == null || count < 0) {
       throw new IOException("the answer lacks one of 'nfe', 'shape' and 'samples'");
     }
-    SampleResponse response =
-        new SampleResponse(nfe, count, shape, keepSamples ? values.toArray() : null);
-    if (keepSamples && values.size() != (long) count * response.width()) {
+    ReceivedSamples received =
+        new ReceivedSamples(nfe, count, shape, keepSamples ? values.toArray() : null);
+    if (keepSamples && values.size() != (long) count * received.width()) {
       throw new IOException("the answer holds " + values.size() + " numbers for " + count
           + " samples of shape " + Arrays.toString(shape));
     }
-    return response;
+    return received;
   }
 
   private static int[] readInts(JsonParser parser) {
