@@ -1,8 +1,5 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamline.models.metrics.QualityReport;
 import dev.streamline.sampler.analytic.GaussianMixture;
 import java.util.Arrays;
@@ -11,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Analytic Gaussian-mixture models, whose data distribution is known exactly (the model's
@@ -29,7 +29,7 @@ final class AnalyticQuality implements QualityMeter {
 
   private static final int REFERENCE_ATTEMPTS = 5;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = JsonMapper.builderWithJackson2Defaults().build();
 
   private final GaussianMixture target;
   private final long seed;
@@ -52,7 +52,7 @@ final class AnalyticQuality implements QualityMeter {
   }
 
   /** The mixture of a model's {@code target: {weights, means, covariances}}. */
-  static GaussianMixture target(JsonNode node) throws JsonProcessingException {
+  static GaussianMixture target(JsonNode node) {
     return new GaussianMixture(JSON.treeToValue(node.path("weights"), double[].class),
         JSON.treeToValue(node.path("means"), double[][].class),
         JSON.treeToValue(node.path("covariances"), double[][][].class));

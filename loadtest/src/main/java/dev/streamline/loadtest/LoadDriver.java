@@ -1,6 +1,5 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.DoubleConsumer;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Drives one cell's requests against the service and records what came back.
@@ -54,7 +54,7 @@ final class LoadDriver {
    * @param retryAfter the longest Retry-After of the failures, or null where none named one
    */
   record Outcome(Histogram latencies, long succeeded, Map<String, Long> errors, double seconds,
-      long samples, long nfeTotal, Map<Long, SampleResponse> kept, ServiceException lastError,
+      long samples, long nfeTotal, Map<Long, ReceivedSamples> kept, ServiceException lastError,
       Duration retryAfter) {
 
     long failed() {
@@ -90,9 +90,9 @@ final class LoadDriver {
    * {@link Backoff} says for the longest Retry-After the failures carried, so that a server that
    * rejects requests because it is overloaded (429) is not asked again at once.
    */
-  Map<Long, SampleResponse> runUntilAnswered(RequestSource source, List<Long> indices,
+  Map<Long, ReceivedSamples> runUntilAnswered(RequestSource source, List<Long> indices,
       int concurrency, int rounds) {
-    Map<Long, SampleResponse> kept = new HashMap<>();
+    Map<Long, ReceivedSamples> kept = new HashMap<>();
     List<Long> missing = new ArrayList<>(indices);
     Backoff backoff = new Backoff(pause);
     for (int round = 1; !missing.isEmpty(); round++) {
@@ -196,7 +196,7 @@ final class LoadDriver {
     private final LongAdder samples = new LongAdder();
     private final LongAdder nfe = new LongAdder();
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-    private final Map<Long, SampleResponse> kept = new ConcurrentHashMap<>();
+    private final Map<Long, ReceivedSamples> kept = new ConcurrentHashMap<>();
     private final AtomicReference<ServiceException> lastError = new AtomicReference<>();
     private final AtomicLong retryAfterMillis = new AtomicLong(-1);
     private final AtomicLong lastAnswer = new AtomicLong();

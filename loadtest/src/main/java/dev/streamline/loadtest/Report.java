@@ -1,6 +1,5 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
+import tools.jackson.databind.JsonNode;
 
 /** {@code report.md}: where and how the sweep ran, the results table, the best cells, the charts. */
 final class Report {
@@ -55,15 +55,15 @@ final class Report {
     md.append("## Server\n\n");
     md.append("`").append(in.url()).append("`, model `").append(in.model()).append("`");
     JsonNode info = in.modelInfo();
-    md.append(": ").append(info.path("kind").asText("?")).append(", process ")
-        .append(info.path("process").isObject() ? info.path("process").path("type").asText("?")
-            : info.path("process").asText("?"))
-        .append(", ").append(info.path("parameterization").asText("?"))
+    md.append(": ").append(info.path("kind").asString("?")).append(", process ")
+        .append(info.path("process").isObject() ? info.path("process").path("type").asString("?")
+            : info.path("process").asString("?"))
+        .append(", ").append(info.path("parameterization").asString("?"))
         .append(" parameterization, sample shape ").append(info.path("shape"))
         .append(info.path("classes").size() > 0
             ? ", " + info.path("classes").size() + " classes" : "")
-        .append(info.path("dataset").isTextual()
-            ? ", trained on " + info.path("dataset").asText() : "")
+        .append(info.path("dataset").isString()
+            ? ", trained on " + info.path("dataset").stringValue() : "")
         .append(".\n\n");
     boolean reported = in.serverInfo() != null && in.serverInfo().size() > 0;
     if (reported) {
@@ -209,7 +209,7 @@ final class Report {
       node.properties().forEach(e ->
           flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), md));
     } else {
-      row(md, "`" + prefix + "`", node.isTextual() ? node.asText() : node.toString());
+      row(md, "`" + prefix + "`", node.isString() ? node.stringValue() : node.toString());
     }
   }
 

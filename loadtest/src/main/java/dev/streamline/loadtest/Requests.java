@@ -1,7 +1,7 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Builds sampling request bodies. The sample of global index i always has seed {@code seed + i},

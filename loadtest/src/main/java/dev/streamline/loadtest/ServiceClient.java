@@ -1,9 +1,5 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -18,11 +14,16 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /** The calls the load test makes to a Streamline service, with its errors made readable. */
 public final class ServiceClient {
 
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final ObjectMapper MAPPER = JsonMapper.builderWithJackson2Defaults().build();
 
   private final URI base;
   private final Duration timeout;
@@ -88,7 +89,7 @@ public final class ServiceClient {
   }
 
   /** Starts a sampling request; the future fails with a {@link ServiceException}. */
-  public CompletableFuture<SampleResponse> sample(String model, ObjectNode body,
+  public CompletableFuture<ReceivedSamples> sample(String model, ObjectNode body,
       boolean keepSamples) {
     HttpRequest request = HttpRequest.newBuilder(base.resolve("v1/models/" + model + "/samples"))
         .timeout(timeout)
@@ -102,7 +103,7 @@ public final class ServiceClient {
             throw new CompletionException(transportFailure(failure));
           }
           try {
-            return SampleResponse.parse(checked(response), keepSamples);
+            return ReceivedSamples.parse(checked(response), keepSamples);
           } catch (ServiceException e) {
             throw new CompletionException(e);
           } catch (IOException | RuntimeException e) {
@@ -114,7 +115,7 @@ public final class ServiceClient {
   }
 
   /** A sampling request, waited for. */
-  public SampleResponse sampleNow(String model, ObjectNode body, boolean keepSamples)
+  public ReceivedSamples sampleNow(String model, ObjectNode body, boolean keepSamples)
       throws ServiceException {
     try {
       return sample(model, body, keepSamples).get();
@@ -153,14 +154,14 @@ public final class ServiceClient {
     byte[] body = get(path, "application/json");
     try {
       return MAPPER.readTree(body);
-    } catch (IOException e) {
+    } catch (JacksonException e) {
       throw new ServiceException(200, base.resolve(path) + " did not answer JSON: " + oneLine(e));
     }
   }
 
   /** Jackson's messages go on with a second line, where in the input the problem was. */
   private static String oneLine(Exception e) {
-    return e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+    return e instanceof JacksonException json ? json.getOriginalMessage() : e.getMessage();
   }
 
   private byte[] get(String path, String accept) throws ServiceException {
@@ -206,14 +207,14 @@ public final class ServiceClient {
     try {
       JsonNode node = MAPPER.readTree(text);
       if (node != null && node.isObject()) {
-        String title = node.path("title").asText("");
-        String detail = node.path("detail").asText("");
+        String title = node.path("title").asString("");
+        String detail = node.path("detail").asString("");
         String joined = title.isEmpty() || detail.isEmpty() ? title + detail : title + ": " + detail;
         if (!joined.isEmpty()) {
           return joined;
         }
       }
-    } catch (IOException e) {
+    } catch (JacksonException e) {
       // Not JSON: fall through to the raw text.
     }
     if (text.isEmpty()) {

@@ -1,37 +1,28 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamline.models.data.FashionMnist;
 import dev.streamline.models.data.TwoDimensionalDataset;
 import dev.streamline.models.metrics.QualityReport;
 import dev.streamline.sampler.analytic.GaussianMixture;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.DoubleConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
-import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 
-/** {@code sweep}: drives every (sampler, steps) cell and writes results, charts and a report. */
+/**
+ * {@code sweep}: its options, checked against each other and against what the service serves,
+ * make a {@link SweepPlan} and a {@link QualityMeter}, which a {@link SweepRunner} runs.
+ */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
       "Drive a Streamline service with each sampler at each step count (adaptive samplers at each"
@@ -42,11 +33,6 @@ final class SweepCommand implements Callable<Integer> {
 
   /** Fashion-MNIST's test split has 10,000 images; the metric takes twice the sample count. */
   private static final int MAX_IMAGE_QUALITY_SAMPLES = 5000;
-
-  private static final int PROGRESS_UNITS = 1000;
-
-  /** Attempts at the quality samples that the measured phase did not deliver. */
-  private static final int QUALITY_ROUNDS = 5;
 
   /** Each request in flight takes a thread and a connection of this machine's. */
   private static final int MAX_CONCURRENCY = 10_000;
@@ -62,10 +48,6 @@ final class SweepCommand implements Callable<Integer> {
    * request either (the service's own request timeout is at most a day).
    */
   private static final Duration MAX_PHASE = Duration.ofDays(1);
-
-  /** What {@link #write} puts in --out. */
-  private static final List<String> OUTPUTS = List.of("results.csv", "results.json", "report.md",
-      Charts.QUALITY, Charts.LATENCY, Charts.THROUGHPUT, Charts.PARETO, Charts.EXACT_ERROR);
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -172,162 +154,19 @@ final class SweepCommand implements Callable<Integer> {
       throw bad("--guidance applies to class-conditional models; " + model + " has no classes");
     }
     Requests bodies = new Requests(seed, classes, guidance);
-    List<Cell> cells = cells(known);
-    List<CellResult> rows = new ArrayList<>();
+    SweepPlan plan = new SweepPlan(SweepPlan.cells(samplers, known, steps, tolerances), known,
+        bodies, n, warmup.isZero() ? null : new LoadDriver.Load(concurrency, warmup, null, null),
+        new LoadDriver.Load(concurrency, requestCount == null ? duration : null, requestCount, rate),
+        qualitySamples);
     try (QualityMeter meter = meter(info, client, bodies)) {
-      LoadDriver driver = new LoadDriver(client, model, Thread::sleep);
-      try (ProgressBar bar = noProgress ? null : progressBar(cells.size())) {
-        for (int i = 0; i < cells.size(); i++) {
-          Cell cell = cells.get(i);
-          int done = i;
-          DoubleConsumer progress = bar == null ? f -> { } : f -> {
-            bar.stepTo((long) ((done + Math.min(f, 1)) * PROGRESS_UNITS));
-          };
-          if (bar != null) {
-            bar.setExtraMessage(cell.label());
-          }
-          rows.add(runCell(client, driver, meter, bodies, cell,
-              known.get(cell.sampler()), progress));
-          if (bar != null) {
-            bar.stepTo((long) (i + 1) * PROGRESS_UNITS);
-          }
-        }
-      }
-      write(client, info, meter, rows);
+      SweepRunner runner = new SweepRunner(client, model, meter);
+      List<CellResult> rows = runner.run(plan, noProgress);
+      String command = "java -jar loadtest/target/loadtest.jar "
+          + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+      runner.write(out, info, command, settings(info), serverSettings, rows,
+          spec.commandLine().getOut());
     }
     return 0;
-  }
-
-  private CellResult runCell(ServiceClient client, LoadDriver driver, QualityMeter meter,
-      Requests bodies, Cell cell, JsonNode sampler, DoubleConsumer progress)
-      throws ServiceException {
-    long qualityRequests = (qualitySamples + (long) n - 1) / n;
-    CellRequests source = new CellRequests(bodies, cell, n, qualityRequests);
-    if (!warmup.isZero()) {
-      failIfNothingWorked(cell, driver.run(new CellRequests(bodies, cell, n, 0),
-          new LoadDriver.Load(concurrency, warmup, null, null), f -> { }));
-    }
-    String before = client.prometheus();
-    LoadDriver.Outcome outcome = driver.run(source,
-        new LoadDriver.Load(concurrency, requestCount == null ? duration : null, requestCount, rate),
-        progress);
-    String after = client.prometheus();
-    failIfNothingWorked(cell, outcome);
-
-    Map<Long, SampleResponse> kept = new HashMap<>(outcome.kept());
-    List<Long> missing = new ArrayList<>();
-    for (long k = 0; k < qualityRequests; k++) {
-      if (!kept.containsKey(k)) {
-        missing.add(k);
-      }
-    }
-    // A short or failing cell gets its quality samples after the measured phase, so that every
-    // cell is scored on the same seeds; rejected requests (429 under overload) are tried again.
-    kept.putAll(driver.runUntilAnswered(source, missing, concurrency, QUALITY_ROUNDS));
-    List<Integer> indices = new ArrayList<>();
-    List<float[]> samples = new ArrayList<>();
-    for (long k = 0; k < qualityRequests; k++) {
-      SampleResponse response = kept.get(k);
-      if (response == null) {
-        continue;
-      }
-      int width = response.width();
-      for (int j = 0; j < response.count() && samples.size() < qualitySamples; j++) {
-        indices.add((int) (k * n + j));
-        samples.add(Arrays.copyOfRange(response.values(), j * width, (j + 1) * width));
-      }
-    }
-    Map<String, Double> quality;
-    try {
-      quality = samples.size() < 2 ? Map.of()
-          : meter.measure(indices.stream().mapToInt(Integer::intValue).toArray(),
-              samples.toArray(float[][]::new), !sampler.path("stochastic").asBoolean(true));
-    } catch (IllegalArgumentException e) {
-      // Such as samples of another dimension than the model's data: the server's doing, and the
-      // metrics' own words would not say so.
-      throw new IllegalStateException("cell " + cell.label() + ": the samples the server answered"
-          + " cannot be scored: " + e.getMessage(), e);
-    }
-
-    PrometheusText.Averages server = before != null && after != null
-        ? PrometheusText.parse(after).averagesSince(PrometheusText.parse(before), model)
-        : new PrometheusText.Averages(Double.NaN, Double.NaN, Double.NaN);
-    Histogram latencies = outcome.latencies();
-    double seconds = outcome.seconds();
-    return new CellResult(cell, outcome.meanNfe(), outcome.succeeded(), outcome.errors(), seconds,
-        outcome.succeeded() / seconds, outcome.samples() / seconds,
-        millis(latencies.getValueAtPercentile(50)), millis(latencies.getValueAtPercentile(90)),
-        millis(latencies.getValueAtPercentile(99)), millis(latencies.getMaxValue()),
-        latencies.getMean() / 1000, server.forwardBatchSize(), server.queueWaitSeconds() * 1000,
-        server.requestsPerRun(), quality.isEmpty() ? 0 : samples.size(), quality);
-  }
-
-  /**
-   * Request k of a cell carries samples k·n … k·n + n − 1; the first {@code keptRequests} keep
-   * their samples for the quality metrics.
-   */
-  private record CellRequests(Requests bodies, Cell cell, int n, long keptRequests)
-      implements LoadDriver.RequestSource {
-
-    @Override
-    public ObjectNode body(long k) {
-      return bodies.body(cell, k * n, n);
-    }
-
-    @Override
-    public boolean keep(long k) {
-      return k < keptRequests;
-    }
-  }
-
-  /** A cell in which not one request succeeded says nothing; the server's answer is the news. */
-  private static void failIfNothingWorked(Cell cell, LoadDriver.Outcome outcome)
-      throws ServiceException {
-    if (outcome.succeeded() == 0 && outcome.lastError() != null) {
-      ServiceException last = outcome.lastError();
-      throw new ServiceException(last.status(), "cell " + cell.label() + ": all "
-          + outcome.failed() + " requests failed; " + last.getMessage());
-    }
-  }
-
-  private static double millis(long micros) {
-    return micros / 1000.0;
-  }
-
-  private void write(ServiceClient client, JsonNode info, QualityMeter meter,
-      List<CellResult> rows) throws IOException {
-    Map<String, String> settings = settings(info);
-    ObjectNode sweep = JsonNodeFactory.instance.objectNode();
-    sweep.put("url", client.base().toString());
-    settings.forEach(sweep::put);
-    String command = "java -jar loadtest/target/loadtest.jar "
-        + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-    JsonNode serverInfo = client.info();
-    try {
-      OutputDirectory.write(out, dir -> {
-        Results.writeCsv(dir.resolve("results.csv"), model, meter.metrics(), rows);
-        Results.writeJson(dir.resolve("results.json"), model, sweep, meter.metrics(), rows);
-        Map<String, String> charts = Charts.write(dir, model, meter, rows);
-        Report.write(dir.resolve("report.md"), new Report.Inputs(model, info, serverInfo,
-            serverSettings, client.base().toString(), command, settings, Machine.current(),
-            meter, rows, charts));
-      });
-    } catch (IOException e) {
-      // Some file-system exceptions carry only the path in their message.
-      throw new IOException("--out " + out + " cannot be written: " + e.getClass().getSimpleName()
-          + ": " + e.getMessage(), e);
-    }
-    PrintWriter stdout = spec.commandLine().getOut();
-    String primary = meter.primary();
-    for (CellResult row : rows) {
-      stdout.printf(Locale.ROOT, "%-24s NFE %-7s p99 %9s ms  %9s samples/s  %s %s (floor %s)%s%n",
-          row.cell().label(), Report.fmt(row.nfe()), Report.fmt(row.p99Ms()),
-          Report.fmt(row.samplesPerSecond()), primary, Report.fmt(row.metric(primary)),
-          Report.fmt(row.metric(meter.primaryFloor())),
-          row.errors() == 0 ? "" : "  errors " + row.errorsByStatus());
-    }
-    stdout.println("wrote " + out.resolve("report.md"));
-    stdout.flush();
   }
 
   private Map<String, String> settings(JsonNode info) {
@@ -355,7 +194,7 @@ final class SweepCommand implements Callable<Integer> {
   private QualityMeter meter(JsonNode info, ServiceClient client, Requests bodies)
       throws IOException {
     JsonNode dataset = info.path("dataset");
-    boolean images = dataset.isTextual() && dataset.asText().equals("fashion-mnist");
+    boolean images = dataset.isString() && dataset.stringValue().equals("fashion-mnist");
     if (!images && spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
       throw bad("--data-dir applies to fashion-mnist models only; " + model + " is not one");
     }
@@ -363,7 +202,7 @@ final class SweepCommand implements Callable<Integer> {
       GaussianMixture target;
       try {
         target = AnalyticQuality.target(info.path("target"));
-      } catch (JsonProcessingException e) {
+      } catch (JacksonException e) {
         throw new IllegalStateException(client.base() + "v1/models/" + model + " answers a target"
             + " that is not a Gaussian mixture: " + e.getOriginalMessage());
       }
@@ -388,27 +227,15 @@ final class SweepCommand implements Callable<Integer> {
       }
       return new ImageQualityMeter(real, bodies);
     }
-    if (dataset.isTextual()) {
+    if (dataset.isString()) {
       try {
-        return new DataQuality(TwoDimensionalDataset.fromId(dataset.asText()), seed);
+        return new DataQuality(TwoDimensionalDataset.fromId(dataset.stringValue()), seed);
       } catch (IllegalArgumentException e) {
         throw new IllegalStateException(model + " was trained on " + e.getMessage());
       }
     }
     throw new IllegalStateException(model + " names neither a training data set nor an analytic"
         + " target, so its samples cannot be scored");
-  }
-
-  private List<Cell> cells(Map<String, JsonNode> known) {
-    List<Cell> cells = new ArrayList<>();
-    for (String sampler : samplers) {
-      if (known.get(sampler).path("adaptive").asBoolean(false)) {
-        tolerances.forEach(t -> cells.add(Cell.adaptive(sampler, t)));
-      } else {
-        steps.forEach(s -> cells.add(Cell.fixed(sampler, s)));
-      }
-    }
-    return cells;
   }
 
   private void validate() {
@@ -438,11 +265,8 @@ final class SweepCommand implements Callable<Integer> {
     if (duration == null && requestCount == null) {
       duration = Duration.ofSeconds(20);
     }
-    if (duration != null && (duration.isNegative() || duration.isZero())) {
-      throw bad("--duration must be positive, got " + duration);
-    }
-    if (duration != null && duration.compareTo(MAX_PHASE) > 0) {
-      throw bad("--duration must be at most a day, got " + duration);
+    if (duration != null) {
+      checkPhase("--duration", duration, false);
     }
     if (requestCount != null && requestCount < 1) {
       throw bad("--requests must be at least 1, got " + requestCount);
@@ -451,12 +275,7 @@ final class SweepCommand implements Callable<Integer> {
       throw bad("--rate must be a positive number of requests per second, at most "
           + (int) MAX_RATE + ", got " + rate);
     }
-    if (warmup.isNegative()) {
-      throw bad("--warmup must not be negative, got " + warmup);
-    }
-    if (warmup.compareTo(MAX_PHASE) > 0) {
-      throw bad("--warmup must be at most a day, got " + warmup);
-    }
+    checkPhase("--warmup", warmup, true);
     if (qualitySamples < 0 || qualitySamples == 1 || qualitySamples > QualityReport.MAX_SAMPLES) {
       throw bad("--quality-samples must be 0 (off) or from 2 to " + QualityReport.MAX_SAMPLES
           + " (the metrics compare every pair of samples), got " + qualitySamples);
@@ -464,15 +283,21 @@ final class SweepCommand implements Callable<Integer> {
     if (!(referenceTolerance > 0 && referenceTolerance < 1)) {
       throw bad("--reference-tolerance must lie in (0, 1), got " + referenceTolerance);
     }
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw bad("--timeout must be positive, got " + timeout);
-    }
-    if (timeout.compareTo(MAX_PHASE) > 0) {
-      throw bad("--timeout must be at most a day, got " + timeout);
-    }
-    String outProblem = OutputDirectory.problem(out, OUTPUTS);
+    checkPhase("--timeout", timeout, false);
+    String outProblem = OutputDirectory.problem(out, SweepRunner.OUTPUTS);
     if (outProblem != null) {
       throw bad(outProblem);
+    }
+  }
+
+  /** Positive, or with {@code zeroAllowed} not negative; at most a day. */
+  private void checkPhase(String option, Duration value, boolean zeroAllowed) {
+    if (value.isNegative() || value.isZero() && !zeroAllowed) {
+      throw bad(option + (zeroAllowed ? " must not be negative" : " must be positive") + ", got "
+          + value);
+    }
+    if (value.compareTo(MAX_PHASE) > 0) {
+      throw bad(option + " must be at most a day, got " + value);
     }
   }
 
@@ -489,16 +314,10 @@ final class SweepCommand implements Callable<Integer> {
     }
   }
 
-  private ProgressBar progressBar(int cells) {
-    return new ProgressBarBuilder().setTaskName("sweep " + model)
-        .setInitialMax((long) cells * PROGRESS_UNITS).setStyle(ProgressBarStyle.ASCII)
-        .hideEta().setUnit(" cells", PROGRESS_UNITS).build();
-  }
-
   private static Map<String, JsonNode> byId(JsonNode array) {
     Map<String, JsonNode> byId = new LinkedHashMap<>();
     for (JsonNode node : array) {
-      byId.put(node.path("id").asText(), node);
+      byId.put(node.path("id").asString(""), node);
     }
     return byId;
   }

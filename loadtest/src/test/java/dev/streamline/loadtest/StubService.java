@@ -1,9 +1,5 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.streamline.sampler.analytic.GaussianMixture;
@@ -14,6 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A stand-in for the service's API, for what the real service does not do on demand: it rejects
@@ -89,7 +89,7 @@ final class StubService implements AutoCloseable {
     JsonNode body = MAPPER.readTree(exchange.getRequestBody());
     int n = body.path("n").asInt();
     long seed = body.path("seed").asLong();
-    String sampler = body.path("sampler").asText();
+    String sampler = body.path("sampler").asString();
     double error;
     int nfe;
     if (sampler.equals("dopri5")) {

@@ -3,9 +3,6 @@ package dev.streamline.loadtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.streamline.sampler.analytic.GaussianMixture;
 import java.net.URI;
 import java.nio.file.Path;
@@ -17,6 +14,9 @@ import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /** What the real service does not do on demand: rejections, Retry-After, unreadable answers. */
 class StubServiceTest {
@@ -69,7 +69,7 @@ class StubServiceTest {
     try (StubService stub = new StubService(429, "3")) {
       List<Long> pauses = new ArrayList<>();
       // One at a time, every other request rejected: 0-3 leave 1 and 3, then 3, then none.
-      Map<Long, SampleResponse> kept = driver(stub, pauses)
+      Map<Long, ReceivedSamples> kept = driver(stub, pauses)
           .runUntilAnswered(SOURCE, indices(4), 1, 5);
       assertThat(kept).containsOnlyKeys(0L, 1L, 2L, 3L);
       assertThat(pauses).containsExactly(3000L, 3000L);
@@ -81,7 +81,7 @@ class StubServiceTest {
     try (StubService stub = new StubService()) {
       List<Long> pauses = new ArrayList<>();
       // 8 requests leave 4 missing, then 2, then 1 after the third and last round.
-      Map<Long, SampleResponse> kept = driver(stub, pauses)
+      Map<Long, ReceivedSamples> kept = driver(stub, pauses)
           .runUntilAnswered(SOURCE, indices(8), 1, 3);
       assertThat(kept).containsOnlyKeys(0L, 1L, 2L, 3L, 4L, 5L, 6L);
       assertThat(pauses).containsExactly(100L, 200L);

@@ -189,7 +189,7 @@ class ErrorsTest extends ServiceTest {
 
   /**
    * A request answered without its body being read (406, 415) leaves its connection open for the
-   * next: Reactor Netty 1.3.6 at times stopped reading such a connection (see service/pom.xml).
+   * next: Reactor Netty 1.3.6 at times stopped reading such a connection (see the pin in pom.xml).
    */
   @Test
   void aConnectionServesOnAfterARequestTurnedDownUnread() throws IOException {

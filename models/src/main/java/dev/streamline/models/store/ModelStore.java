@@ -7,10 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.streamline.models.nn.MlpVectorField;
 import dev.streamline.models.nn.NetworkModel;
 import dev.streamline.models.nn.UNetVectorField;
@@ -23,6 +19,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,6 +33,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.JacksonIOException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads and writes model directories: {@code model.json} plus weights. Loading validates every
@@ -52,9 +55,14 @@ public final class ModelStore {
   /** What a model id may look like: it names the model in URLs and directories. */
   private static final String ID_PATTERN = "[a-z0-9][a-z0-9.-]*";
 
-  private static final ObjectMapper JSON = new ObjectMapper()
+  /**
+   * Jackson 2's defaults (unknown fields fail, fields in declaration order), which the model.json
+   * files in use were written and read with.
+   */
+  private static final ObjectMapper JSON = JsonMapper.builderWithJackson2Defaults()
       .enable(SerializationFeature.INDENT_OUTPUT)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .build();
 
   private ModelStore() {}
 
@@ -79,12 +87,14 @@ public final class ModelStore {
     ModelManifest manifest;
     try {
       manifest = JSON.readValue(file.toFile(), ModelManifest.class);
-    } catch (NoSuchFileException | java.io.FileNotFoundException e) {
-      throw new ModelStoreException(file + ": missing");
-    } catch (JsonProcessingException e) {
+    } catch (JacksonIOException e) {
+      IOException cause = e.getCause();
+      if (cause instanceof FileNotFoundException || cause instanceof NoSuchFileException) {
+        throw new ModelStoreException(file + ": missing");
+      }
+      throw new ModelStoreException(file + ": cannot be read: " + cause.getMessage(), cause);
+    } catch (JacksonException e) {
       throw new ModelStoreException(file + ": not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new ModelStoreException(file + ": cannot be read: " + e.getMessage(), e);
     }
     try {
       validate(manifest);
@@ -178,7 +188,7 @@ public final class ModelStore {
           sampleShape(manifest), manifest.classes().size(), device,
           p.getOrDefault("optimizeGraph", 0) != 0);
       return new Loaded(manifest, model, model);
-    } catch (java.io.FileNotFoundException e) {
+    } catch (FileNotFoundException e) {
       throw new ModelStoreException(weights + ": missing");
     } catch (IOException | MalformedModelException e) {
       throw new ModelStoreException(e.getMessage(), e);
@@ -265,7 +275,7 @@ public final class ModelStore {
       Files.createDirectories(parent);
       staging = Files.createTempDirectory(parent, "." + directory.getFileName() + "-");
       shareable(staging, "rwxr-xr-x");
-      JSON.writeValue(staging.resolve(MANIFEST).toFile(), manifest);
+      Files.write(staging.resolve(MANIFEST), JSON.writeValueAsBytes(manifest));
       try (OutputStream out = new BufferedOutputStream(
           Files.newOutputStream(staging.resolve(manifest.architecture().weights())))) {
         network.saveParameters(new DataOutputStream(out));
@@ -336,7 +346,7 @@ public final class ModelStore {
       Path staging = Files.createTempFile(directory, "." + MANIFEST, ".tmp");
       try {
         shareable(staging, "rw-r--r--");
-        JSON.writeValue(staging.toFile(), manifest);
+        Files.write(staging, JSON.writeValueAsBytes(manifest));
         Files.move(staging, file, StandardCopyOption.REPLACE_EXISTING,
             StandardCopyOption.ATOMIC_MOVE);
       } finally {

@@ -10,8 +10,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
@@ -31,6 +29,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * Checks the Java side against outputs that PyTorch computed for the same archives; rebuild the
@@ -56,8 +56,8 @@ class TorchScriptModelTest {
         "/torchscript/reference.json")) {
       reference = new ObjectMapper().readTree(Objects.requireNonNull(in));
     }
-    unconditional = load(reference.get("unconditional").get("file").asText(), 0);
-    conditional = load(reference.get("conditional").get("file").asText(),
+    unconditional = load(reference.get("unconditional").get("file").asString(), 0);
+    conditional = load(reference.get("conditional").get("file").asString(),
         reference.get("conditional").get("classCount").asInt());
   }
 
@@ -148,7 +148,7 @@ class TorchScriptModelTest {
   @Test
   void graphOptimizerGivesTheSameOutputs() throws IOException, MalformedModelException {
     try (TorchScriptModel optimized = TorchScriptModel.load(
-            fixture(reference.get("unconditional").get("file").asText()),
+            fixture(reference.get("unconditional").get("file").asString()),
             Parameterization.VELOCITY, FLOW, POINT, 0, Device.cpu(), true);
         NDManager m = manager.newSubManager()) {
       assertThat(optimized.optimizeGraph()).isTrue();
@@ -196,7 +196,7 @@ class TorchScriptModelTest {
 
   @Test
   void probeRejectsAConditionalModuleLoadedAsUnconditional() {
-    Path file = fixture(reference.get("conditional").get("file").asText());
+    Path file = fixture(reference.get("conditional").get("file").asString());
 
     assertThatThrownBy(() -> load(file, 0))
         .isInstanceOf(MalformedModelException.class)
@@ -209,7 +209,7 @@ class TorchScriptModelTest {
 
   @Test
   void probeReportsTheErrorOfAWrongSampleShape() {
-    Path file = fixture(reference.get("unconditional").get("file").asText());
+    Path file = fixture(reference.get("unconditional").get("file").asString());
 
     assertThatThrownBy(() -> TorchScriptModel.load(
             file, Parameterization.VELOCITY, FLOW, new Shape(3), 0, Device.cpu()))
@@ -254,7 +254,7 @@ class TorchScriptModelTest {
 
   @Test
   void closedModelRefusesToPredict() throws IOException, MalformedModelException {
-    TorchScriptModel model = load(reference.get("unconditional").get("file").asText(), 0);
+    TorchScriptModel model = load(reference.get("unconditional").get("file").asString(), 0);
     model.close();
     model.close();
 

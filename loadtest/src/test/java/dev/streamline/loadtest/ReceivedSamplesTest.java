@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-class SampleResponseTest {
+class ReceivedSamplesTest {
 
   private static final String IMAGES = """
       {"model":"m","sampler":"euler","steps":2,"nfe":2,"seed":7,"shape":[1,2,2],
@@ -16,30 +16,30 @@ class SampleResponseTest {
 
   @Test
   void nestedSamplesAreFlattenedRowMajor() throws IOException {
-    SampleResponse response = SampleResponse.parse(bytes(IMAGES), true);
-    assertThat(response.nfe()).isEqualTo(2);
-    assertThat(response.count()).isEqualTo(2);
-    assertThat(response.shape()).containsExactly(1, 2, 2);
-    assertThat(response.width()).isEqualTo(4);
-    assertThat(response.values()).containsExactly(0.5f, -1f, 1f, 0.25f, 2f, 3f, 4f, 5f);
-    assertThat(response.rows()[1]).containsExactly(2, 3, 4, 5);
+    ReceivedSamples received = ReceivedSamples.parse(bytes(IMAGES), true);
+    assertThat(received.nfe()).isEqualTo(2);
+    assertThat(received.count()).isEqualTo(2);
+    assertThat(received.shape()).containsExactly(1, 2, 2);
+    assertThat(received.width()).isEqualTo(4);
+    assertThat(received.values()).containsExactly(0.5f, -1f, 1f, 0.25f, 2f, 3f, 4f, 5f);
+    assertThat(received.rows()[1]).containsExactly(2, 3, 4, 5);
   }
 
   @Test
   void skippedSamplesAreCountedButNotKept() throws IOException {
-    SampleResponse response = SampleResponse.parse(bytes(IMAGES), false);
-    assertThat(response.count()).isEqualTo(2);
-    assertThat(response.values()).isNull();
+    ReceivedSamples received = ReceivedSamples.parse(bytes(IMAGES), false);
+    assertThat(received.count()).isEqualTo(2);
+    assertThat(received.values()).isNull();
   }
 
   @Test
   void answersThatDoNotFitTheirShapeAreRejected() {
     String ragged = "{\"nfe\":1,\"shape\":[2],\"samples\":[[1,2],[3]]}";
-    assertThatThrownBy(() -> SampleResponse.parse(bytes(ragged), true))
+    assertThatThrownBy(() -> ReceivedSamples.parse(bytes(ragged), true))
         .hasMessage("the answer holds 3 numbers for 2 samples of shape [2]");
-    assertThatThrownBy(() -> SampleResponse.parse(bytes("{\"shape\":[2],\"samples\":[]}"), true))
+    assertThatThrownBy(() -> ReceivedSamples.parse(bytes("{\"shape\":[2],\"samples\":[]}"), true))
         .hasMessage("the answer lacks one of 'nfe', 'shape' and 'samples'");
-    assertThatThrownBy(() -> SampleResponse.parse(
+    assertThatThrownBy(() -> ReceivedSamples.parse(
         bytes("{\"nfe\":1,\"shape\":[1],\"samples\":[[null]]}"), true))
         .hasMessage("a sample holds VALUE_NULL where a number belongs");
   }

@@ -1,12 +1,13 @@
 package dev.streamline.loadtest;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.json.JsonFactory;
 
 /**
  * The part of a {@code POST /v1/models/{id}/samples} answer the load test uses.
@@ -16,7 +17,7 @@ import java.util.List;
  * @param shape per-sample shape, e.g. [2] or [1, 28, 28]
  * @param values the samples flattened row-major, or null when they were skipped
  */
-public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
+public record ReceivedSamples(int nfe, int count, int[] shape, float[] values) {
 
   private static final JsonFactory JSON = new JsonFactory();
 
@@ -42,16 +43,16 @@ public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
    * tree of boxed nodes would cost more than the request; samples that are not wanted are skipped
    * without being read into memory.
    */
-  static SampleResponse parse(byte[] body, boolean keepSamples) throws IOException {
+  static ReceivedSamples parse(byte[] body, boolean keepSamples) throws IOException {
     Integer nfe = null;
     int[] shape = null;
     FloatList values = keepSamples ? new FloatList() : null;
     int count = -1;
-    try (JsonParser parser = JSON.createParser(body)) {
+    try (JsonParser parser = JSON.createParser(ObjectReadContext.empty(), body)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         throw new IOException("the answer is not a JSON object");
       }
-      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
         String field = parser.currentName();
         JsonToken token = parser.nextToken();
         switch (field) {
@@ -70,16 +71,16 @@ public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
     if (nfe == null || shape == null || count < 0) {
       throw new IOException("the answer lacks one of 'nfe', 'shape' and 'samples'");
     }
-    SampleResponse response =
-        new SampleResponse(nfe, count, shape, keepSamples ? values.toArray() : null);
-    if (keepSamples && values.size() != (long) count * response.width()) {
+    ReceivedSamples received =
+        new ReceivedSamples(nfe, count, shape, keepSamples ? values.toArray() : null);
+    if (keepSamples && values.size() != (long) count * received.width()) {
       throw new IOException("the answer holds " + values.size() + " numbers for " + count
           + " samples of shape " + Arrays.toString(shape));
     }
-    return response;
+    return received;
   }
 
-  private static int[] readInts(JsonParser parser) throws IOException {
+  private static int[] readInts(JsonParser parser) {
     List<Integer> ints = new ArrayList<>();
     while (parser.nextToken() != JsonToken.END_ARRAY) {
       ints.add(parser.getIntValue());
@@ -113,7 +114,7 @@ public record SampleResponse(int nfe, int count, int[] shape, float[] values) {
     }
   }
 
-  private static int countAndSkip(JsonParser parser) throws IOException {
+  private static int countAndSkip(JsonParser parser) {
     int count = 0;
     while (parser.nextToken() != JsonToken.END_ARRAY) {
       parser.skipChildren();
