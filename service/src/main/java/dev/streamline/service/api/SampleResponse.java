@@ -2,7 +2,7 @@ package dev.streamline.service.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.streamline.sampler.Trajectory;
-import dev.streamline.service.sampling.Samples;
+import dev.streamline.service.sampling.GeneratedSamples;
 import java.util.List;
 
 /**
@@ -27,7 +27,7 @@ public record SampleResponse(
   public record Frame(int step, double[] times, Object samples) {}
 
   /** The trajectory is there when the request recorded one (it always holds the start). */
-  static SampleResponse of(Samples outcome) {
+  static SampleResponse of(GeneratedSamples outcome) {
     List<Integer> shape = outcome.model().shape();
     List<Frame> frames = null;
     if (!outcome.trajectory().isEmpty()) {

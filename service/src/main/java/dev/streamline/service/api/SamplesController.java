@@ -7,7 +7,7 @@ import dev.streamline.service.sampling.ModelLookup;
 import dev.streamline.service.sampling.Outcome;
 import dev.streamline.service.sampling.Refused;
 import dev.streamline.service.sampling.SampleOrder;
-import dev.streamline.service.sampling.Samples;
+import dev.streamline.service.sampling.GeneratedSamples;
 import dev.streamline.service.sampling.SamplingService;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,7 +108,7 @@ public class SamplesController {
         Boolean.TRUE.equals(body.returnTrajectory()));
   }
 
-  private static ResponseEntity<?> render(Samples outcome, MediaType format) {
+  private static ResponseEntity<?> render(GeneratedSamples outcome, MediaType format) {
     List<Integer> shape = new ArrayList<>();
     shape.add(outcome.n());
     shape.addAll(outcome.model().shape());

@@ -4,5 +4,5 @@ package dev.streamline.service.sampling;
 public sealed interface Outcome permits Outcome.Done, Refused {
 
   /** The samples, as asked. */
-  record Done(Samples samples) implements Outcome {}
+  record Done(GeneratedSamples samples) implements Outcome {}
 }

@@ -40,7 +40,7 @@ final class RequestMerger {
       double guidance, boolean labelled) {}
 
   /** A request's run if it were alone, and its answer to come. */
-  private record Member(SamplingRun alone, CompletableFuture<Samples> result) {
+  private record Member(SamplingRun alone, CompletableFuture<GeneratedSamples> result) {
 
     SamplingJob request() {
       return alone.request();
@@ -84,7 +84,7 @@ final class RequestMerger {
    * to the run forming for its kind, or forms one: it starts after the merge window, or at once
    * when the model is idle, so that merging costs a lone request nothing.
    */
-  CompletableFuture<Samples> join(SamplingRun alone) {
+  CompletableFuture<GeneratedSamples> join(SamplingRun alone) {
     Member member = new Member(alone, new CompletableFuture<>());
     // A request cancelled while its run forms or runs stops waiting for it at once.
     alone.deadline().watch(member.result());
@@ -128,7 +128,7 @@ final class RequestMerger {
       return;
     }
     try {
-      Samples all = new SamplingRun(served, merged(served, members), shared(members),
+      GeneratedSamples all = new SamplingRun(served, merged(served, members), shared(members),
           members.get(0).alone().started(), members.size()).execute(device, meters);
       split(all, members);
     } catch (SamplingException e) {
@@ -191,7 +191,7 @@ final class RequestMerger {
   }
 
   /** Gives every member its rows of the run, with its own seed and time. */
-  private static void split(Samples all, List<Member> members) {
+  private static void split(GeneratedSamples all, List<Member> members) {
     int size = all.samples().length / all.n();
     int row = 0;
     long now = System.nanoTime();
@@ -199,8 +199,8 @@ final class RequestMerger {
       SamplingJob request = member.request();
       float[] samples = Arrays.copyOfRange(all.samples(), row * size,
           (row + request.n()) * size);
-      member.result().complete(new Samples(all.model(), all.sampler(), all.steps(), all.nfe(),
-          request.seed(), request.n(), samples, List.of(),
+      member.result().complete(new GeneratedSamples(all.model(), all.sampler(), all.steps(),
+          all.nfe(), request.seed(), request.n(), samples, List.of(),
           (now - member.alone().started()) / 1_000_000));
       row += request.n();
     }

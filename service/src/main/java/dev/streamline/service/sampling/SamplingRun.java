@@ -28,7 +28,7 @@ record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, l
    * @throws Deadline.DeadlineExceededException past the deadline
    * @throws java.util.concurrent.CancellationException when cancelled
    */
-  Samples execute(Device device, MeterRegistry meters) {
+  GeneratedSamples execute(Device device, MeterRegistry meters) {
     DistributionSummary.builder("streamline.run.requests")
         .description("Requests one sampling run serves (more than 1 when merged)")
         .tag("model", served.info().id())
@@ -38,8 +38,8 @@ record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, l
         Session session = served.batcher().open(deadline, requests)) {
       SamplingResult result = SamplingLoop.sampleChecked(session, request, manager);
       float[] samples = result.samples().toType(DataType.FLOAT32, false).toFloatArray();
-      return new Samples(served.info(), request.sampler(), request.steps(), result.nfe(),
-          request.seed(), request.n(), samples, result.trajectory(),
+      return new GeneratedSamples(served.info(), request.sampler(), request.steps(),
+          result.nfe(), request.seed(), request.n(), samples, result.trajectory(),
           (System.nanoTime() - started) / 1_000_000);
     }
   }

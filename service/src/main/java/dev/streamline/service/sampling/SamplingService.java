@@ -113,7 +113,7 @@ public class SamplingService implements DisposableBean {
           + properties.limits().queueCapacity() + " request slots are busy; retry after 1 s"),
           deadline);
     }
-    CompletableFuture<Samples> result;
+    CompletableFuture<GeneratedSamples> result;
     try {
       int maxRows = properties.batching().maxBatchSize();
       if (merger != null && RequestMerger.mergeable(run.request(), maxRows)) {

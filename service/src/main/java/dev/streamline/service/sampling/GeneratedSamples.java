@@ -9,5 +9,5 @@ import java.util.List;
  *
  * @param trajectory every step's state when the order asked for it, else empty
  */
-public record Samples(ModelInfo model, String sampler, int steps, int nfe, long seed, int n,
-    float[] samples, List<Trajectory.Frame> trajectory, long elapsedMs) {}
+public record GeneratedSamples(ModelInfo model, String sampler, int steps, int nfe, long seed,
+    int n, float[] samples, List<Trajectory.Frame> trajectory, long elapsedMs) {}
