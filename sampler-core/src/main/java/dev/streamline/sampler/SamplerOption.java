@@ -48,15 +48,24 @@ public enum SamplerOption {
 
   /** The JSON type of an option's value. */
   public enum Type {
-    NUMBER("number"), INTEGER("integer"), FLAG("boolean"), GRID("string");
+    NUMBER("number", "a number"), INTEGER("integer", "an integer"),
+    FLAG("boolean", "true or false"), GRID("string", "a string");
 
     private final String json;
+    private final String noun;
 
-    Type(String json) {
+    Type(String json, String noun) {
       this.json = json;
+      this.noun = noun;
     }
 
     /** The JSON Schema type name. */
+    public String json() {
+      return json;
+    }
+  }
+
+  /** The JSON Schema type name. */
     public String json() {
       return json;
     }
@@ -177,7 +186,7 @@ public enum SamplerOption {
           : value instanceof String name ? TimeGrid.Kind.fromId(name) : null;
     };
     if (typed == null) {
-      throw new InvalidJobException(id + " must be a " + type.json() + ", got " + value);
+      throw new InvalidJobException(id + " must be " + type.noun + ", got " + value);
     }
     if (typed instanceof Number number && !range.holds(number.doubleValue())) {
       throw new InvalidJobException(String.format(range.refusal(), id, typed));

@@ -1,6 +1,7 @@
 package dev.streamline.sampler;
 
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 
 /**
@@ -80,12 +81,17 @@ public record SamplingJob(
 
   /**
    * This job checked against the model it is for, with its labels one per sample: the one check
-   * of labels and guidance, which {@link SamplingLoop#sample} makes and a service makes once at
-   * admission (then running the job with {@link SamplingLoop#sampleChecked}).
+   * of latents, labels and guidance, which {@link SamplingLoop#sample} makes and a service makes
+   * once at admission (then running the job with {@link SamplingLoop#sampleChecked}).
    *
    * @throws InvalidJobException with a message for the job's author
    */
   public SamplingJob forModel(Model model) {
+    Shape shape = new Shape(n).addAll(model.sampleShape());
+    if (latents != null && latents.length != shape.size()) {
+      throw new InvalidJobException("latents hold " + latents.length + " values, expected "
+          + shape.size() + " for shape " + shape);
+    }
     if (labels == null) {
       if (guidance != 1.0) {
         throw new InvalidJobException("guidance needs labels: it contrasts the labelled"

@@ -75,18 +75,13 @@ public final class SamplingLoop {
     }
   }
 
-  /** The unit-variance start: the job's latents, or the seeded draw. */
+  /** The unit-variance start: the job's latents (their size checked by forModel), or the draw. */
   private NDArray start(Shape shape) {
     float[] latents = job.latents();
     if (latents == null) {
       return noise.next(home, job.dataType());
     }
-    Shape expected = new Shape(job.n()).addAll(shape);
-    if (latents.length != expected.size()) {
-      throw new InvalidJobException("latents hold " + latents.length + " values, expected "
-          + expected.size() + " for shape " + expected);
-    }
-    return home.create(latents, expected).toType(job.dataType(), false);
+    return home.create(latents, new Shape(job.n()).addAll(shape)).toType(job.dataType(), false);
   }
 
   /** Walks a fixed-step method over the job's grid, each step in its own scope. */

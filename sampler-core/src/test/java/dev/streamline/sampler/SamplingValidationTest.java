@@ -43,8 +43,42 @@ class SamplingValidationTest extends ManagedTest {
   void rejectsLatentsOfTheWrongShape() {
     SamplingJob job = SamplingJob.of("euler", 4, 4, 1).withLatents(new float[4 * 3]);
     assertThatThrownBy(() -> Engine.run(Engine.flowModel(), job, manager))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(InvalidJobException.class)
         .hasMessage("latents hold 12 values, expected 8 for shape (4, 2)");
+  }
+
+  /** Each declared range refuses its edge with its own words; types are checked too. */
+  @Test
+  void optionsAreCheckedAsDeclared() {
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(MAX_NFE, 0))
+        .isInstanceOf(InvalidJobException.class).hasMessage("maxNfe must be >= 1, got 0");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.THRESHOLD, 1.0))
+        .hasMessage("threshold must be in (0, 1), got 1.0");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.ETA, -0.5))
+        .hasMessage("eta must be >= 0, got -0.5");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.SNR, Double.NaN))
+        .hasMessage("snr must be a finite number > 0, got NaN");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(MAX_NFE, 1.5))
+        .hasMessage("maxNfe must be an integer, got 1.5");
+    assertThat(SamplerOptions.DEFAULT.with(SamplerOption.THRESHOLD, 0.5).x0Guard())
+        .isEqualTo(X0Guard.dynamic(0.5));
+    assertThat(SamplerOptions.DEFAULT.with(SamplerOption.TIME_GRID, "karras").grid().kind())
+        .isEqualTo(TimeGrid.Kind.KARRAS);
+  }
+
+  /** What keeps a request out of a merged run: any noise drawn after its start. */
+  @Test
+  void drawsNoiseWhereTheSamplerOrAnOptionAddsIt() {
+    SamplerOptions none = SamplerOptions.DEFAULT;
+    assertThat(SamplerCatalog.spec("ddim").drawsNoise(none)).isFalse();
+    assertThat(SamplerCatalog.spec("ddim").drawsNoise(none.with(SamplerOption.ETA, 0.0))).isFalse();
+    assertThat(SamplerCatalog.spec("ddim").drawsNoise(none.with(SamplerOption.ETA, 0.5))).isTrue();
+    assertThat(SamplerCatalog.spec("edm-heun").drawsNoise(none.with(SamplerOption.CHURN, 1.0)))
+        .isTrue();
+    assertThat(SamplerCatalog.spec("edm-heun").drawsNoise(none.with(SamplerOption.CHURN_MIN, 1.0)))
+        .isFalse();
+    assertThat(SamplerCatalog.spec("ddpm").drawsNoise(none)).isTrue();
+    assertThat(SamplerCatalog.spec("dpmpp-2m").drawsNoise(none)).isFalse();
   }
 
   @Test

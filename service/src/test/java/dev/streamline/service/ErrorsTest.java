@@ -56,6 +56,11 @@ class ErrorsTest extends ServiceTest {
         400, "sampler 'heun' does not read [eta]; it reads [timeGrid, rho, shift, clip, threshold]");
     assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":\"dopri5\",\"options\":{\"rtol\":-1}}"),
         400, "rtol must be a finite number > 0, got -1.0");
+    assertProblem(sample("moons-flow",
+        "{\"n\":1,\"sampler\":\"dopri5\",\"options\":{\"maxNfe\":0}}"), 400,
+        "maxNfe must be >= 1, got 0");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"threshold\":1}}"), 400,
+        "threshold must be in (0, 1), got 1.0");
     assertProblem(sample("moons-flow", "{\"n\":2,\"latents\":[[1,2]]}"), 400,
         "latents must be an array of 2 (latents must have the shape [n, ...model shape] = [2, 2])");
     assertProblem(sample("moons-flow", "{\"n\":1,\"latents\":[[1,\"x\"]]}"), 400,

@@ -11,7 +11,6 @@ import dev.streamline.service.sampling.GeneratedSamples;
 import dev.streamline.service.sampling.SamplingService;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -104,7 +103,7 @@ public class SamplesController {
       }
     }
     return new SampleOrder(body.n(), body.sampler(), body.steps(), body.seed(), body.guidance(),
-        labels, body.latents(), body.options() == null ? Map.of() : body.options().given(),
+        labels, body.latents(), body.options() == null ? null : body.options().given(),
         Boolean.TRUE.equals(body.returnTrajectory()));
   }
 

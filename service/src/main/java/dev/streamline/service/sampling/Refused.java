@@ -27,10 +27,5 @@ public record Refused(Reason reason, String detail) implements Outcome, ModelLoo
     public String tag() {
       return tag;
     }
-
-    /** Refused before the order ran (counted as a rejection), rather than while it ran. */
-    boolean atAdmission() {
-      return ordinal() <= QUEUE_FULL.ordinal();
-    }
   }
 }
