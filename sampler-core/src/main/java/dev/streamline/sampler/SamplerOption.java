@@ -65,12 +65,6 @@ public enum SamplerOption {
     }
   }
 
-  /** The JSON Schema type name. */
-    public String json() {
-      return json;
-    }
-  }
-
   /**
    * The values an option takes: bounds (NaN for none) and the message that refuses the others.
    *
