@@ -25,6 +25,14 @@ public interface Model {
   }
 
   /**
+   * Options a job on this model gets where it sets none, such as the time grid or x0 guard its
+   * scheduler prescribes; {@link SamplingJob#forModel} applies them.
+   */
+  default SamplerOptions defaultOptions() {
+    return SamplerOptions.DEFAULT;
+  }
+
+  /**
    * The prediction for a batch.
    *
    * @param x samples [B, ...sampleShape]

@@ -224,4 +224,106 @@ public sealed interface NoiseProcess {
     @Override public double timeAtLogSnr(double logSnr) { return Math.exp(-logSnr); }
     @Override public TimeGrid.Kind defaultGrid() { return TimeGrid.Kind.KARRAS; }
   }
+  /**
+   * A variance-preserving process given as the table of alphas_cumprod over the N training
+   * timesteps of a diffusers scheduler. Time is the timestep itself, a float in [0, N-1], which is
+   * what such networks take as their time input. Between entries the schedule is interpolated
+   * linearly in log sigma, sigma = sqrt((1 - ᾱ)/ᾱ), as k-diffusion's discrete-schedule wrapper
+   * does, so continuous-time samplers can step between entries while grids on whole timesteps
+   * (the table's own spacings) read the table exactly. Sampling ends at timestep 0, which still
+   * carries noise, with the jump to the clean estimate.
+   */
+  final class DiscreteVp implements NoiseProcess {
+
+    private final double[] logSigmas;
+    private final TimeGrid.Kind spacing;
+    private final int stepsOffset;
+
+    /**
+     * @param alphasCumprod ᾱ_0 &gt; ᾱ_1 &gt; ... &gt; ᾱ_{N-1}, all in (0, 1)
+     * @param spacing the grid a fixed-step sampler uses unless the job names one: diffusers'
+     *     timestep_spacing ({@code leading}, {@code trailing} or {@code linspace})
+     * @param stepsOffset diffusers' steps_offset, added to the timesteps of a leading grid
+     */
+    public DiscreteVp(double[] alphasCumprod, TimeGrid.Kind spacing, int stepsOffset) {
+      if (alphasCumprod.length < 2) {
+        throw new IllegalArgumentException("a discrete schedule needs at least 2 timesteps");
+      }
+      if (!spacing.onTable()) {
+        throw new IllegalArgumentException("a discrete schedule's spacing is leading, trailing"
+            + " or linspace, got " + spacing.id());
+      }
+      if (stepsOffset < 0) {
+        throw new IllegalArgumentException("steps_offset must be >= 0, got " + stepsOffset);
+      }
+      logSigmas = new double[alphasCumprod.length];
+      for (int i = 0; i < alphasCumprod.length; i++) {
+        double a = alphasCumprod[i];
+        if (!(a > 0 && a < 1) || (i > 0 && !(a < alphasCumprod[i - 1]))) {
+          throw new IllegalArgumentException("alphas_cumprod must decrease strictly inside (0, 1);"
+              + " entry " + i + " is " + a);
+        }
+        logSigmas[i] = 0.5 * (Math.log1p(-a) - Math.log(a));
+      }
+      this.spacing = spacing;
+      this.stepsOffset = stepsOffset;
+    }
+
+    /** The number of training timesteps N. */
+    public int timesteps() {
+      return logSigmas.length;
+    }
+
+    public int stepsOffset() {
+      return stepsOffset;
+    }
+
+    /** The lower entry of the table segment that holds t; the top entry belongs to the last. */
+    private int segment(double t) {
+      return (int) Math.min(Math.max(Math.floor(t), 0), logSigmas.length - 2);
+    }
+
+    private double logSigma(double t) {
+      int lo = segment(t);
+      double w = Math.min(Math.max(t, 0), logSigmas.length - 1) - lo;
+      return (1 - w) * logSigmas[lo] + w * logSigmas[lo + 1];
+    }
+
+    private double logSigmaDot(double t) {
+      int lo = segment(t);
+      return logSigmas[lo + 1] - logSigmas[lo];
+    }
+
+    @Override public String id() { return "vp-discrete"; }
+    @Override public double alpha(double t) { return 1 / Math.sqrt(1 + Math.exp(2 * logSigma(t))); }
+    @Override public double sigma(double t) { return alpha(t) * Math.exp(logSigma(t)); }
+
+    @Override
+    public double alphaDot(double t) {
+      double s = sigma(t);
+      return -alpha(t) * s * s * logSigmaDot(t);
+    }
+
+    @Override
+    public double sigmaDot(double t) {
+      double a = alpha(t);
+      return a * a * sigma(t) * logSigmaDot(t);
+    }
+
+    @Override public double noiseTime() { return logSigmas.length - 1; }
+    @Override public double dataTime() { return 0; }
+    @Override public TimeGrid.Kind defaultGrid() { return spacing; }
+    @Override public double logSnr(double t) { return -logSigma(t); }
+
+    @Override
+    public double timeAtLogSnr(double logSnr) {
+      double target = Math.min(Math.max(-logSnr, logSigmas[0]), logSigmas[logSigmas.length - 1]);
+      int at = java.util.Arrays.binarySearch(logSigmas, target);
+      if (at >= 0) {
+        return at;
+      }
+      int lo = Math.min(-at - 2, logSigmas.length - 2);
+      return lo + (target - logSigmas[lo]) / (logSigmas[lo + 1] - logSigmas[lo]);
+    }
+  }
 }

@@ -36,7 +36,8 @@ public enum SamplerOption {
   BATCH_ERROR_CONTROL("batchErrorControl", Type.FLAG, Range.ANY, Readers.ADAPTIVE, false,
       "one error norm and step for the whole batch, as torchdiffeq, instead of one per sample"),
   TIME_GRID("timeGrid", Type.GRID, Range.ANY, Readers.FIXED_STEP, false,
-      "step placement: uniform, karras or log-snr (default the process's own)"),
+      "step placement: uniform, karras, log-snr, or on a discrete schedule's timesteps"
+          + " leading, trailing or linspace (default the model's own)"),
   RHO("rho", Type.NUMBER, Range.POSITIVE, Readers.FIXED_STEP, false,
       "exponent of the karras grid (default 7)"),
   SHIFT("shift", Type.NUMBER, Range.POSITIVE, Readers.FIXED_STEP, false,

@@ -54,9 +54,32 @@ public final class SamplerOptions {
     return new SamplerOptions(next);
   }
 
+  /**
+   * These options over a model's defaults: each default that the sampler reads and this job
+   * leaves unset is added, except a default x0 guard where the job chose either guard.
+   */
+  public SamplerOptions over(SamplerOptions defaults, SamplerSpec sampler) {
+    Map<SamplerOption, Object> merged = new EnumMap<>(SamplerOption.class);
+    boolean guarded = values.containsKey(SamplerOption.CLIP)
+        || values.containsKey(SamplerOption.THRESHOLD);
+    defaults.values.forEach((option, value) -> {
+      boolean guard = option == SamplerOption.CLIP || option == SamplerOption.THRESHOLD;
+      if (sampler.options().contains(option.id()) && !(guard && guarded)) {
+        merged.put(option, value);
+      }
+    });
+    merged.putAll(values);
+    return merged.equals(values) ? this : new SamplerOptions(merged);
+  }
+
   /** The options set, in declaration order. */
   public Set<SamplerOption> given() {
     return values.keySet();
+  }
+
+  /** The value set for an option (a Double, Integer, Boolean or {@link TimeGrid.Kind}), or null. */
+  public Object value(SamplerOption option) {
+    return values.get(option);
   }
 
   public double number(SamplerOption option, double fallback) {

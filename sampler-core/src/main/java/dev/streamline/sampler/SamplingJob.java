@@ -80,13 +80,17 @@ public record SamplingJob(
   }
 
   /**
-   * This job checked against the model it is for, with its labels one per sample: the one check
-   * of latents, labels and guidance, which {@link SamplingLoop#sample} makes and a service makes
+   * This job checked against the model it is for, with its labels one per sample and the
+   * model's default options under its own: the one check of latents, labels and guidance, which {@link SamplingLoop#sample} makes and a service makes
    * once at admission (then running the job with {@link SamplingLoop#sampleChecked}).
    *
    * @throws InvalidJobException with a message for the job's author
    */
   public SamplingJob forModel(Model model) {
+    SamplerOptions merged = options.over(model.defaultOptions(), SamplerCatalog.spec(sampler));
+    if (merged != options) {
+      return withOptions(merged).forModel(model);
+    }
     Shape shape = new Shape(n).addAll(model.sampleShape());
     if (latents != null && latents.length != shape.size()) {
       throw new InvalidJobException("latents hold " + latents.length + " values, expected "

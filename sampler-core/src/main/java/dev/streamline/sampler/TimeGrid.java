@@ -10,6 +10,11 @@ import java.util.Locale;
  *   <li>{@code uniform}: evenly in the process's time.
  *   <li>{@code karras}: evenly in sigma^(1/rho) with sigma = sigma(t)/alpha(t) (Karras et al. 2022).
  *   <li>{@code log-snr}: evenly in log(alpha/sigma), the variable of DPM-Solver.
+ *   <li>{@code leading}, {@code trailing}, {@code linspace}: diffusers' timestep spacings, on the
+ *       whole timesteps of a {@link NoiseProcess.DiscreteVp} table (and only there). With N
+ *       training timesteps and n steps: leading takes i·(N div n) + steps_offset, trailing
+ *       round(N - i·N/n) - 1, linspace round(i·(N-1)/(n-1)), for i below n, from the top; the
+ *       walk then ends at timestep 0 unless the spacing already does, and jumps to x0 there.
  * </ul>
  *
  * A {@code shift} s != 1 then moves every point's noise fraction u (1 at noise, 0 at data) to
@@ -22,7 +27,12 @@ import java.util.Locale;
 public record TimeGrid(Kind kind, double rho, double shift) {
 
   public enum Kind {
-    UNIFORM, KARRAS, LOG_SNR;
+    UNIFORM, KARRAS, LOG_SNR, LEADING, TRAILING, LINSPACE;
+
+    /** Whether this grid is laid on the timesteps of a discrete table. */
+    public boolean onTable() {
+      return this == LEADING || this == TRAILING || this == LINSPACE;
+    }
 
     public String id() {
       return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -55,10 +65,14 @@ public record TimeGrid(Kind kind, double rho, double shift) {
     if (steps < 1) {
       throw new InvalidJobException("steps must be >= 1, got " + steps);
     }
+    Kind chosen = kind != null ? kind : process.defaultGrid();
+    if (chosen.onTable()) {
+      return tableTimes(chosen, process, steps);
+    }
     double t0 = process.noiseTime();
     double t1 = process.dataTime();
     double[] t = new double[steps + 1];
-    switch (kind != null ? kind : process.defaultGrid()) {
+    switch (chosen) {
       case UNIFORM -> {
         for (int i = 0; i <= steps; i++) {
           t[i] = t0 + (t1 - t0) * i / steps;
@@ -90,6 +104,40 @@ public record TimeGrid(Kind kind, double rho, double shift) {
       }
     }
     return t;
+  }
+
+  private double[] tableTimes(Kind chosen, NoiseProcess process, int steps) {
+    if (!(process instanceof NoiseProcess.DiscreteVp table)) {
+      throw new InvalidJobException("time grid '" + chosen.id() + "' steps on the timesteps of a"
+          + " discrete schedule; this model's process is " + process.id()
+          + ": use uniform, karras or log-snr");
+    }
+    if (shift != 1.0) {
+      throw new InvalidJobException("shift moves continuous grids; time grid '" + chosen.id()
+          + "' lies on the schedule's timesteps");
+    }
+    int n = table.timesteps();
+    double[] t = new double[steps];
+    for (int i = 0; i < steps; i++) {
+      t[steps - 1 - i] = switch (chosen) {
+        case LEADING -> i * (n / steps) + table.stepsOffset();
+        case TRAILING -> Math.rint(n - (steps - 1 - i) * ((double) n / steps)) - 1;
+        case LINSPACE -> steps == 1 ? 0 : Math.rint(i * (n - 1.0) / (steps - 1));
+        default -> throw new AssertionError(chosen);
+      };
+    }
+    for (int i = 0; i < steps; i++) {
+      if (t[i] > n - 1 || (i > 0 && !(t[i] < t[i - 1]))) {
+        throw new InvalidJobException("time grid '" + chosen.id() + "' cannot place " + steps
+            + " steps on " + n + " timesteps (steps_offset " + table.stepsOffset() + ")");
+      }
+    }
+    if (t[steps - 1] == 0) {
+      return t;
+    }
+    double[] ended = java.util.Arrays.copyOf(t, steps + 1);
+    ended[steps] = 0;
+    return ended;
   }
 
   private static double clampedLogSnr(NoiseProcess process, double t) {

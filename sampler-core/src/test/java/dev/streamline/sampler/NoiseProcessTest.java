@@ -13,7 +13,56 @@ class NoiseProcessTest {
 
   static List<NoiseProcess> processes() {
     return List.of(new NoiseProcess.LinearInterpolant(), new NoiseProcess.VpLinear(),
-        new NoiseProcess.VpCosine(), new NoiseProcess.VeGeometric(), new NoiseProcess.Edm());
+        new NoiseProcess.VpCosine(), new NoiseProcess.VeGeometric(), new NoiseProcess.Edm(),
+        table(TimeGrid.Kind.LEADING, 1));
+  }
+
+  /** diffusers' default DDPM table: linear betas 1e-4 .. 0.02 over 1000 timesteps. */
+  static double[] linearAlphasCumprod() {
+    double[] a = new double[1000];
+    double product = 1;
+    for (int i = 0; i < a.length; i++) {
+      product *= 1 - (1e-4 + (0.02 - 1e-4) * i / 999);
+      a[i] = product;
+    }
+    return a;
+  }
+
+  static NoiseProcess.DiscreteVp table(TimeGrid.Kind spacing, int offset) {
+    return new NoiseProcess.DiscreteVp(linearAlphasCumprod(), spacing, offset);
+  }
+
+  @org.junit.jupiter.api.Test
+  void discreteTableIsReadExactlyOnItsTimestepsAndInLogSigmaBetween() {
+    double[] table = linearAlphasCumprod();
+    NoiseProcess.DiscreteVp p = table(TimeGrid.Kind.LINSPACE, 0);
+    assertThat(p.noiseTime()).isEqualTo(999);
+    assertThat(p.dataTime()).isEqualTo(0);
+    for (int i : new int[] {0, 1, 17, 500, 998, 999}) {
+      assertThat(p.alpha(i) * p.alpha(i)).as("alpha² at %s", i)
+          .isCloseTo(table[i], within(1e-12 * table[i]));
+      assertThat(p.alpha(i) * p.alpha(i) + p.sigma(i) * p.sigma(i)).isCloseTo(1, within(1e-12));
+    }
+    double lo = Math.log(p.edmSigma(250));
+    double hi = Math.log(p.edmSigma(251));
+    assertThat(Math.log(p.edmSigma(250.25))).isCloseTo(0.75 * lo + 0.25 * hi, within(1e-12));
+    assertThat(p.timeAtLogSnr(p.logSnr(0))).isEqualTo(0);
+    assertThat(p.timeAtLogSnr(p.logSnr(999))).isEqualTo(999);
+    assertThat(p.timeAtLogSnr(-50)).isEqualTo(999);
+    assertThat(p.timeAtLogSnr(50)).isEqualTo(0);
+  }
+
+  @org.junit.jupiter.api.Test
+  void aTableMustDecreaseInsideTheOpenUnitInterval() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new NoiseProcess.DiscreteVp(
+            new double[] {0.9, 0.95, 0.1}, TimeGrid.Kind.LEADING, 0))
+        .hasMessage("alphas_cumprod must decrease strictly inside (0, 1); entry 1 is 0.95");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new NoiseProcess.DiscreteVp(
+            new double[] {1.0, 0.5}, TimeGrid.Kind.LEADING, 0))
+        .hasMessage("alphas_cumprod must decrease strictly inside (0, 1); entry 0 is 1.0");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new NoiseProcess.DiscreteVp(
+            new double[] {0.9, 0.5}, TimeGrid.Kind.KARRAS, 0))
+        .hasMessage("a discrete schedule's spacing is leading, trailing or linspace, got karras");
   }
 
   private static double[] interior(NoiseProcess p) {

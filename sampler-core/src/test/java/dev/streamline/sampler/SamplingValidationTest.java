@@ -33,7 +33,7 @@ class SamplingValidationTest extends ManagedTest {
     assertThatThrownBy(() -> new TimeGrid(TimeGrid.Kind.KARRAS, 0, 1))
         .hasMessage("rho must be > 0, got 0.0");
     assertThatThrownBy(() -> TimeGrid.Kind.fromId("cosine"))
-        .hasMessage("unknown time grid 'cosine'; expected one of [uniform, karras, log-snr]");
+        .hasMessage("unknown time grid 'cosine'; expected one of [uniform, karras, log-snr, leading, trailing, linspace]");
     assertThatThrownBy(() -> Parameterization.fromId("noise"))
         .hasMessage("unknown parameterization 'noise'; expected one of"
             + " [velocity, epsilon, x0, v, score]");
@@ -197,5 +197,51 @@ class SamplingValidationTest extends ManagedTest {
         return velocity.apply(x, t.toType(DataType.FLOAT64, false).toDoubleArray()[0]);
       }
     };
+  }
+
+  /** A model whose scheduler prescribes options: a jitted shift and a dynamic threshold. */
+  private static Model withDefaults(SamplerOptions defaults) {
+    Model inner = new dev.streamline.sampler.analytic.GaussianMixtureModel(
+        dev.streamline.sampler.analytic.GaussianMixture.standard2d(),
+        new NoiseProcess.LinearInterpolant(), Parameterization.VELOCITY);
+    return new Model() {
+      @Override public Parameterization parameterization() { return inner.parameterization(); }
+      @Override public NoiseProcess process() { return inner.process(); }
+      @Override public Shape sampleShape() { return inner.sampleShape(); }
+      @Override public SamplerOptions defaultOptions() { return defaults; }
+      @Override public NDArray predict(NDArray x, NDArray t, int[] labels) {
+        return inner.predict(x, t, labels);
+      }
+    };
+  }
+
+  @Test
+  void aModelsDefaultOptionsApplyWhereTheJobSetsNoneAndTheSamplerReadsThem() {
+    Model model = withDefaults(SamplerOptions.of(java.util.Map.of(
+        SamplerOption.SHIFT, 3.0, SamplerOption.THRESHOLD, 0.9)));
+    SamplingJob euler = SamplingJob.of("euler", 8, 1, 0).forModel(model);
+    assertThat(euler.options().number(SamplerOption.SHIFT, 1)).isEqualTo(3.0);
+    assertThat(euler.options().x0Guard()).isEqualTo(X0Guard.dynamic(0.9));
+    SamplingJob own = SamplingJob.of("euler", 8, 1, 0)
+        .withOptions(SamplerOptions.of(java.util.Map.of(SamplerOption.SHIFT, 2.0,
+            SamplerOption.CLIP, 1.5)))
+        .forModel(model);
+    assertThat(own.options().number(SamplerOption.SHIFT, 1)).isEqualTo(2.0);
+    assertThat(own.options().x0Guard()).isEqualTo(X0Guard.clip(1.5));
+    SamplingJob adaptive = SamplingJob.of("dopri5", 8, 1, 0).forModel(model);
+    assertThat(adaptive.options().given()).containsExactly(SamplerOption.THRESHOLD);
+    // The shifted grid is the one the run walks: 8 euler steps, 8 evaluations, and a different
+    // result from the unshifted run of the same latents.
+    SamplingResult shifted = SamplingLoop.sample(model, SamplingJob.of("euler", 8, 4, 7),
+        manager);
+    SamplingResult plain = SamplingLoop.sample(model, SamplingJob.of("euler", 8, 4, 7)
+        .withOptions(SamplerOptions.of(java.util.Map.of(SamplerOption.SHIFT, 1.0,
+            SamplerOption.THRESHOLD, 0.9))), manager);
+    SamplingResult same = SamplingLoop.sample(model, SamplingJob.of("euler", 8, 4, 7)
+        .withOptions(SamplerOptions.of(java.util.Map.of(SamplerOption.SHIFT, 3.0,
+            SamplerOption.THRESHOLD, 0.9))), manager);
+    assertThat(shifted.nfe()).isEqualTo(8);
+    assertThat(shifted.samples().toFloatArray()).containsExactly(same.samples().toFloatArray());
+    assertThat(shifted.samples().sub(plain.samples()).abs().max().getFloat()).isGreaterThan(1e-3f);
   }
 }

@@ -54,4 +54,48 @@ class TimeGridTest {
     assertThat(FLOW.logSnr(t[0])).isCloseTo(-NoiseProcess.LOG_SNR_LIMIT, within(1e-9));
     assertThat(t[1]).isEqualTo(0.1);
   }
+
+  /** diffusers' set_timesteps for 1000 training timesteps and 50 steps, then timestep 0. */
+  @org.junit.jupiter.api.Test
+  void tableSpacingsAreThoseOfDiffusers() {
+    double[] leading = new TimeGrid(TimeGrid.Kind.LEADING, 7, 1)
+        .times(NoiseProcessTest.table(TimeGrid.Kind.LINSPACE, 1), 50);
+    assertThat(leading).hasSize(51);
+    for (int i = 0; i < 50; i++) {
+      assertThat(leading[i]).isEqualTo(981 - 20 * i);
+    }
+    assertThat(leading[50]).isEqualTo(0);
+    double[] trailing = new TimeGrid(TimeGrid.Kind.TRAILING, 7, 1)
+        .times(NoiseProcessTest.table(TimeGrid.Kind.LINSPACE, 1), 50);
+    assertThat(trailing).hasSize(51);
+    assertThat(trailing[0]).isEqualTo(999);
+    assertThat(trailing[49]).isEqualTo(19);
+    assertThat(trailing[50]).isEqualTo(0);
+    // np.linspace(0, 999, 50).round()[::-1]: ends at 0 itself, so nothing is appended.
+    double[] linspace = TimeGrid.DEFAULT.times(NoiseProcessTest.table(TimeGrid.Kind.LINSPACE, 0),
+        50);
+    assertThat(linspace).hasSize(50);
+    assertThat(java.util.Arrays.copyOf(linspace, 6)).containsExactly(999, 979, 958, 938, 917, 897);
+    assertThat(linspace[49]).isEqualTo(0);
+    assertThat(linspace[48]).isEqualTo(20);
+  }
+
+  @org.junit.jupiter.api.Test
+  void tableSpacingsAreRefusedWhereTheyCannotLie() {
+    TimeGrid leading = new TimeGrid(TimeGrid.Kind.LEADING, 7, 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> leading.times(FLOW, 10))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessage("time grid 'leading' steps on the timesteps of a discrete schedule; this"
+            + " model's process is linear: use uniform, karras or log-snr");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TimeGrid(null, 7, 3)
+            .times(NoiseProcessTest.table(TimeGrid.Kind.TRAILING, 0), 10))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessage("shift moves continuous grids; time grid 'trailing' lies on the schedule's"
+            + " timesteps");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> leading
+            .times(NoiseProcessTest.table(TimeGrid.Kind.LEADING, 1), 1000))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessage("time grid 'leading' cannot place 1000 steps on 1000 timesteps"
+            + " (steps_offset 1)");
+  }
 }

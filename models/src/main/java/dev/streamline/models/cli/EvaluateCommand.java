@@ -7,6 +7,7 @@ import dev.streamline.models.metrics.ImageQuality;
 import dev.streamline.models.metrics.QualityReport;
 import dev.streamline.models.metrics.Samples;
 import dev.streamline.models.store.ModelManifest;
+import dev.streamline.models.store.Conventions;
 import dev.streamline.models.store.ModelStore;
 import dev.streamline.sampler.SamplingJob;
 import dev.streamline.sampler.SamplingLoop;
@@ -56,8 +57,9 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     ModelManifest manifest = ModelStore.readManifest(model);
     boolean images = manifest.shape().size() == 3;
-    String samplerId = sampler != null ? sampler : manifest.defaultSampler();
-    int stepCount = steps != null ? steps : manifest.defaultSteps();
+    Conventions conventions = ModelStore.conventions(model, manifest);
+    String samplerId = sampler != null ? sampler : conventions.defaultSampler();
+    int stepCount = steps != null ? steps : conventions.defaultSteps();
     // Checked before sampling, which for an image model can take hours, rather than by the
     // metrics afterwards.
     if (n < 2) {

@@ -1,6 +1,8 @@
 package dev.streamline.models.store;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.streamline.sampler.NetworkConvention.TimeInput;
 import java.util.List;
 import java.util.Map;
 
@@ -8,10 +10,18 @@ import java.util.Map;
  * The {@code model.json} of a model directory: what the model is, how to drive it, and how it was
  * made. Weights sit beside it in the file {@link Architecture#weights()} names.
  *
+ * <p>A model trained elsewhere names a diffusers {@code scheduler_config.json} in {@code
+ * scheduler}; kind, process, parameterization, time input, default sampler and steps then come
+ * from it, and the fields given here override it ({@link Conventions}).
+ *
  * @param kind "flow" or "diffusion"
  * @param shape one sample's shape, e.g. [2] or [1, 28, 28]
  * @param normalization how model space maps to data space, or null when they are the same
- * @param classes class names of a conditional model; empty when unconditional
+ * @param classes class names of a conditional model; empty (the default) when unconditional
+ * @param scheduler file name of a diffusers scheduler config beside model.json, or null
+ * @param timeInput the time number the network takes, or null for the process's own t
+ * @param nullLabel the network's label for "unconditional"; null for len(classes)
+ * @param mu the shift exponent of a flow scheduler with dynamic shifting, or null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelManifest(
@@ -24,8 +34,50 @@ public record ModelManifest(
     Normalization normalization,
     List<String> classes,
     String defaultSampler,
-    int defaultSteps,
-    TrainingSummary training) {
+    Integer defaultSteps,
+    TrainingSummary training,
+    String scheduler,
+    TimeInputSpec timeInput,
+    Integer nullLabel,
+    Double mu) {
+
+  public ModelManifest {
+    classes = classes == null ? List.of() : classes;
+  }
+
+  /** A manifest of Streamline's own, with no scheduler and the process's own time input. */
+  public ModelManifest(String id, String kind, ProcessSpec process, String parameterization,
+      Architecture architecture, List<Integer> shape, Normalization normalization,
+      List<String> classes, String defaultSampler, Integer defaultSteps,
+      TrainingSummary training) {
+    this(id, kind, process, parameterization, architecture, shape, normalization, classes,
+        defaultSampler, defaultSteps, training, null, null, null, null);
+  }
+
+  /**
+   * The network's time input: a variable ({@code t}, {@code sigma}, {@code c-noise},
+   * {@code log-snr}) and a scale (default 1), written as the variable alone or as
+   * {@code {"type": "sigma", "scale": 1000}}.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record TimeInputSpec(String type, Double scale) {
+
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static TimeInputSpec of(String type) {
+      return new TimeInputSpec(type, null);
+    }
+
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    public TimeInputSpec {}
+
+    /** @throws IllegalArgumentException for an unknown variable or a bad scale */
+    public TimeInput toTimeInput() {
+      if (type == null) {
+        throw new IllegalArgumentException("timeInput.type is missing");
+      }
+      return new TimeInput(TimeInput.Variable.fromId(type), scale == null ? 1 : scale);
+    }
+  }
 
   /**
    * @param type "mlp" (our DJL network) or "torchscript"
@@ -71,6 +123,7 @@ public record ModelManifest(
 
   public ModelManifest withTraining(TrainingSummary value) {
     return new ModelManifest(id, kind, process, parameterization, architecture, shape,
-        normalization, classes, defaultSampler, defaultSteps, value);
+        normalization, classes, defaultSampler, defaultSteps, value, scheduler, timeInput,
+        nullLabel, mu);
   }
 }

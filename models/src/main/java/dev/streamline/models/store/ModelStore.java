@@ -12,9 +12,11 @@ import dev.streamline.models.nn.NetworkModel;
 import dev.streamline.models.nn.UNetVectorField;
 import dev.streamline.models.torchscript.TorchScriptModel;
 import dev.streamline.sampler.Model;
+import dev.streamline.sampler.NetworkConvention;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
 import dev.streamline.sampler.SamplerCatalog;
+import dev.streamline.sampler.SamplerOptions;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -35,6 +37,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.exc.JacksonIOException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.SerializationFeature;
@@ -70,8 +73,8 @@ public final class ModelStore {
    * A loaded model: its manifest and what answers for it. Closing it frees the weights (they are
    * also freed with the manager the model was loaded into).
    */
-  public record Loaded(ModelManifest manifest, Model model, AutoCloseable weights)
-      implements AutoCloseable {
+  public record Loaded(ModelManifest manifest, Conventions conventions, Model model,
+      AutoCloseable weights) implements AutoCloseable {
     @Override
     public void close() {
       try {
@@ -106,21 +109,102 @@ public final class ModelStore {
 
   static void validate(ModelManifest m) {
     checkId(m.id());
-    require("flow".equals(m.kind()) || "diffusion".equals(m.kind()),
+    String orScheduler = " (or name a diffusers scheduler config in \"scheduler\")";
+    require(m.kind() != null || m.scheduler() != null, "kind is missing" + orScheduler);
+    require(m.kind() == null || "flow".equals(m.kind()) || "diffusion".equals(m.kind()),
         "kind must be 'flow' or 'diffusion', got " + m.kind());
-    require(m.process() != null, "process is missing");
-    m.process().toProcess();
-    require(m.parameterization() != null, "parameterization is missing");
-    Parameterization.fromId(m.parameterization());
+    require(m.process() != null || m.scheduler() != null, "process is missing" + orScheduler);
+    if (m.process() != null) {
+      m.process().toProcess();
+    }
+    require(m.parameterization() != null || m.scheduler() != null,
+        "parameterization is missing" + orScheduler);
+    if (m.parameterization() != null) {
+      Parameterization.fromId(m.parameterization());
+    }
     require(m.architecture() != null && m.architecture().type() != null,
         "architecture.type is missing");
     require(m.architecture().weights() != null, "architecture.weights is missing");
+    boolean torchScript = "torchscript".equals(m.architecture().type());
+    require(m.scheduler() == null || torchScript, "scheduler applies to torchscript networks");
+    require(m.scheduler() == null || m.scheduler().matches("[^/\\\\]+"),
+        "scheduler names a file beside model.json, got '" + m.scheduler() + "'");
+    require(m.timeInput() == null || torchScript, "timeInput applies to torchscript networks");
+    if (m.timeInput() != null) {
+      m.timeInput().toTimeInput();
+    }
     require(m.shape() != null && !m.shape().isEmpty() && m.shape().stream().allMatch(d -> d > 0),
         "shape must be a non-empty list of positive sizes, got " + m.shape());
-    require(m.classes() != null, "classes is missing (use [] for an unconditional model)");
-    require(m.defaultSampler() != null, "defaultSampler is missing");
-    SamplerCatalog.spec(m.defaultSampler());
-    require(m.defaultSteps() >= 1, "defaultSteps must be >= 1, got " + m.defaultSteps());
+    if (m.defaultSampler() != null) {
+      SamplerCatalog.spec(m.defaultSampler());
+    }
+    require(m.defaultSteps() == null || m.defaultSteps() >= 1,
+        "defaultSteps must be >= 1, got " + m.defaultSteps());
+    require(m.nullLabel() == null || (!m.classes().isEmpty() && m.nullLabel() >= 0
+        && m.nullLabel() <= m.classes().size()), "nullLabel must be in [0, len(classes)="
+        + m.classes().size() + "] for a class-conditional model, got " + m.nullLabel());
+    require(m.mu() == null || Double.isFinite(m.mu()), "mu must be a finite number");
+  }
+
+  /**
+   * How the directory's network is driven: from its diffusers scheduler config when model.json
+   * names one, with model.json's own fields in place of what the config implies; otherwise from
+   * model.json alone, with the defaults a diffusers user would expect (euler for a flow,
+   * dpmpp-2m for a diffusion model, 50 steps).
+   *
+   * @throws ModelStoreException naming the file, key and value of anything not understood
+   */
+  public static Conventions conventions(Path directory, ModelManifest m) {
+    NoiseProcess process = m.process() == null ? null : m.process().toProcess();
+    Map<String, Object> schedule = m.process() == null ? Map.of() : m.process().parameters();
+    Parameterization p = m.parameterization() == null ? null
+        : Parameterization.fromId(m.parameterization());
+    NetworkConvention.TimeInput time = m.timeInput() == null ? null
+        : m.timeInput().toTimeInput();
+    if (m.scheduler() == null) {
+      boolean flow = "flow".equals(m.kind());
+      return new Conventions(m.kind(), process, schedule, new NetworkConvention(p,
+          time == null ? NetworkConvention.TimeInput.PROCESS_TIME : time, 0, 1),
+          m.defaultSampler() != null ? m.defaultSampler() : flow ? "euler" : "dpmpp-2m",
+          m.defaultSteps() != null ? m.defaultSteps() : 50, SamplerOptions.DEFAULT, null);
+    }
+    Path file = directory.resolve(m.scheduler());
+    Conventions read = DiffusersScheduler.read(file, readJson(file), m.mu());
+    NetworkConvention network = read.network();
+    if (p != null || time != null) {
+      network = new NetworkConvention(p != null ? p : network.parameterization(),
+          time != null ? time : network.timeInput(), network.sigmaData(), network.outputSign());
+    }
+    return read.overriddenBy(m.kind(), process, schedule, network, m.defaultSampler(),
+        m.defaultSteps());
+  }
+
+  private static JsonNode readJson(Path file) {
+    try {
+      return JSON.readTree(file.toFile());
+    } catch (JacksonIOException e) {
+      IOException cause = e.getCause();
+      if (cause instanceof FileNotFoundException || cause instanceof NoSuchFileException) {
+        throw new ModelStoreException(file + ": missing");
+      }
+      throw new ModelStoreException(file + ": cannot be read: " + cause.getMessage(), cause);
+    } catch (JacksonException e) {
+      throw new ModelStoreException(file + ": not valid JSON: " + e.getOriginalMessage());
+    }
+  }
+
+  /**
+   * The id a directory's model.json declares, read leniently so that a model that fails to load
+   * can still be reported under its own id; empty where none can be read.
+   */
+  public static java.util.Optional<String> declaredId(Path directory) {
+    try {
+      JsonNode id = JSON.readTree(directory.resolve(MANIFEST).toFile()).get("id");
+      return id != null && id.isString() && id.asString().matches(ID_PATTERN)
+          ? java.util.Optional.of(id.asString()) : java.util.Optional.empty();
+    } catch (JacksonException e) {
+      return java.util.Optional.empty();
+    }
   }
 
   /** @throws IllegalArgumentException for an id that cannot name a model */
@@ -138,9 +222,10 @@ public final class ModelStore {
   /** Loads a model directory onto the manager's device. */
   public static Loaded load(Path directory, NDManager manager) {
     ModelManifest manifest = readManifest(directory);
+    Conventions conventions = conventions(directory, manifest);
     Path weights = directory.resolve(manifest.architecture().weights());
     if ("torchscript".equals(manifest.architecture().type())) {
-      return loadTorchScript(manifest, weights, manager.getDevice());
+      return loadTorchScript(manifest, conventions, weights, manager.getDevice());
     }
     Block network = network(manifest, directory.resolve(MANIFEST));
     NDManager owner = manager.newSubManager();
@@ -162,10 +247,10 @@ public final class ModelStore {
               + expected.get(p.getKey()) + ")");
         }
       });
-      NetworkModel model = new NetworkModel(network, manifest.process().toProcess(),
-          Parameterization.fromId(manifest.parameterization()), sample, manifest.classes().size());
+      NetworkModel model = new NetworkModel(network, conventions.process(),
+          conventions.network().parameterization(), sample, manifest.classes().size());
       probe(model, weights, owner);
-      return new Loaded(manifest, model, owner);
+      return new Loaded(manifest, conventions, model, owner);
     } catch (NoSuchFileException e) {
       owner.close();
       throw new ModelStoreException(weights + ": missing");
@@ -179,15 +264,18 @@ public final class ModelStore {
     }
   }
 
-  private static Loaded loadTorchScript(ModelManifest manifest, Path weights, Device device) {
+  private static Loaded loadTorchScript(ModelManifest manifest, Conventions conventions,
+      Path weights, Device device) {
     Map<String, Integer> p = manifest.architecture().params() == null
         ? Map.of() : manifest.architecture().params();
+    int classes = manifest.classes().size();
+    TorchScriptModel.Spec spec = new TorchScriptModel.Spec(conventions.process(),
+        conventions.network(), sampleShape(manifest), classes,
+        manifest.nullLabel() != null ? manifest.nullLabel() : classes, conventions.defaults());
     try {
-      TorchScriptModel model = TorchScriptModel.load(weights,
-          Parameterization.fromId(manifest.parameterization()), manifest.process().toProcess(),
-          sampleShape(manifest), manifest.classes().size(), device,
+      TorchScriptModel model = TorchScriptModel.load(weights, spec, device,
           p.getOrDefault("optimizeGraph", 0) != 0);
-      return new Loaded(manifest, model, model);
+      return new Loaded(manifest, conventions, model, model);
     } catch (FileNotFoundException e) {
       throw new ModelStoreException(weights + ": missing");
     } catch (IOException | MalformedModelException e) {

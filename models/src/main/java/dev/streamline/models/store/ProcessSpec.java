@@ -67,6 +67,25 @@ public record ProcessSpec(
     };
   }
 
+  /** The parameters given, by name, for display. */
+  public java.util.Map<String, Object> parameters() {
+    java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+    java.util.Map<String, Double> given = new java.util.LinkedHashMap<>();
+    given.put("betaMin", betaMin);
+    given.put("betaMax", betaMax);
+    given.put("s", s);
+    given.put("tMax", tMax);
+    given.put("tEps", tEps);
+    given.put("sigmaMin", sigmaMin);
+    given.put("sigmaMax", sigmaMax);
+    given.forEach((name, value) -> {
+      if (value != null) {
+        out.put(name, value);
+      }
+    });
+    return out;
+  }
+
   private static double or(Double value, double fallback) {
     return value == null ? fallback : value;
   }

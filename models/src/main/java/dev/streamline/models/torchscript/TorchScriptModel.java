@@ -13,9 +13,12 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.streamline.sampler.Coefficients;
 import dev.streamline.sampler.Model;
+import dev.streamline.sampler.NetworkConvention;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
+import dev.streamline.sampler.SamplerOptions;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,9 +34,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>The module's forward is {@code forward(x, t)} for an unconditional model and {@code forward(x,
  * t, y)} for a class-conditional one (classCount &gt; 0): x float32 [B, ...sampleShape], t float32
- * [B], y int64 [B] with the null class at index classCount, which {@link Model#NULL_LABEL} and a
- * null label array select. It must return one tensor shaped like x, in the declared
- * parameterization. Inputs in another data type or on another device are converted for the module
+ * [B], y int64 [B] with the null class at index {@code nullLabel} (by default classCount), which
+ * {@link Model#NULL_LABEL} and a null label array select. It must return one tensor shaped like
+ * x. What x, t and the output mean is the model's {@link NetworkConvention}: a network trained
+ * elsewhere receives c_in·x and its own time number, and its output is combined into the
+ * prediction here, so samplers see an ordinary model. Inputs in another data type or on another device are converted for the module
  * and the prediction is converted back, so float64 sampling runs a float32 network.
  *
  * <p>Forward passes run in libtorch's inference mode, so they record no autograd graph, and the
@@ -50,60 +55,78 @@ public final class TorchScriptModel implements Model, AutoCloseable {
   private final Path file;
   private final ai.djl.Model djlModel;
   private final PtSymbolBlock block;
-  private final Parameterization parameterization;
-  private final NoiseProcess process;
-  private final Shape sampleShape;
-  private final int classCount;
+  private final Spec spec;
   private final Device device;
   private final boolean optimizeGraph;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private TorchScriptModel(Path file, ai.djl.Model djlModel, Parameterization parameterization,
-      NoiseProcess process, Shape sampleShape, int classCount, Device device,
+  /**
+   * What the module is and how to drive it.
+   *
+   * @param sampleShape shape of one sample, without the batch dimension
+   * @param classCount classes of a conditional model, whose forward then takes labels; 0 for an
+   *     unconditional {@code forward(x, t)}
+   * @param nullLabel the module's label for "no class", in [0, classCount]
+   * @param defaults the options jobs get where they set none ({@link Model#defaultOptions})
+   */
+  public record Spec(NoiseProcess process, NetworkConvention convention, Shape sampleShape,
+      int classCount, int nullLabel, SamplerOptions defaults) {
+    public Spec {
+      Objects.requireNonNull(process, "process");
+      Objects.requireNonNull(convention, "convention");
+      Objects.requireNonNull(sampleShape, "sampleShape");
+      Objects.requireNonNull(defaults, "defaults");
+      if (classCount < 0) {
+        throw new IllegalArgumentException("classCount must be >= 0, got " + classCount);
+      }
+      if (classCount > 0 && (nullLabel < 0 || nullLabel > classCount)) {
+        throw new IllegalArgumentException("nullLabel must be in [0, " + classCount + "], got "
+            + nullLabel);
+      }
+    }
+
+    /** A network in Streamline's own convention, with the null class at index classCount. */
+    public static Spec plain(Parameterization parameterization, NoiseProcess process,
+        Shape sampleShape, int classCount) {
+      return new Spec(process, NetworkConvention.plain(parameterization), sampleShape,
+          classCount, classCount, SamplerOptions.DEFAULT);
+    }
+  }
+
+  private TorchScriptModel(Path file, ai.djl.Model djlModel, Spec spec, Device device,
       boolean optimizeGraph) {
     this.file = file;
     this.djlModel = djlModel;
     this.block = (PtSymbolBlock) djlModel.getBlock();
-    this.parameterization = parameterization;
-    this.process = process;
-    this.sampleShape = sampleShape;
-    this.classCount = classCount;
+    this.spec = spec;
     this.device = device;
     this.optimizeGraph = optimizeGraph;
   }
 
-  /** Loads with the graph optimizer off; see {@link #load(Path, Parameterization, NoiseProcess,
-   * Shape, int, Device, boolean)}. */
+  /** A network in Streamline's own convention, loaded with the graph optimizer off. */
   public static TorchScriptModel load(Path file, Parameterization parameterization,
       NoiseProcess process, Shape sampleShape, int classCount, Device device)
       throws IOException, MalformedModelException {
-    return load(file, parameterization, process, sampleShape, classCount, device, false);
+    Objects.requireNonNull(parameterization, "parameterization");
+    return load(file, Spec.plain(parameterization, process, sampleShape, classCount), device,
+        false);
   }
 
   /**
    * Loads a TorchScript archive onto a device and checks it with a one-sample call.
    *
    * @param file the archive written by {@code torch.jit.save}
-   * @param sampleShape shape of one sample, without the batch dimension
-   * @param classCount classes of a conditional model, whose forward then takes labels; 0 for an
-   *     unconditional {@code forward(x, t)}
    * @param device where the module's parameters live and its forward runs
    * @param optimizeGraph whether TorchScript's graph executor optimizes the module
    * @throws FileNotFoundException if there is no file at {@code file}
    * @throws MalformedModelException if the file is not a TorchScript archive, or the probe call
    *     fails or returns a prediction not shaped like its input
    */
-  public static TorchScriptModel load(Path file, Parameterization parameterization,
-      NoiseProcess process, Shape sampleShape, int classCount, Device device,
+  public static TorchScriptModel load(Path file, Spec spec, Device device,
       boolean optimizeGraph) throws IOException, MalformedModelException {
     Objects.requireNonNull(file, "file");
-    Objects.requireNonNull(parameterization, "parameterization");
-    Objects.requireNonNull(process, "process");
-    Objects.requireNonNull(sampleShape, "sampleShape");
+    Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(device, "device");
-    if (classCount < 0) {
-      throw new IllegalArgumentException("classCount must be >= 0, got " + classCount);
-    }
     if (!Files.isRegularFile(file)) {
       throw new FileNotFoundException("TorchScript file " + file + " does not exist");
     }
@@ -119,8 +142,7 @@ public final class TorchScriptModel implements Model, AutoCloseable {
             + " module with torch.jit.script or torch.jit.trace and save it with torch.jit.save): "
             + summary(e), e);
       }
-      TorchScriptModel model = new TorchScriptModel(file, djlModel, parameterization, process,
-          sampleShape, classCount, device, optimizeGraph);
+      TorchScriptModel model = new TorchScriptModel(file, djlModel, spec, device, optimizeGraph);
       model.probe();
       return model;
     } catch (Throwable e) {
@@ -142,24 +164,33 @@ public final class TorchScriptModel implements Model, AutoCloseable {
     return optimizeGraph;
   }
 
+  public NetworkConvention convention() {
+    return spec.convention();
+  }
+
   @Override
   public Parameterization parameterization() {
-    return parameterization;
+    return spec.convention().parameterization();
   }
 
   @Override
   public NoiseProcess process() {
-    return process;
+    return spec.process();
   }
 
   @Override
   public Shape sampleShape() {
-    return sampleShape;
+    return spec.sampleShape();
   }
 
   @Override
   public int classCount() {
-    return classCount;
+    return spec.classCount();
+  }
+
+  @Override
+  public SamplerOptions defaultOptions() {
+    return spec.defaults();
   }
 
   /**
@@ -177,7 +208,7 @@ public final class TorchScriptModel implements Model, AutoCloseable {
       throw new IllegalArgumentException("TorchScript model " + file
           + " needs arrays of the PyTorch engine, got one of " + x.getManager().getEngine());
     }
-    Shape expected = new Shape(x.getShape().get(0)).addAll(sampleShape);
+    Shape expected = new Shape(x.getShape().get(0)).addAll(spec.sampleShape());
     if (!x.getShape().equals(expected)) {
       throw new IllegalArgumentException("x has shape " + x.getShape() + ", expected " + expected);
     }
@@ -207,7 +238,8 @@ public final class TorchScriptModel implements Model, AutoCloseable {
    */
   private void probe() throws MalformedModelException {
     try (NDManager scratch = djlModel.getNDManager().newSubManager()) {
-      NDArray x = scratch.zeros(new Shape(1).addAll(sampleShape), DataType.FLOAT32);
+      NDArray x = scratch.zeros(new Shape(1).addAll(spec.sampleShape()), DataType.FLOAT32);
+      NoiseProcess process = spec.process();
       float middle = (float) (0.5 * (process.noiseTime() + process.dataTime()));
       NDArray t = scratch.create(new float[] {middle});
       NDArray prediction;
@@ -232,11 +264,16 @@ public final class TorchScriptModel implements Model, AutoCloseable {
     try (PtNDManager scope = (PtNDManager) home.newSubManager()) {
       // Borrowed, so that every conversion below lands in the scope and is freed with it.
       scope.tempAttachAll(x, t);
-      NDArray xIn = x.toDevice(device, false).toType(DataType.FLOAT32, false);
-      NDArray tIn = t.toDevice(device, false).toType(DataType.FLOAT32, false);
+      NetworkConvention convention = spec.convention();
+      double[] times = convention.isPlain() ? null
+          : t.toType(DataType.FLOAT64, false).toDoubleArray();
+      NDArray xIn = (times == null ? x : x.mul(column(convention::inputScale, times, x)))
+          .toDevice(device, false).toType(DataType.FLOAT32, false);
+      NDArray tIn = times == null ? t.toDevice(device, false).toType(DataType.FLOAT32, false)
+          : scope.create(networkTimes(convention, times)).toDevice(device, false);
       JniUtils.setGraphExecutorOptimize(optimizeGraph);
       NDArray raw;
-      if (classCount > 0) {
+      if (spec.classCount() > 0) {
         NDArray yIn = scope.create(moduleLabels(labels, x.getShape().get(0))).toDevice(device,
             false);
         raw = run(scope, xIn, tIn, yIn);
@@ -244,6 +281,12 @@ public final class TorchScriptModel implements Model, AutoCloseable {
         raw = run(scope, xIn, tIn);
       }
       NDArray prediction = raw.toDevice(x.getDevice(), false).toType(x.getDataType(), false);
+      if (times != null && prediction.getShape().equals(x.getShape())) {
+        prediction = prediction.mul(column(convention::outputScale, times, x));
+        if (convention.sigmaData() > 0) {
+          prediction = prediction.add(x.mul(column(convention::skip, times, x)));
+        }
+      }
       if (prediction == raw) {
         // Inference-mode tensors refuse in-place updates outside inference mode; the caller owns
         // the prediction and may update it, so it gets an ordinary copy.
@@ -276,10 +319,33 @@ public final class TorchScriptModel implements Model, AutoCloseable {
     }
   }
 
+  /** One coefficient per row, shaped to broadcast against x. */
+  private NDArray column(Coefficient coefficient, double[] times, NDArray x) {
+    double[] values = new double[times.length];
+    for (int i = 0; i < times.length; i++) {
+      values[i] = coefficient.at(spec.process(), times[i]);
+    }
+    return Coefficients.column(x.getManager(), values,
+        Coefficients.broadcastShape(times.length, x.getShape().dimension()), x.getDataType());
+  }
+
+  private interface Coefficient {
+    double at(NoiseProcess process, double t);
+  }
+
+  private float[] networkTimes(NetworkConvention convention, double[] times) {
+    float[] out = new float[times.length];
+    for (int i = 0; i < times.length; i++) {
+      out[i] = (float) convention.timeInput().at(spec.process(), times[i]);
+    }
+    return out;
+  }
+
   private void checkLabels(int[] labels, long batch) {
     if (labels == null) {
       return;
     }
+    int classCount = spec.classCount();
     if (classCount == 0) {
       throw new IllegalArgumentException(
           "TorchScript model " + file + " is unconditional; it takes no labels");
@@ -296,23 +362,23 @@ public final class TorchScriptModel implements Model, AutoCloseable {
     }
   }
 
-  /** The module's y: {@link #NULL_LABEL}, and every row when labels is null, become classCount. */
+  /** The module's y: {@link #NULL_LABEL}, and every row when labels is null, become nullLabel. */
   private long[] moduleLabels(int[] labels, long batch) {
     long[] y = new long[Math.toIntExact(batch)];
     for (int i = 0; i < y.length; i++) {
       int label = labels == null ? NULL_LABEL : labels[i];
-      y[i] = label == NULL_LABEL ? classCount : label;
+      y[i] = label == NULL_LABEL ? spec.nullLabel() : label;
     }
     return y;
   }
 
   private String signature() {
-    return classCount > 0 ? "forward(x, t, y)" : "forward(x, t)";
+    return spec.classCount() > 0 ? "forward(x, t, y)" : "forward(x, t)";
   }
 
   private String shapeMismatch(Shape got, Shape input) {
     return file + ": " + signature() + " returned shape " + got + " for x of shape " + input
-        + "; a " + parameterization.id() + " prediction must have the shape of x";
+        + "; a " + parameterization().id() + " prediction must have the shape of x";
   }
 
   /**

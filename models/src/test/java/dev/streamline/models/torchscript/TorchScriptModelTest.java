@@ -149,7 +149,8 @@ class TorchScriptModelTest {
   void graphOptimizerGivesTheSameOutputs() throws IOException, MalformedModelException {
     try (TorchScriptModel optimized = TorchScriptModel.load(
             fixture(reference.get("unconditional").get("file").asString()),
-            Parameterization.VELOCITY, FLOW, POINT, 0, Device.cpu(), true);
+            TorchScriptModel.Spec.plain(Parameterization.VELOCITY, FLOW, POINT, 0), Device.cpu(),
+            true);
         NDManager m = manager.newSubManager()) {
       assertThat(optimized.optimizeGraph()).isTrue();
       assertThat(unconditional.optimizeGraph()).isFalse();

@@ -2,9 +2,12 @@ package dev.streamline.service.registry;
 
 import ai.djl.ndarray.NDManager;
 import dev.streamline.models.store.BundledModels;
+import dev.streamline.models.store.Conventions;
 import dev.streamline.models.store.ModelManifest;
 import dev.streamline.models.store.ModelStore;
 import dev.streamline.sampler.Model;
+import dev.streamline.sampler.NetworkConvention;
+import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
 import dev.streamline.sampler.SamplingJob;
@@ -138,7 +141,8 @@ public class ModelRegistry implements SmartLifecycle {
     }
     for (Path root : properties.modelDirs()) {
       for (Path directory : modelDirectories(root)) {
-        out.add(new Candidate(directory.getFileName().toString(), () -> stored(directory)));
+        out.add(new Candidate(ModelStore.declaredId(directory)
+            .orElse(directory.getFileName().toString()), () -> stored(directory)));
       }
     }
     return out;
@@ -171,18 +175,23 @@ public class ModelRegistry implements SmartLifecycle {
   private Loaded analytic(String id, String kind, NoiseProcess process, Parameterization p,
       String sampler) {
     GaussianMixture mixture = GaussianMixture.standard2d();
+    Conventions conventions = new Conventions(kind, process, Map.of(),
+        NetworkConvention.plain(p), sampler, 32, SamplerOptions.DEFAULT, null);
     ModelInfo info = new ModelInfo(id, kind, process.id(), p.id(),
         List.of(mixture.dimension()), List.of(), sampler, 32, null,
-        new ModelInfo.Target(mixture.weights(), mixture.means(), mixture.covariances()));
+        new ModelInfo.Target(mixture.weights(), mixture.means(), mixture.covariances()),
+        conventions.describe());
     return new Loaded(info, new GaussianMixtureModel(mixture, process, p), null);
   }
 
   private Loaded stored(Path directory) {
     ModelStore.Loaded loaded = ModelStore.load(directory, manager);
     ModelManifest m = loaded.manifest();
-    ModelInfo info = new ModelInfo(m.id(), m.kind(), m.process().type(), m.parameterization(),
-        m.shape(), m.classes(), m.defaultSampler(), m.defaultSteps(),
-        m.training() == null ? null : m.training().dataset(), null);
+    Conventions c = loaded.conventions();
+    ModelInfo info = new ModelInfo(m.id(), c.kind(), c.process().id(),
+        c.network().parameterization().id(), m.shape(), m.classes(), c.defaultSampler(),
+        c.defaultSteps(), m.training() == null ? null : m.training().dataset(), null,
+        c.describe());
     return new Loaded(info, loaded.model(), loaded);
   }
 
