@@ -2,7 +2,7 @@ package dev.streamline.models.cli;
 
 import picocli.CommandLine;
 
-/** Entry point of {@code models-cli.jar}: {@code train} and {@code evaluate}. */
+/** Entry point of {@code models-cli.jar}: {@code train}, {@code evaluate} and {@code import}. */
 public final class Main {
 
   private Main() {}
@@ -17,15 +17,16 @@ public final class Main {
   }
 
   @CommandLine.Command(name = "models", mixinStandardHelpOptions = true,
-      description = "Train and evaluate Streamline's vector-field models.",
-      subcommands = {TrainCommand.class, EvaluateCommand.class})
+      description = "Train, evaluate and import Streamline's vector-field models.",
+      subcommands = {TrainCommand.class, EvaluateCommand.class, ImportCommand.class})
   static final class ModelsCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-      throw new CommandLine.ParameterException(spec.commandLine(), "name a command: train or evaluate");
+      throw new CommandLine.ParameterException(spec.commandLine(), "name a command: train, evaluate"
+          + " or import");
     }
   }
 }

@@ -327,4 +327,35 @@ class MainTest {
     assertThat(outcome.err().lines().findFirst().orElseThrow()).isEqualTo("error: --model must be"
         + " a model directory (holding model.json); " + tmp.resolve("nowhere") + " does not exist");
   }
+
+  @Test
+  void importPrintsWhatItResolvedAndRefusesWhatTheServiceWould(@TempDir Path tmp)
+      throws Exception {
+    Path flow = dev.streamline.models.store.ForeignConventionsTest.fixture("flow-sd3");
+    Outcome ok = run("import", flow.toString());
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).startsWith("flow-sd3: flow, shape [2], unconditional\n"
+        + "  scheduler: FlowMatchEulerDiscreteScheduler\n"
+        + "  process: linear\n"
+        + "  schedule: {shift=3.0, timesteps=1000}\n"
+        + "  parameterization: velocity\n"
+        + "  timeInput: {type=sigma, scale=1000.0}\n"
+        + "  preconditioning: {outputSign=-1.0}\n"
+        + "  defaultOptions: {shift=3.0}\n"
+        + "  defaultSampler: euler, 28 steps\n");
+    assertThat(ok.out()).containsPattern("probe at t = 0\\.05: shape \\(4, 2\\), finite, round"
+        + " trip within [0-9.]+e-[0-9]+\n");
+    java.nio.file.Files.copy(flow.resolve("model.json"), tmp.resolve("model.json"));
+    java.nio.file.Files.writeString(tmp.resolve("scheduler_config.json"),
+        "{\"_class_name\": \"FlowMatchEulerDiscreteScheduler\", \"use_dynamic_shifting\": true}");
+    Outcome refused = run("import", tmp.toString());
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).startsWith("error: " + tmp.resolve("scheduler_config.json")
+        + ": use_dynamic_shifting needs the resolution-dependent mu, which diffusers' pipelines"
+        + " compute from the image size; give \"mu\" in model.json\n");
+    Outcome none = run("import", tmp.resolve("nothing").toString());
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).startsWith("error: DIR must be a model directory holding model.json; "
+        + tmp.resolve("nothing") + " holds none");
+  }
 }

@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * must equal those of the closed-form model on the resolved process, latent for latent, so a
  * sign, a time offset or a √ᾱ mix-up anywhere on the way fails.
  */
-class ForeignConventionsTest {
+public class ForeignConventionsTest {
 
   /** The mixture the fixtures compute: weights, means, isotropic standard deviations. */
   static final GaussianMixture MIXTURE = mixture(new double[] {0.2, 0.5, 0.3},
@@ -57,7 +57,7 @@ class ForeignConventionsTest {
     return new GaussianMixture(weights, means, covariances);
   }
 
-  static Path fixture(String name) {
+  public static Path fixture(String name) {
     try {
       return Path.of(ForeignConventionsTest.class.getResource("/conventions/" + name).toURI());
     } catch (URISyntaxException e) {
