@@ -171,7 +171,8 @@ class ApiRobustnessTest extends HttpTest {
           model.get("defaultSampler").asString());
       models.put(m.id(), m);
     }
-    assertThat(models).containsOnlyKeys("analytic-gmm-flow", "analytic-gmm-vp", "tiny-unet");
+    assertThat(models).containsOnlyKeys("analytic-gmm-flow", "analytic-gmm-vp", "tiny-unet",
+        "vp-cos-v");
     logChecked = log.getAll().length();
   }
 

@@ -42,18 +42,41 @@ class ApiTest extends ServiceTest {
     List<String> ids = new ArrayList<>();
     models.forEach(m -> ids.add(m.get("id").asString()));
     assertThat(ids).containsExactly("analytic-gmm-flow", "analytic-gmm-vp", "moons-flow",
-        "checkerboard-ot-flow", "gaussians8-diffusion", "fashion-mnist-flow", "tiny-unet");
+        "checkerboard-ot-flow", "gaussians8-diffusion", "fashion-mnist-flow", "tiny-unet",
+        "vp-cos-v");
     JsonNode moons = models.get(2);
     assertThat(Http.JSON.writeValueAsString(moons)).isEqualTo("{\"id\":\"moons-flow\","
         + "\"kind\":\"flow\",\"process\":\"linear\",\"parameterization\":\"velocity\","
         + "\"shape\":[2],\"classes\":[],\"defaultSampler\":\"heun\",\"defaultSteps\":32,"
-        + "\"dataset\":\"moons\"}");
+        + "\"dataset\":\"moons\",\"conventions\":{\"process\":\"linear\",\"schedule\":{},"
+        + "\"parameterization\":\"velocity\",\"timeInput\":{\"type\":\"t\",\"scale\":1.0},"
+        + "\"defaultOptions\":{}}}");
     JsonNode fashion = models.get(5);
     assertThat(fashion.get("classes").size()).isEqualTo(10);
     assertThat(fashion.get("classes").get(7).asString()).isEqualTo("Sneaker");
     assertThat(fashion.get("shape").toString()).isEqualTo("[1,28,28]");
     assertThat(fashion.get("dataset").asString()).isEqualTo("fashion-mnist");
     assertThat(models.get(6).get("classes").toString()).isEqualTo("[\"a\",\"b\",\"c\"]");
+  }
+
+  @Test
+  void servesAModelTrainedElsewhereAndShowsTheConventionsItResolved() {
+    JsonNode model = http.getJson("/v1/models/vp-cos-v");
+    assertThat(Http.JSON.writeValueAsString(model)).isEqualTo("{\"id\":\"vp-cos-v\","
+        + "\"kind\":\"diffusion\",\"process\":\"vp-discrete\",\"parameterization\":\"v\","
+        + "\"shape\":[2],\"classes\":[],\"defaultSampler\":\"heun\",\"defaultSteps\":50,"
+        + "\"dataset\":null,\"conventions\":{\"scheduler\":\"HeunDiscreteScheduler\","
+        + "\"process\":\"vp-discrete\",\"schedule\":{\"betaSchedule\":\"squaredcos_cap_v2\","
+        + "\"stepsOffset\":0,\"timestepSpacing\":\"linspace\",\"timesteps\":1000},"
+        + "\"parameterization\":\"v\",\"timeInput\":{\"type\":\"t\",\"scale\":1.0},"
+        + "\"defaultOptions\":{}}}");
+    // diffusers' linspace spacing of 10 steps ends at timestep 0: 9 steps and the jump to x0.
+    HttpResponse<byte[]> response = http.post("/v1/models/vp-cos-v/samples",
+        "{\"n\":3,\"sampler\":\"ddim\",\"steps\":10,\"seed\":1}", "application/json");
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonNode samples = Http.json(response);
+    assertThat(samples.get("nfe").asInt()).isEqualTo(10);
+    assertThat(samples.get("samples").size()).isEqualTo(3);
   }
 
   @Test
@@ -253,7 +276,7 @@ class ApiTest extends ServiceTest {
     assertThat(properties.get("maxNfe").get("minimum").asInt()).isEqualTo(1);
     assertThat(properties.get("threshold").get("exclusiveMaximum").asDouble()).isEqualTo(1);
     assertThat(properties.get("timeGrid").get("enum").toString())
-        .isEqualTo("[\"uniform\",\"karras\",\"log-snr\"]");
+        .isEqualTo("[\"uniform\",\"karras\",\"log-snr\",\"leading\",\"trailing\",\"linspace\"]");
     assertThat(properties.get("batchErrorControl").get("type").asString()).isEqualTo("boolean");
   }
 

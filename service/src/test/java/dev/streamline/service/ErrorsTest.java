@@ -156,7 +156,7 @@ class ErrorsTest extends ServiceTest {
   void unknownModel() {
     assertProblem(sample("nope", "{\"n\":1}"), 404, "no model 'nope'; served: [analytic-gmm-flow,"
         + " analytic-gmm-vp, moons-flow, checkerboard-ot-flow, gaussians8-diffusion,"
-        + " fashion-mnist-flow, tiny-unet]");
+        + " fashion-mnist-flow, tiny-unet, vp-cos-v]");
     assertThat(http.get("/v1/models/nope").statusCode()).isEqualTo(404);
   }
 
@@ -261,6 +261,12 @@ class ErrorsTest extends ServiceTest {
     assertThat(models.get("status").asString()).isEqualTo("UP");
     assertThat(models.get("details").get("failed").get("broken").asString())
         .contains("model.json: not valid JSON");
+    assertThat(models.get("details").get("failed").get("karras-ve").asString())
+        .endsWith("downloaded-model/scheduler_config.json: _class_name 'KarrasVeScheduler' is not"
+            + " supported; supported: [DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler,"
+            + " EDMDPMSolverMultistepScheduler, EDMEulerScheduler, EulerAncestralDiscreteScheduler,"
+            + " EulerDiscreteScheduler, FlowMatchEulerDiscreteScheduler, HeunDiscreteScheduler,"
+            + " LMSDiscreteScheduler, PNDMScheduler, UniPCMultistepScheduler]");
     HttpResponse<byte[]> response = sample("broken", "{\"n\":1}");
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(Http.json(response).get("detail").asString())

@@ -26,6 +26,10 @@ public final class ImageModelFixture {
 
   public static final List<String> CLASSES = List.of("a", "b", "c");
 
+  /** The models module's fixtures of other ecosystems' conventions (the tests run in service/). */
+  static final Path CONVENTIONS = Path.of("../models/src/test/resources/conventions");
+  static final String FOREIGN = "vp-cos-v";
+
   public static Path write(Path root) throws IOException {
     FileSystemUtils.deleteRecursively(root);
     Path directory = root.resolve("tiny-unet");
@@ -46,6 +50,20 @@ public final class ImageModelFixture {
     Path broken = root.resolve("broken");
     Files.createDirectories(broken);
     Files.writeString(broken.resolve(ModelStore.MANIFEST), "{\"id\": \"broken\"");
+    // A model trained elsewhere (diffusers' Heun scheduler on a cosine table, v-prediction), and
+    // one whose scheduler is not served, in a directory not named for its id.
+    Path foreign = root.resolve(FOREIGN);
+    Files.createDirectories(foreign);
+    for (String file : List.of("model.pt", "model.json", "scheduler_config.json")) {
+      Files.copy(CONVENTIONS.resolve(FOREIGN).resolve(file), foreign.resolve(file));
+    }
+    Path unserved = root.resolve("downloaded-model");
+    Files.createDirectories(unserved);
+    Files.writeString(unserved.resolve(ModelStore.MANIFEST), "{\"id\": \"karras-ve\","
+        + " \"shape\": [2], \"architecture\": {\"type\": \"torchscript\", \"weights\":"
+        + " \"model.pt\"}, \"scheduler\": \"scheduler_config.json\"}");
+    Files.writeString(unserved.resolve("scheduler_config.json"),
+        "{\"_class_name\": \"KarrasVeScheduler\"}");
     return root;
   }
 }

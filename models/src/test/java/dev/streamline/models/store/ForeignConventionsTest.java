@@ -125,6 +125,36 @@ public class ForeignConventionsTest {
     assertThat(deviation(copy, "dpmpp-2m", MIXTURE, null)).isGreaterThan(1e-2);
   }
 
+  /**
+   * Networks trained in three ecosystems' conventions (src/test/scripts/train-convention-models.py)
+   * sample the mixture, through Streamline and their scheduler's defaults, as well as a second
+   * data set does: energy distance within 3× of the data-vs-data floor.
+   */
+  @ParameterizedTest(name = "{0} with {1}, {2} steps")
+  @CsvSource({"ddpm-epsilon, ddpm, 50", "ddpm-epsilon, dpmpp-2m, 25", "sd3-flow, euler, 28",
+      "edm-raw, euler, 50", "edm-raw, heun, 18"})
+  void networksTrainedInThoseConventionsReachTheMixture(String name, String sampler, int steps)
+      throws URISyntaxException {
+    Path directory = Path.of(ForeignConventionsTest.class.getResource("/trained-elsewhere/" + name)
+        .toURI());
+    int n = 2000;
+    double[][] data = MIXTURE.sample(n, new java.util.Random(1));
+    double floor = dev.streamline.models.metrics.EnergyDistance.of(
+        MIXTURE.sample(n, new java.util.Random(2)), data);
+    try (NDManager scope = manager.newSubManager();
+        ModelStore.Loaded served = ModelStore.load(directory, scope)) {
+      float[] flat = SamplingLoop.sample(served.model(), SamplingJob.of(sampler, steps, n, 0),
+          scope).samples().toFloatArray();
+      double[][] samples = new double[n][2];
+      for (int i = 0; i < n; i++) {
+        samples[i][0] = flat[2 * i];
+        samples[i][1] = flat[2 * i + 1];
+      }
+      double energy = dev.streamline.models.metrics.EnergyDistance.of(samples, data);
+      assertThat(energy).as("energy distance, floor %.5f", floor).isLessThan(3 * floor);
+    }
+  }
+
   private static double deviation(Path directory, String sampler, GaussianMixture target,
       Integer label) {
     try (NDManager scope = manager.newSubManager();
