@@ -11,8 +11,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.Model;
+import dev.streamline.sampler.NetworkConvention;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
+import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplingJob;
 import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.SamplingResult;
@@ -107,6 +109,26 @@ class TorchScriptModelTest {
       // Rows 3 and 4 repeat the inputs of rows 0 and 1 with the null label: the class matters.
       double[] rows = out.toType(DataType.FLOAT64, false).toDoubleArray();
       assertThat(Math.abs(rows[6] - rows[0]) + Math.abs(rows[7] - rows[1])).isGreaterThan(1e-3);
+    }
+  }
+
+  /** A network whose "unconditional" label is another index (model.json's nullLabel). */
+  @Test
+  void theNullLabelGoesToTheIndexTheModelNames() throws IOException, MalformedModelException {
+    int classes = conditional.classCount();
+    try (TorchScriptModel nullAtZero = TorchScriptModel.load(
+            fixture(reference.get("conditional").get("file").asString()),
+            new TorchScriptModel.Spec(FLOW, NetworkConvention.plain(Parameterization.VELOCITY),
+                POINT, classes, 0, SamplerOptions.DEFAULT), Device.cpu(), false);
+        NDManager m = manager.newSubManager()) {
+      int[] allNull = new int[batch()];
+      Arrays.fill(allNull, Model.NULL_LABEL);
+      int[] zeros = new int[batch()];
+      NDArray x = x(m, DataType.FLOAT32);
+      NDArray t = t(m, DataType.FLOAT32);
+      float[] moved = nullAtZero.predict(x, t, allNull).toFloatArray();
+      assertThat(moved).containsExactly(conditional.predict(x, t, zeros).toFloatArray());
+      assertThat(moved).isNotEqualTo(conditional.predict(x, t, allNull).toFloatArray());
     }
   }
 
