@@ -81,15 +81,22 @@ public record SamplingJob(
 
   /**
    * This job checked against the model it is for, with its labels one per sample and the
-   * model's default options under its own: the one check of latents, labels and guidance, which {@link SamplingLoop#sample} makes and a service makes
+   * model's default options under its own: the one check of latents, labels, guidance and time
+   * grid, which {@link SamplingLoop#sample} makes and a service makes
    * once at admission (then running the job with {@link SamplingLoop#sampleChecked}).
    *
    * @throws InvalidJobException with a message for the job's author
    */
   public SamplingJob forModel(Model model) {
-    SamplerOptions merged = options.over(model.defaultOptions(), SamplerCatalog.spec(sampler));
+    SamplerSpec spec = SamplerCatalog.spec(sampler);
+    SamplerOptions merged = options.over(model.defaultOptions(), spec);
     if (merged != options) {
       return withOptions(merged).forModel(model);
+    }
+    if (!spec.adaptive()) {
+      // Laid out once here so that a grid the model's process cannot hold (a table spacing on a
+      // continuous process, a shift on a table) is refused before the run starts.
+      options.grid().times(model.process(), steps);
     }
     Shape shape = new Shape(n).addAll(model.sampleShape());
     if (latents != null && latents.length != shape.size()) {

@@ -244,4 +244,14 @@ class SamplingValidationTest extends ManagedTest {
     assertThat(shifted.samples().toFloatArray()).containsExactly(same.samples().toFloatArray());
     assertThat(shifted.samples().sub(plain.samples()).abs().max().getFloat()).isGreaterThan(1e-3f);
   }
+
+  @Test
+  void aGridTheProcessCannotHoldIsRefusedWhenTheJobMeetsTheModel() {
+    Model flow = withDefaults(SamplerOptions.DEFAULT);
+    SamplingJob leading = SamplingJob.of("euler", 8, 1, 0).withOptions(
+        SamplerOptions.of(java.util.Map.of(SamplerOption.TIME_GRID, TimeGrid.Kind.LEADING)));
+    assertThatThrownBy(() -> leading.forModel(flow)).isInstanceOf(InvalidJobException.class)
+        .hasMessage("time grid 'leading' steps on the timesteps of a discrete schedule; this"
+            + " model's process is linear: use uniform, karras or log-snr");
+  }
 }

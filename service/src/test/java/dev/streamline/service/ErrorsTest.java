@@ -255,6 +255,15 @@ class ErrorsTest extends ServiceTest {
   }
 
   @Test
+  void aTimeGridTheModelCannotHoldIsA400() {
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"timeGrid\":\"leading\"}}"), 400,
+        "time grid 'leading' steps on the timesteps of a discrete schedule; this model's process"
+            + " is linear: use uniform, karras or log-snr");
+    assertProblem(sample("vp-cos-v", "{\"n\":1,\"sampler\":\"ddim\",\"options\":{\"shift\":2}}"),
+        400, "shift moves continuous grids; time grid 'linspace' lies on the schedule's timesteps");
+  }
+
+  @Test
   void aModelThatFailedToLoadIsNamedAndTheOthersServe() {
     JsonNode readiness = http.getJson("/actuator/health/readiness");
     JsonNode models = readiness.get("components").get("models");
