@@ -12,6 +12,8 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -323,47 +325,33 @@ final class DiffusersScheduler {
   }
 
   private String text(String key, String fallback) {
-    JsonNode node = config.get(key);
-    if (node == null || node.isNull()) {
-      return fallback;
-    }
-    if (!node.isString()) {
-      throw refuse(key + " must be a string, got " + node);
-    }
-    return node.asString();
+    return value(key, fallback, JsonNode::isString, "a string", JsonNode::asString);
   }
 
   private double number(String key, double fallback) {
-    JsonNode node = config.get(key);
-    if (node == null || node.isNull()) {
-      return fallback;
-    }
-    if (!node.isNumber()) {
-      throw refuse(key + " must be a number, got " + node);
-    }
-    return node.asDouble();
+    return value(key, fallback, JsonNode::isNumber, "a number", JsonNode::asDouble);
   }
 
   private int integer(String key, int fallback) {
+    return value(key, fallback, n -> n.isIntegralNumber() && n.canConvertToInt(), "an integer",
+        JsonNode::asInt);
+  }
+
+  private boolean flag(String key) {
+    return value(key, false, JsonNode::isBoolean, "true or false", JsonNode::asBoolean);
+  }
+
+  /** A key's value, or the fallback where it is absent or null; a value of another type is refused. */
+  private <T> T value(String key, T fallback, Predicate<JsonNode> fits, String expected,
+      Function<JsonNode, T> read) {
     JsonNode node = config.get(key);
     if (node == null || node.isNull()) {
       return fallback;
     }
-    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-      throw refuse(key + " must be an integer, got " + node);
+    if (!fits.test(node)) {
+      throw refuse(key + " must be " + expected + ", got " + node);
     }
-    return node.asInt();
-  }
-
-  private boolean flag(String key) {
-    JsonNode node = config.get(key);
-    if (node == null || node.isNull()) {
-      return false;
-    }
-    if (!node.isBoolean()) {
-      throw refuse(key + " must be true or false, got " + node);
-    }
-    return node.asBoolean();
+    return read.apply(node);
   }
 
   private ModelStoreException refuse(String message) {

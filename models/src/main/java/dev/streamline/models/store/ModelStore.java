@@ -21,6 +21,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -87,18 +88,7 @@ public final class ModelStore {
 
   public static ModelManifest readManifest(Path directory) {
     Path file = directory.resolve(MANIFEST);
-    ModelManifest manifest;
-    try {
-      manifest = JSON.readValue(file.toFile(), ModelManifest.class);
-    } catch (JacksonIOException e) {
-      IOException cause = e.getCause();
-      if (cause instanceof FileNotFoundException || cause instanceof NoSuchFileException) {
-        throw new ModelStoreException(file + ": missing");
-      }
-      throw new ModelStoreException(file + ": cannot be read: " + cause.getMessage(), cause);
-    } catch (JacksonException e) {
-      throw new ModelStoreException(file + ": not valid JSON: " + e.getOriginalMessage());
-    }
+    ModelManifest manifest = readJson(file, f -> JSON.readValue(f, ModelManifest.class));
     try {
       validate(manifest);
     } catch (IllegalArgumentException e) {
@@ -169,7 +159,7 @@ public final class ModelStore {
           m.defaultSteps() != null ? m.defaultSteps() : 50, SamplerOptions.DEFAULT, null);
     }
     Path file = directory.resolve(m.scheduler());
-    Conventions read = DiffusersScheduler.read(file, readJson(file), m.mu());
+    Conventions read = DiffusersScheduler.read(file, readJson(file, JSON::readTree), m.mu());
     NetworkConvention network = read.network();
     if (p != null || time != null) {
       network = new NetworkConvention(p != null ? p : network.parameterization(),
@@ -179,9 +169,14 @@ public final class ModelStore {
         m.defaultSteps());
   }
 
-  private static JsonNode readJson(Path file) {
+  private interface JsonReading<T> {
+    T read(File file);
+  }
+
+  /** A JSON file read, or a ModelStoreException that names it: missing, unreadable or invalid. */
+  private static <T> T readJson(Path file, JsonReading<T> reading) {
     try {
-      return JSON.readTree(file.toFile());
+      return reading.read(file.toFile());
     } catch (JacksonIOException e) {
       IOException cause = e.getCause();
       if (cause instanceof FileNotFoundException || cause instanceof NoSuchFileException) {
