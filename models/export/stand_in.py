@@ -29,6 +29,38 @@ class WrongShape(nn.Module):
         return x.flatten(1)[:, :1]
 
 
+class Decoder(nn.Module):
+    """Latents [B, 4, 2, 2] to images [B, 3, 4, 4]: a 1x1 convolution, then 2x upsampling."""
+
+    def __init__(self):
+        super().__init__()
+        self.mix = nn.Conv2d(4, 3, 1)
+
+    def forward(self, z):
+        return torch.repeat_interleave(torch.repeat_interleave(self.mix(z), 2, dim=2), 2, dim=3)
+
+
+class Encoder(nn.Module):
+    """Images [B, 3, 4, 4] to latents [B, 4, 2, 2]."""
+
+    def __init__(self):
+        super().__init__()
+        self.mix = nn.Conv2d(3, 4, 2, stride=2)
+
+    def forward(self, x):
+        return self.mix(x)
+
+
+def decoder():
+    torch.manual_seed(0)
+    return Decoder()
+
+
+def encoder():
+    torch.manual_seed(0)
+    return Encoder()
+
+
 def unconditional():
     torch.manual_seed(0)
     return Unconditional()

@@ -15,6 +15,11 @@ below; ForeignConventionsTest builds the same one), each in the convention its d
   edm-raw-epsilon, edm-raw-v  the bare F of Karras et al. as diffusers' EDM schedulers drive it:
       input c_in*x, time ln(sigma)/4, D = c_skip*x + c_out*F (c_out negated for v_prediction).
   edm-precond  an NVlabs EDMPrecond export: forward(x, sigma) returns D(x; sigma); no scheduler.
+  flow-sd3-latent  flow-sd3's network on latents, with SD3's VAE scaling (scaling_factor 1.5305,
+      shift_factor 0.0609) and a linear decoder.pt to [3, 4, 4] images: decoded = A u + b with
+      u = latents / scaling_factor + shift_factor, A[j] = 0.4 (cos 0.3j, sin 0.7j) and
+      b[j] = 0.01 (j - 24) for j = 0..47 in row-major order; encoder.pt is A's pseudo-inverse,
+      latents = (A+ (x - b) - shift_factor) * scaling_factor.
 
 Each directory holds model.pt, model.json and (but edm-precond) scheduler_config.json; the schedule
 tables are computed in float64 here and, independently, by the Java reader of the config.
@@ -150,6 +155,40 @@ class EdmPrecond(nn.Module):
         return self.mixture(x.double(), torch.ones_like(sigma), sigma).float()
 
 
+LATENT_SCALING = 1.5305
+LATENT_SHIFT = 0.0609
+DECODED = [3, 4, 4]
+
+
+def decoder_map():
+    j = torch.arange(48, dtype=torch.float64)
+    a = 0.4 * torch.stack([torch.cos(0.3 * j), torch.sin(0.7 * j)], dim=1)
+    return a, 0.01 * (j - 24)
+
+
+class LinearDecoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        a, b = decoder_map()
+        self.register_buffer("a", a)
+        self.register_buffer("b", b)
+
+    def forward(self, u):
+        x = u.double() @ self.a.T + self.b
+        return x.reshape(-1, 3, 4, 4).float()
+
+
+class LinearEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        a, b = decoder_map()
+        self.register_buffer("inverse", torch.linalg.pinv(a))
+        self.register_buffer("b", b)
+
+    def forward(self, x):
+        return ((x.double().reshape(-1, 48) - self.b) @ self.inverse.T).float()
+
+
 def betas(schedule: str, start: float, end: float):
     if schedule == "linear":
         return torch.linspace(start, end, N, dtype=torch.float64)
@@ -165,10 +204,12 @@ def log_sigmas(schedule, start, end):
     return 0.5 * (torch.log1p(-alphas_cumprod) - torch.log(alphas_cumprod))
 
 
-def write(name, module, manifest, scheduler=None):
+def write(name, module, manifest, scheduler=None, extra_modules=None):
     path = os.path.join(OUT, name)
     os.makedirs(path, exist_ok=True)
     torch.jit.save(torch.jit.script(module.eval()), os.path.join(path, "model.pt"))
+    for file, extra in (extra_modules or {}).items():
+        torch.jit.save(torch.jit.script(extra.eval()), os.path.join(path, file))
     with open(os.path.join(path, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
@@ -213,6 +254,11 @@ def vp_config(cls, schedule, prediction, spacing, offset):
     return config
 
 
+SD3_CONFIG = {"_class_name": "FlowMatchEulerDiscreteScheduler", "_diffusers_version": "0.31.0",
+              "num_train_timesteps": N, "shift": 3.0, "use_dynamic_shifting": False,
+              "base_shift": 0.5, "max_shift": 1.15}
+
+
 def main():
     for name, cls, schedule, prediction, spacing, offset in VP:
         table = log_sigmas(schedule, *BETA_RANGE[schedule])
@@ -224,9 +270,7 @@ def main():
                    classes=["left", "right", "bottom"]),
           vp_config("DDIMScheduler", "linear", "epsilon", "leading", 1))
     write("flow-sd3", FlowSd3(), manifest("flow-sd3", scheduler="scheduler_config.json"),
-          {"_class_name": "FlowMatchEulerDiscreteScheduler", "_diffusers_version": "0.31.0",
-           "num_train_timesteps": N, "shift": 3.0, "use_dynamic_shifting": False,
-           "base_shift": 0.5, "max_shift": 1.15})
+          SD3_CONFIG)
     for name, cls, prediction, sign in [("edm-raw-epsilon", "EDMEulerScheduler", "epsilon", 1.0),
                                         ("edm-raw-v", "EDMDPMSolverMultistepScheduler",
                                          "v_prediction", -1.0)]:
@@ -234,6 +278,11 @@ def main():
               {"_class_name": cls, "_diffusers_version": "0.31.0", "sigma_min": 0.002,
                "sigma_max": 80.0, "sigma_data": SIGMA_DATA, "sigma_schedule": "karras",
                "num_train_timesteps": N, "prediction_type": prediction, "rho": 7.0})
+    write("flow-sd3-latent", FlowSd3(),
+          manifest("flow-sd3-latent", scheduler="scheduler_config.json", decoder="decoder.pt",
+                   encoder="encoder.pt", scaling_factor=LATENT_SCALING,
+                   shift_factor=LATENT_SHIFT),
+          SD3_CONFIG, {"decoder.pt": LinearDecoder(), "encoder.pt": LinearEncoder()})
     write("edm-precond", EdmPrecond(),
           manifest("edm-precond", kind="diffusion",
                    process={"type": "edm", "sigmaMin": 0.002, "sigmaMax": 80.0},

@@ -86,15 +86,31 @@ class ApiRobustnessTest extends HttpTest {
     }
   }
 
-  /** A served model as the catalog describes it. */
-  record Model(String id, List<Integer> shape, int classes, String defaultSampler) {
-    int size() {
-      return shape.stream().reduce(1, (a, b) -> a * b);
+  /**
+   * A served model as the catalog describes it.
+   *
+   * @param decoded a latent model's decoded shape, else null
+   */
+  record Model(String id, List<Integer> shape, List<Integer> decoded, int classes,
+      String defaultSampler) {
+
+    /** One answered sample's shape: a latent model's decoded one, unless latents were asked. */
+    List<Integer> answered(boolean latents) {
+      return latents || decoded == null ? shape : decoded;
     }
 
-    boolean image() {
-      return shape.size() == 3;
+    int size(boolean latents) {
+      return answered(latents).stream().reduce(1, (a, b) -> a * b);
     }
+
+    /** PNG answers are decoded images. */
+    boolean image(boolean latents) {
+      return !latents && answered(false).size() == 3;
+    }
+  }
+
+  private static boolean asksForLatents(Case c) {
+    return c.body().contains("\"output\":\"latent\"");
   }
 
   /** One field of a JSON object, absent when {@code json} is null. */
@@ -167,12 +183,19 @@ class ApiRobustnessTest extends HttpTest {
     for (JsonNode model : get("/v1/models").get("models")) {
       List<Integer> shape = new ArrayList<>();
       model.get("shape").forEach(d -> shape.add(d.asInt()));
-      Model m = new Model(model.get("id").asString(), shape, model.get("classes").size(),
+      List<Integer> decoded = null;
+      if (model.has("latent")) {
+        decoded = new ArrayList<>();
+        for (JsonNode d : model.get("latent").get("decodedShape")) {
+          decoded.add(d.asInt());
+        }
+      }
+      Model m = new Model(model.get("id").asString(), shape, decoded, model.get("classes").size(),
           model.get("defaultSampler").asString());
       models.put(m.id(), m);
     }
     assertThat(models).containsOnlyKeys("analytic-gmm-flow", "analytic-gmm-vp", "tiny-unet",
-        "vp-cos-v");
+        "vp-cos-v", "flow-sd3-latent");
     logChecked = log.getAll().length();
   }
 
@@ -353,13 +376,14 @@ class ApiRobustnessTest extends HttpTest {
     } else if (type.equals("application/x-npy")) {
       assertThat(new String(body, 1, 5, StandardCharsets.US_ASCII)).isEqualTo("NUMPY");
       int data = body.length - 10 - ((body[8] & 0xff) | (body[9] & 0xff) << 8);
-      assertThat(data % (4 * model.size())).isZero();
+      int size = model.size(asksForLatents(c));
+      assertThat(data % (4 * size)).isZero();
       if (c.rows() > 0) {
-        assertThat(data).isEqualTo(4 * model.size() * c.rows());
+        assertThat(data).isEqualTo(4 * size * c.rows());
       }
     } else {
       assertThat(type).as("Content-Type").isEqualTo("image/png");
-      assertThat(model.image()).as("an image model").isTrue();
+      assertThat(model.image(asksForLatents(c))).as("decoded images").isTrue();
       assertThat(new String(body, 1, 3, StandardCharsets.US_ASCII)).isEqualTo("PNG");
     }
   }
@@ -445,12 +469,14 @@ class ApiRobustnessTest extends HttpTest {
   }
 
   private Case sampleRequest(Choices c) {
-    String id = c.below(10) < 9 ? c.pick("analytic-gmm-flow", "analytic-gmm-vp", "tiny-unet")
+    String id = c.below(10) < 9
+        ? c.pick("analytic-gmm-flow", "analytic-gmm-vp", "tiny-unet", "flow-sd3-latent")
         : c.pick("nope", "ANALYTIC-GMM-FLOW", "tiny%20unet", "tiny-unet%00", "%2e%2e");
     // An unknown model's requests are built as for one of two coordinates.
-    Model model = models.getOrDefault(id, new Model(id, List.of(2), 0, "euler"));
+    Model model = models.getOrDefault(id, new Model(id, List.of(2), null, 0, "euler"));
     Expect expect = models.containsKey(id) ? Expect.OK : Expect.REJECT;
-    Header accept = accept(c, model);
+    Field output = output(c, model);
+    Header accept = accept(c, model, "\"latent\"".equals(output.json()));
     Header contentType = contentType(c);
     Field n = n(c);
     int rows = n.expect() == Expect.OK ? Integer.parseInt(n.json()) : 1;
@@ -461,7 +487,7 @@ class ApiRobustnessTest extends HttpTest {
     Field labels = labels(c, model, rows);
     List<Field> fields = List.of(n, sampler, steps(c), seed(c), labels,
         guidance(c, labels.given() && labels.expect() != Expect.REJECT, spins),
-        latents(c, model, rows, spins), options(c, reads, spins), returnTrajectory(c),
+        latents(c, model, rows, spins), options(c, reads, spins), returnTrajectory(c), output,
         unknownField(c));
     expect = expect.and(accept.expect()).and(contentType.expect());
     for (Field f : fields) {
@@ -751,6 +777,16 @@ class ApiRobustnessTest extends HttpTest {
             bad(n, "0"), bad(n, "\"true\""));
   }
 
+  /** Latents are for latent models; every model takes "decoded". */
+  private static Field output(Choices c, Model model) {
+    String n = "output";
+    Expect latents = model.decoded() != null ? Expect.OK : Expect.REJECT;
+    return c.mostly() ? c.pick(ok(n, null), ok(n, "\"decoded\""), new Field(n, "\"latent\"",
+        latents), ok(n, "null"))
+        : c.pick(bad(n, "\"\""), bad(n, "\"Latent\""), bad(n, "\"x\""), bad(n, "1"), bad(n, "[]"),
+            bad(n, "{}"), bad(n, "true"));
+  }
+
   /** A top-level field that requests do not have. */
   private static Field unknownField(Choices c) {
     return c.below(12) > 0 ? ok("step", null)
@@ -758,9 +794,9 @@ class ApiRobustnessTest extends HttpTest {
             c.pick("4", "null", "{}"));
   }
 
-  /** PNG is for image models. */
-  private static Header accept(Choices c, Model model) {
-    Expect png = model.image() ? Expect.OK : Expect.REJECT;
+  /** PNG is for image models (and decoded samples). */
+  private static Header accept(Choices c, Model model, boolean latents) {
+    Expect png = model.image(latents) ? Expect.OK : Expect.REJECT;
     if (c.mostly()) {
       return c.pick(new Header(null, Expect.OK), new Header("application/json", Expect.OK),
           new Header("*/*", Expect.OK), new Header("application/x-npy", Expect.OK),

@@ -42,8 +42,8 @@ class ApiTest extends ServiceTest {
     List<String> ids = new ArrayList<>();
     models.forEach(m -> ids.add(m.get("id").asString()));
     assertThat(ids).containsExactly("analytic-gmm-flow", "analytic-gmm-vp", "moons-flow",
-        "checkerboard-ot-flow", "gaussians8-diffusion", "fashion-mnist-flow", "tiny-unet",
-        "vp-cos-v");
+        "checkerboard-ot-flow", "gaussians8-diffusion", "fashion-mnist-flow", "flow-sd3-latent",
+        "tiny-unet", "vp-cos-v");
     JsonNode moons = models.get(2);
     assertThat(Http.JSON.writeValueAsString(moons)).isEqualTo("{\"id\":\"moons-flow\","
         + "\"kind\":\"flow\",\"process\":\"linear\",\"parameterization\":\"velocity\","
@@ -56,7 +56,7 @@ class ApiTest extends ServiceTest {
     assertThat(fashion.get("classes").get(7).asString()).isEqualTo("Sneaker");
     assertThat(fashion.get("shape").toString()).isEqualTo("[1,28,28]");
     assertThat(fashion.get("dataset").asString()).isEqualTo("fashion-mnist");
-    assertThat(models.get(6).get("classes").toString()).isEqualTo("[\"a\",\"b\",\"c\"]");
+    assertThat(models.get(7).get("classes").toString()).isEqualTo("[\"a\",\"b\",\"c\"]");
   }
 
   @Test
@@ -264,6 +264,8 @@ class ApiTest extends ServiceTest {
     JsonNode schemas = http.getJson("/v3/api-docs").get("components").get("schemas");
     assertThat(schemas.get("SampleRequest").get("properties").get("options").get("$ref")
         .asString()).isEqualTo("#/components/schemas/SamplerOptions");
+    assertThat(schemas.get("SampleRequest").get("properties").get("output").get("enum")
+        .toString()).isEqualTo("[\"decoded\",\"latent\"]");
     JsonNode properties = schemas.get("SamplerOptions").get("properties");
     assertThat(properties.propertyNames()).containsExactlyElementsOf(
         java.util.Arrays.stream(SamplerOption.values()).map(SamplerOption::id).toList());
@@ -314,6 +316,8 @@ class ApiTest extends ServiceTest {
         "streamline_nfe_total{application=\"streamline\",model=\"checkerboard-ot-flow\","
             + "sampler=\"midpoint\"}",
         "streamline_forward_batch_size_count{application=\"streamline\",model=\"checkerboard-ot-flow\"}",
+        "streamline_forward_duration_seconds_count{application=\"streamline\","
+            + "model=\"checkerboard-ot-flow\"}",
         "streamline_queue_wait_seconds_count{application=\"streamline\",model=\"checkerboard-ot-flow\"}",
         "streamline_queue_depth{application=\"streamline\",model=\"checkerboard-ot-flow\"} 0.0",
         "jvm_memory_used_bytes");

@@ -153,10 +153,22 @@ class ErrorsTest extends ServiceTest {
   }
 
   @Test
+  void outputIsLatentOrDecodedAndPngIsDecoded() {
+    assertProblem(sample("flow-sd3-latent", "{\"n\":1,\"output\":\"latents\"}"), 400,
+        "output must be 'latent' or 'decoded', got 'latents'");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"output\":\"latent\"}"), 400,
+        "output 'latent' is for latent models (with a decoder); 'moons-flow' samples its data"
+            + " directly");
+    assertProblem(http.post("/v1/models/flow-sd3-latent/samples",
+        "{\"n\":1,\"output\":\"latent\"}", "image/png"), 406, "image/png answers are decoded"
+        + " images; for output 'latent' ask for application/json or application/x-npy");
+  }
+
+  @Test
   void unknownModel() {
     assertProblem(sample("nope", "{\"n\":1}"), 404, "no model 'nope'; served: [analytic-gmm-flow,"
         + " analytic-gmm-vp, moons-flow, checkerboard-ot-flow, gaussians8-diffusion,"
-        + " fashion-mnist-flow, tiny-unet, vp-cos-v]");
+        + " fashion-mnist-flow, flow-sd3-latent, tiny-unet, vp-cos-v]");
     assertThat(http.get("/v1/models/nope").statusCode()).isEqualTo(404);
   }
 

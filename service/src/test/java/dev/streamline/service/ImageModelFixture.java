@@ -29,6 +29,8 @@ public final class ImageModelFixture {
   /** The models module's fixtures of other ecosystems' conventions (the tests run in service/). */
   static final Path CONVENTIONS = Path.of("../models/src/test/resources/conventions");
   static final String FOREIGN = "vp-cos-v";
+  /** A latent model: SD3's flow on latents, a linear decoder to [3, 4, 4] and an encoder. */
+  static final String LATENT = "flow-sd3-latent";
 
   public static Path write(Path root) throws IOException {
     FileSystemUtils.deleteRecursively(root);
@@ -52,10 +54,14 @@ public final class ImageModelFixture {
     Files.writeString(broken.resolve(ModelStore.MANIFEST), "{\"id\": \"broken\"");
     // A model trained elsewhere (diffusers' Heun scheduler on a cosine table, v-prediction), and
     // one whose scheduler is not served, in a directory not named for its id.
-    Path foreign = root.resolve(FOREIGN);
-    Files.createDirectories(foreign);
-    for (String file : List.of("model.pt", "model.json", "scheduler_config.json")) {
-      Files.copy(CONVENTIONS.resolve(FOREIGN).resolve(file), foreign.resolve(file));
+    for (String name : List.of(FOREIGN, LATENT)) {
+      Path copy = root.resolve(name);
+      Files.createDirectories(copy);
+      try (var files = Files.list(CONVENTIONS.resolve(name))) {
+        for (Path file : files.toList()) {
+          Files.copy(file, copy.resolve(file.getFileName()));
+        }
+      }
     }
     Path unserved = root.resolve("downloaded-model");
     Files.createDirectories(unserved);

@@ -2,6 +2,7 @@ package dev.streamline.models.store;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.streamline.sampler.NetworkConvention.TimeInput;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,11 @@ import java.util.Map;
  * @param timeInput the time number the network takes, or null for the process's own t
  * @param nullLabel the network's label for "unconditional"; null for len(classes)
  * @param mu the shift exponent of a flow scheduler with dynamic shifting, or null
+ * @param decoder file name of a latent model's TorchScript decoder (latents to data), or null
+ * @param encoder file name of its TorchScript encoder (data to latents), or null
+ * @param scalingFactor diffusers' {@code scaling_factor} of the decoder's latents, required with
+ *     a decoder: decoded = decoder(latents / scaling_factor + shift_factor)
+ * @param shiftFactor diffusers' {@code shift_factor}; null for 0
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelManifest(
@@ -39,7 +45,11 @@ public record ModelManifest(
     String scheduler,
     TimeInputSpec timeInput,
     Integer nullLabel,
-    Double mu) {
+    Double mu,
+    String decoder,
+    String encoder,
+    @JsonProperty("scaling_factor") Double scalingFactor,
+    @JsonProperty("shift_factor") Double shiftFactor) {
 
   public ModelManifest {
     classes = classes == null ? List.of() : classes;
@@ -51,7 +61,7 @@ public record ModelManifest(
       List<String> classes, String defaultSampler, Integer defaultSteps,
       TrainingSummary training) {
     this(id, kind, process, parameterization, architecture, shape, normalization, classes,
-        defaultSampler, defaultSteps, training, null, null, null, null);
+        defaultSampler, defaultSteps, training, null, null, null, null, null, null, null, null);
   }
 
   /**
@@ -124,6 +134,6 @@ public record ModelManifest(
   public ModelManifest withTraining(TrainingSummary value) {
     return new ModelManifest(id, kind, process, parameterization, architecture, shape,
         normalization, classes, defaultSampler, defaultSteps, value, scheduler, timeInput,
-        nullLabel, mu);
+        nullLabel, mu, decoder, encoder, scalingFactor, shiftFactor);
   }
 }

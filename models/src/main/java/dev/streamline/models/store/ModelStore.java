@@ -10,6 +10,7 @@ import ai.djl.nn.Block;
 import dev.streamline.models.nn.MlpVectorField;
 import dev.streamline.models.nn.NetworkModel;
 import dev.streamline.models.nn.UNetVectorField;
+import dev.streamline.models.torchscript.LatentAutoencoder;
 import dev.streamline.models.torchscript.TorchScriptModel;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NetworkConvention;
@@ -73,12 +74,19 @@ public final class ModelStore {
   /**
    * A loaded model: its manifest and what answers for it. Closing it frees the weights (they are
    * also freed with the manager the model was loaded into).
+   *
+   * @param autoencoder a latent model's decoder (and encoder), or null
    */
   public record Loaded(ModelManifest manifest, Conventions conventions, Model model,
-      AutoCloseable weights) implements AutoCloseable {
+      AutoCloseable weights, LatentAutoencoder autoencoder) implements AutoCloseable {
+
+    Loaded(ModelManifest manifest, Conventions conventions, Model model, AutoCloseable weights) {
+      this(manifest, conventions, model, weights, null);
+    }
+
     @Override
     public void close() {
-      try {
+      try (LatentAutoencoder latent = autoencoder) {
         weights.close();
       } catch (Exception e) {
         throw new IllegalStateException("closing " + manifest.id() + " failed", e);
@@ -134,6 +142,21 @@ public final class ModelStore {
         && m.nullLabel() <= m.classes().size()), "nullLabel must be in [0, len(classes)="
         + m.classes().size() + "] for a class-conditional model, got " + m.nullLabel());
     require(m.mu() == null || Double.isFinite(m.mu()), "mu must be a finite number");
+    for (String file : new String[] {m.decoder(), m.encoder()}) {
+      require(file == null || file.matches("[^/\\\\]+"),
+          "decoder and encoder name files beside model.json, got '" + file + "'");
+    }
+    require(m.encoder() == null || m.decoder() != null, "an encoder needs a decoder beside it");
+    require(m.decoder() != null || (m.scalingFactor() == null && m.shiftFactor() == null),
+        "scaling_factor and shift_factor apply to a latent model's decoder; there is none");
+    require(m.decoder() == null || m.scalingFactor() != null, "scaling_factor is missing: copy"
+        + " it from the VAE's config.json (0.18215 for Stable Diffusion 1 and 2, 1.5305 for SD3;"
+        + " 1 for latents that are not scaled)");
+    require(m.scalingFactor() == null || (Double.isFinite(m.scalingFactor())
+        && m.scalingFactor() != 0), "scaling_factor must be a finite non-zero number, got "
+        + m.scalingFactor());
+    require(m.shiftFactor() == null || Double.isFinite(m.shiftFactor()),
+        "shift_factor must be a finite number, got " + m.shiftFactor());
   }
 
   /**
@@ -214,10 +237,41 @@ public final class ModelStore {
     }
   }
 
-  /** Loads a model directory onto the manager's device. */
+  /** Loads a model directory onto the manager's device, with a latent model's decoder. */
   public static Loaded load(Path directory, NDManager manager) {
     ModelManifest manifest = readManifest(directory);
     Conventions conventions = conventions(directory, manifest);
+    Loaded network = loadNetwork(directory, manifest, conventions, manager);
+    if (manifest.decoder() == null) {
+      return network;
+    }
+    try {
+      return new Loaded(manifest, conventions, network.model(), network.weights(),
+          autoencoder(directory, manifest, manager.getDevice()));
+    } catch (RuntimeException e) {
+      network.close();
+      throw e;
+    }
+  }
+
+  private static LatentAutoencoder autoencoder(Path directory, ModelManifest m, Device device) {
+    Path decoder = directory.resolve(m.decoder());
+    Path encoder = m.encoder() == null ? null : directory.resolve(m.encoder());
+    for (Path file : encoder == null ? List.of(decoder) : List.of(decoder, encoder)) {
+      if (!Files.isRegularFile(file)) {
+        throw new ModelStoreException(file + ": missing");
+      }
+    }
+    try {
+      return LatentAutoencoder.load(decoder, encoder, m.scalingFactor(),
+          m.shiftFactor() == null ? 0 : m.shiftFactor(), sampleShape(m), device);
+    } catch (IOException | MalformedModelException e) {
+      throw new ModelStoreException(e.getMessage(), e);
+    }
+  }
+
+  private static Loaded loadNetwork(Path directory, ModelManifest manifest,
+      Conventions conventions, NDManager manager) {
     Path weights = directory.resolve(manifest.architecture().weights());
     if ("torchscript".equals(manifest.architecture().type())) {
       return loadTorchScript(manifest, conventions, weights, manager.getDevice());

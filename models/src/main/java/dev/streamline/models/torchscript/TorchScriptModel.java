@@ -7,12 +7,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtEngine;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.streamline.sampler.Coefficients;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NetworkConvention;
@@ -21,11 +17,8 @@ import dev.streamline.sampler.Parameterization;
 import dev.streamline.sampler.SamplerOptions;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A {@link Model} whose predictions come from a TorchScript module exported from PyTorch
@@ -38,27 +31,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link Model#NULL_LABEL} and a null label array select. It must return one tensor shaped like
  * x. What x, t and the output mean is the model's {@link NetworkConvention}: a network trained
  * elsewhere receives c_in·x and its own time number, and its output is combined into the
- * prediction here, so samplers see an ordinary model. Inputs in another data type or on another device are converted for the module
- * and the prediction is converted back, so float64 sampling runs a float32 network.
- *
- * <p>Forward passes run in libtorch's inference mode, so they record no autograd graph, and the
- * module's parameters stay where they were loaded. TorchScript's graph optimizer is a per-thread
- * libtorch switch; each prediction sets it on the calling thread to this model's choice before
- * running, which also leaves that thread at this choice afterwards (libtorch offers no way to read
- * the previous value). With the optimizer off, the module runs its unoptimized graph from the first
- * call instead of spending about half a second profiling and recompiling over the first calls.
+ * prediction here, so samplers see an ordinary model. Inputs in another data type or on another
+ * device are converted for the module and the prediction is converted back, so float64 sampling
+ * runs a float32 network; the module's parameters stay where they were loaded
+ * ({@link TorchScriptModule}).
  *
  * <p>Predictions may run on several threads at once. Close the model once none is in flight.
  */
 public final class TorchScriptModel implements Model, AutoCloseable {
 
-  private final Path file;
-  private final ai.djl.Model djlModel;
-  private final PtSymbolBlock block;
+  private final TorchScriptModule module;
   private final Spec spec;
-  private final Device device;
-  private final boolean optimizeGraph;
-  private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
    * What the module is and how to drive it.
@@ -93,14 +76,9 @@ public final class TorchScriptModel implements Model, AutoCloseable {
     }
   }
 
-  private TorchScriptModel(Path file, ai.djl.Model djlModel, Spec spec, Device device,
-      boolean optimizeGraph) {
-    this.file = file;
-    this.djlModel = djlModel;
-    this.block = (PtSymbolBlock) djlModel.getBlock();
+  private TorchScriptModel(TorchScriptModule module, Spec spec) {
+    this.module = module;
     this.spec = spec;
-    this.device = device;
-    this.optimizeGraph = optimizeGraph;
   }
 
   /** A network in Streamline's own convention, loaded with the graph optimizer off. */
@@ -127,41 +105,28 @@ public final class TorchScriptModel implements Model, AutoCloseable {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(device, "device");
-    if (!Files.isRegularFile(file)) {
-      throw new FileNotFoundException("TorchScript file " + file + " does not exist");
-    }
-    ai.djl.Model djlModel =
-        ai.djl.Model.newInstance(file.getFileName().toString(), device, PtEngine.ENGINE_NAME);
+    TorchScriptModule module = TorchScriptModule.load(file, device, optimizeGraph);
     try {
-      try {
-        // mapLocation puts the parameters straight onto the device, so an archive saved from GPU
-        // tensors still loads on a CPU-only host.
-        djlModel.load(file, null, Map.of("mapLocation", "true"));
-      } catch (EngineException e) {
-        throw new MalformedModelException(file + " is not a TorchScript archive (export the"
-            + " module with torch.jit.script or torch.jit.trace and save it with torch.jit.save): "
-            + summary(e), e);
-      }
-      TorchScriptModel model = new TorchScriptModel(file, djlModel, spec, device, optimizeGraph);
+      TorchScriptModel model = new TorchScriptModel(module, spec);
       model.probe();
       return model;
     } catch (Throwable e) {
-      djlModel.close();
+      module.close();
       throw e;
     }
   }
 
   /** The archive this model was loaded from. */
   public Path file() {
-    return file;
+    return module.file();
   }
 
   public Device device() {
-    return device;
+    return module.device();
   }
 
   public boolean optimizeGraph() {
-    return optimizeGraph;
+    return module.optimizeGraph();
   }
 
   public NetworkConvention convention() {
@@ -201,11 +166,8 @@ public final class TorchScriptModel implements Model, AutoCloseable {
    */
   @Override
   public NDArray predict(NDArray x, NDArray t, int[] labels) {
-    if (closed.get()) {
-      throw new IllegalStateException("TorchScript model " + file + " is closed");
-    }
     if (!(x instanceof PtNDArray)) {
-      throw new IllegalArgumentException("TorchScript model " + file
+      throw new IllegalArgumentException("TorchScript model " + file()
           + " needs arrays of the PyTorch engine, got one of " + x.getManager().getEngine());
     }
     Shape expected = new Shape(x.getShape().get(0)).addAll(spec.sampleShape());
@@ -227,9 +189,7 @@ public final class TorchScriptModel implements Model, AutoCloseable {
 
   @Override
   public void close() {
-    if (closed.compareAndSet(false, true)) {
-      djlModel.close();
-    }
+    module.close();
   }
 
   /**
@@ -237,7 +197,7 @@ public final class TorchScriptModel implements Model, AutoCloseable {
    * any request depends on them, and pays the module's first-call setup up front.
    */
   private void probe() throws MalformedModelException {
-    try (NDManager scratch = djlModel.getNDManager().newSubManager()) {
+    try (NDManager scratch = module.manager().newSubManager()) {
       NDArray x = scratch.zeros(new Shape(1).addAll(spec.sampleShape()), DataType.FLOAT32);
       NoiseProcess process = spec.process();
       float middle = (float) (0.5 * (process.noiseTime() + process.dataTime()));
@@ -246,8 +206,9 @@ public final class TorchScriptModel implements Model, AutoCloseable {
       try {
         prediction = forward(x, t, null);
       } catch (EngineException e) {
-        throw new MalformedModelException(file + ": the probe call " + signature()
-            + " with x of shape " + x.getShape() + " failed: " + summary(e) + ". Check"
+        throw new MalformedModelException(file() + ": the probe call " + signature()
+            + " with x of shape " + x.getShape() + " failed: " + TorchScriptModule.summary(e)
+            + ". Check"
             + " sampleShape, and classCount: forward(x, t, y) needs classCount > 0, forward(x, t)"
             + " classCount = 0", e);
       } catch (IllegalStateException e) {
@@ -268,17 +229,16 @@ public final class TorchScriptModel implements Model, AutoCloseable {
       double[] times = convention.isPlain() ? null
           : t.toType(DataType.FLOAT64, false).toDoubleArray();
       NDArray xIn = (times == null ? x : x.mul(column(convention::inputScale, times, x)))
-          .toDevice(device, false).toType(DataType.FLOAT32, false);
-      NDArray tIn = times == null ? t.toDevice(device, false).toType(DataType.FLOAT32, false)
-          : scope.create(networkTimes(convention, times)).toDevice(device, false);
-      JniUtils.setGraphExecutorOptimize(optimizeGraph);
+          .toDevice(device(), false).toType(DataType.FLOAT32, false);
+      NDArray tIn = times == null ? t.toDevice(device(), false).toType(DataType.FLOAT32, false)
+          : scope.create(networkTimes(convention, times)).toDevice(device(), false);
       NDArray raw;
       if (spec.classCount() > 0) {
-        NDArray yIn = scope.create(moduleLabels(labels, x.getShape().get(0))).toDevice(device,
+        NDArray yIn = scope.create(moduleLabels(labels, x.getShape().get(0))).toDevice(device(),
             false);
-        raw = run(scope, xIn, tIn, yIn);
+        raw = module.forward(scope, signature(), xIn, tIn, yIn);
       } else {
-        raw = run(scope, xIn, tIn);
+        raw = module.forward(scope, signature(), xIn, tIn);
       }
       NDArray prediction = raw.toDevice(x.getDevice(), false).toType(x.getDataType(), false);
       if (times != null && prediction.getShape().equals(x.getShape())) {
@@ -294,28 +254,6 @@ public final class TorchScriptModel implements Model, AutoCloseable {
       }
       prediction.attach(home);
       return prediction;
-    }
-  }
-
-  private NDArray run(PtNDManager scope, NDArray... inputs) {
-    IValue[] values = new IValue[inputs.length];
-    try {
-      for (int i = 0; i < inputs.length; i++) {
-        values[i] = IValue.from((PtNDArray) inputs[i]);
-      }
-      try (IValue result = block.forward(values)) {
-        if (!result.isTensor()) {
-          throw new IllegalStateException(file + ": " + signature() + " returned a "
-              + result.getType() + ", expected one tensor");
-        }
-        return result.toTensor(scope);
-      }
-    } finally {
-      for (IValue value : values) {
-        if (value != null) {
-          value.close();
-        }
-      }
     }
   }
 
@@ -348,7 +286,7 @@ public final class TorchScriptModel implements Model, AutoCloseable {
     int classCount = spec.classCount();
     if (classCount == 0) {
       throw new IllegalArgumentException(
-          "TorchScript model " + file + " is unconditional; it takes no labels");
+          "TorchScript model " + file() + " is unconditional; it takes no labels");
     }
     if (labels.length != batch) {
       throw new IllegalArgumentException(
@@ -377,16 +315,7 @@ public final class TorchScriptModel implements Model, AutoCloseable {
   }
 
   private String shapeMismatch(Shape got, Shape input) {
-    return file + ": " + signature() + " returned shape " + got + " for x of shape " + input
+    return file() + ": " + signature() + " returned shape " + got + " for x of shape " + input
         + "; a " + parameterization().id() + " prediction must have the shape of x";
-  }
-
-  /**
-   * The error without its traceback: TorchScript interpreter errors lead with the traceback and
-   * end with the error itself, other libtorch errors are one line.
-   */
-  private static String summary(EngineException e) {
-    String message = String.valueOf(e.getMessage()).strip();
-    return message.substring(message.lastIndexOf('\n') + 1);
   }
 }

@@ -345,6 +345,13 @@ class MainTest {
         + "  defaultSampler: euler, 28 steps\n");
     assertThat(ok.out()).containsPattern("probe at t = 0\\.05: shape \\(4, 2\\), finite, round"
         + " trip within [0-9.]+e-[0-9]+\n");
+    Outcome latent = run("import", dev.streamline.models.store.ForeignConventionsTest.fixture(
+        "flow-sd3-latent").toString());
+    assertThat(latent.code()).as(latent.err()).isZero();
+    assertThat(latent.out()).containsPattern("\n  decoder: latents \\(2\\) -> data \\(3, 4, 4\\),"
+        + " scaling_factor 1\\.5305, shift_factor 0\\.0609, with an encoder\n"
+        + "  decoder probe: shape \\(4, 3, 4, 4\\), finite, encoder round trip within"
+        + " [0-9.]+e-0[5-9]\n$");
     java.nio.file.Files.copy(flow.resolve("model.json"), tmp.resolve("model.json"));
     java.nio.file.Files.writeString(tmp.resolve("scheduler_config.json"),
         "{\"_class_name\": \"FlowMatchEulerDiscreteScheduler\", \"use_dynamic_shifting\": true}");

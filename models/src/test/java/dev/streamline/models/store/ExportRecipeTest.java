@@ -56,7 +56,7 @@ class ExportRecipeTest {
     assumeTorch();
     Run run = python(RECIPE, "-m", "unittest", "discover", "-s", ".", "-p", "test_*.py");
     assertThat(run.code()).as(run.output()).isZero();
-    assertThat(run.output()).contains("Ran 3 tests").contains("OK");
+    assertThat(run.output()).contains("Ran 5 tests").contains("OK");
   }
 
   @Test
@@ -82,6 +82,33 @@ class ExportRecipeTest {
       for (float v : samples) {
         assertThat(Float.isFinite(v)).isTrue();
       }
+    }
+  }
+
+  @Test
+  void aLatentModelTheRecipeWritesIsServedWithItsDecoder(@TempDir Path tmp) throws Exception {
+    assumeTorch();
+    Path config = tmp.resolve("scheduler_config.json");
+    Files.writeString(config, "{\"_class_name\": \"FlowMatchEulerDiscreteScheduler\","
+        + " \"shift\": 3.0}");
+    Path vae = tmp.resolve("vae.json");
+    Files.writeString(vae, "{\"scaling_factor\": 1.5305, \"shift_factor\": 0.0609}");
+    Path out = tmp.resolve("latent");
+    Run run = python(RECIPE, "export_model.py", "--module", "stand_in:unconditional",
+        "--scheduler", config.toString(), "--shape", "4", "2", "2", "--id", "latent", "--out",
+        out.toString(), "--decoder", "stand_in:decoder", "--encoder", "stand_in:encoder",
+        "--vae-config", vae.toString());
+    assertThat(run.code()).as(run.output()).isZero();
+    try (NDManager manager = NDManager.newBaseManager();
+        ModelStore.Loaded loaded = ModelStore.load(out, manager)) {
+      var latent = loaded.autoencoder();
+      assertThat(latent.dataShape().toString()).isEqualTo("(3, 4, 4)");
+      assertThat(latent.canEncode()).isTrue();
+      assertThat(java.util.List.of(latent.scalingFactor(), latent.shiftFactor()))
+          .containsExactly(1.5305, 0.0609);
+      var z = SamplingLoop.sample(loaded.model(), SamplingJob.of("euler", 5, 2, 0), manager)
+          .samples();
+      assertThat(latent.encode(latent.decode(z)).getShape()).isEqualTo(z.getShape());
     }
   }
 }

@@ -13,6 +13,7 @@ import tools.jackson.databind.annotation.JsonDeserialize;
  *
  * @param labels one class per sample, or one for all
  * @param latents the starting noise [n, ...shape] (unit variance), instead of the seeded draw
+ * @param output for a latent model's JSON and .npy answers: "decoded" (the default) or "latent"
  */
 public record SampleRequest(
     Integer n,
@@ -23,7 +24,10 @@ public record SampleRequest(
     @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Integer> labels,
     List<Object> latents,
     Options options,
-    Boolean returnTrajectory) {
+    Boolean returnTrajectory,
+    @Schema(allowableValues = {"decoded", "latent"}, description = "A latent model's JSON and"
+        + " .npy answers: decoded (the default) or its latents; PNG answers are always decoded")
+    String output) {
 
   /**
    * Sampler knobs, read as {@link SamplerOption} declares them; each must be one the chosen

@@ -10,7 +10,8 @@ import java.util.List;
  *
  * @param shape the shape of one sample
  * @param samples nested arrays [n, ...shape]
- * @param trajectory every step's state, when asked for
+ * @param trajectory every step's state, when asked for (a latent model's are latents)
+ * @param output "decoded" or "latent" for a latent model, else null (and omitted)
  */
 public record SampleResponse(
     String model,
@@ -21,21 +22,23 @@ public record SampleResponse(
     List<Integer> shape,
     Object samples,
     long elapsedMs,
-    @JsonInclude(JsonInclude.Include.NON_NULL) List<Frame> trajectory) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) List<Frame> trajectory,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String output) {
 
   /** The samples after a step, at their (per-sample) times. */
   public record Frame(int step, double[] times, Object samples) {}
 
   /** The trajectory is there when the request recorded one (it always holds the start). */
   static SampleResponse of(GeneratedSamples outcome) {
-    List<Integer> shape = outcome.model().shape();
+    List<Integer> shape = outcome.shape();
     List<Frame> frames = null;
     if (!outcome.trajectory().isEmpty()) {
-      frames = outcome.trajectory().stream().map(f -> frame(f, shape)).toList();
+      List<Integer> latent = outcome.model().shape();
+      frames = outcome.trajectory().stream().map(f -> frame(f, latent)).toList();
     }
     return new SampleResponse(outcome.model().id(), outcome.sampler(), outcome.steps(),
         outcome.nfe(), outcome.seed(), shape, rows(outcome.samples(), outcome.n(), shape),
-        outcome.elapsedMs(), frames);
+        outcome.elapsedMs(), frames, outcome.output());
   }
 
   private static Frame frame(Trajectory.Frame frame, List<Integer> shape) {

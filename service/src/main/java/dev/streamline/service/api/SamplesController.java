@@ -60,15 +60,21 @@ public class SamplesController {
     }
     ServedModel served = ((ModelLookup.Found) lookup).model();
     ModelInfo model = served.info();
-    MediaType format = negotiate(accept, model.isImage() ? OFFERED : OFFERED.subList(0, 2));
+    SampleOrder order = order(body);
+    // PNG answers are always decoded, so asking for latents takes PNG off the table.
+    boolean png = model.isImage() && !"latent".equals(order.output());
+    MediaType format = negotiate(accept, png ? OFFERED : OFFERED.subList(0, 2));
     if (format == null) {
-      boolean onlyPng = !model.isImage() && negotiate(accept, OFFERED) != null;
-      throw onlyPng ? new ApiException(HttpStatus.NOT_ACCEPTABLE, "image/png is offered for"
-          + " image models; '" + id + "' has samples of shape " + model.shape()
-          + ": ask for application/json or application/x-npy")
-          : new NotAcceptableStatusException(OFFERED);
+      boolean onlyPng = negotiate(accept, OFFERED) != null;
+      throw !onlyPng ? new NotAcceptableStatusException(OFFERED)
+          : model.isImage() ? new ApiException(HttpStatus.NOT_ACCEPTABLE, "image/png answers"
+              + " are decoded images; for output 'latent' ask for application/json or"
+              + " application/x-npy")
+          : new ApiException(HttpStatus.NOT_ACCEPTABLE, "image/png is offered for image"
+              + " models; '" + id + "' has samples of shape " + model.dataShape()
+              + ": ask for application/json or application/x-npy");
     }
-    SamplingService.Job job = sampling.submit(served, order(body));
+    SamplingService.Job job = sampling.submit(served, order);
     // The service's own deadline answers 504 first; this only guards against a stuck request.
     // The deadline is cancelled after the cancel reached the future's Mono (doFinally, not
     // doOnCancel), so that the sampling's end is not then signalled into a cancelled chain.
@@ -104,13 +110,13 @@ public class SamplesController {
     }
     return new SampleOrder(body.n(), body.sampler(), body.steps(), body.seed(), body.guidance(),
         labels, body.latents(), body.options() == null ? null : body.options().given(),
-        Boolean.TRUE.equals(body.returnTrajectory()));
+        Boolean.TRUE.equals(body.returnTrajectory()), body.output());
   }
 
   private static ResponseEntity<?> render(GeneratedSamples outcome, MediaType format) {
     List<Integer> shape = new ArrayList<>();
     shape.add(outcome.n());
-    shape.addAll(outcome.model().shape());
+    shape.addAll(outcome.shape());
     if (format.equals(NPY)) {
       return ResponseEntity.ok().contentType(NPY).body(Npy.float32(outcome.samples(), shape));
     }

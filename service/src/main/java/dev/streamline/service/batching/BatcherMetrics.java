@@ -6,25 +6,31 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * One model's batching meters: rows per forward pass (not counting padding), the time an
- * evaluation waits for its pass, and the requests in flight.
+ * One batcher's meters, named for its {@link Network.Stage}: rows per pass (not counting
+ * padding), the time a pass takes, the time an evaluation waits for its pass, and the requests in
+ * flight on it.
  */
-record BatcherMetrics(DistributionSummary batchSize, Timer queueWait) {
+record BatcherMetrics(DistributionSummary batchSize, Timer duration, Timer queueWait) {
 
-  static BatcherMetrics register(String modelId, PassQueue queue, MeterRegistry meters) {
-    DistributionSummary batchSize = DistributionSummary.builder("streamline.forward.batch.size")
-        .description("Rows in one forward pass")
+  static BatcherMetrics register(Network.Stage stage, String modelId, PassQueue queue,
+      MeterRegistry meters) {
+    DistributionSummary batchSize = DistributionSummary.builder(stage.passMeters + ".batch.size")
+        .description("Rows in one " + stage.id + " pass")
         .tag("model", modelId)
         .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
         .register(meters);
-    Timer queueWait = Timer.builder("streamline.queue.wait")
-        .description("Time an evaluation waits for its forward pass")
+    Timer duration = Timer.builder(stage.passMeters + ".duration")
+        .description("Time one " + stage.id + " pass takes, padding and chunks included")
         .tag("model", modelId)
         .register(meters);
-    Gauge.builder("streamline.queue.depth", queue, PassQueue::requests)
-        .description("Sampling requests in flight on the model")
+    Timer queueWait = Timer.builder(stage.queueMeters + ".wait")
+        .description("Time an evaluation waits for its " + stage.id + " pass")
         .tag("model", modelId)
         .register(meters);
-    return new BatcherMetrics(batchSize, queueWait);
+    Gauge.builder(stage.queueMeters + ".depth", queue, PassQueue::requests)
+        .description("Sampling requests in flight on the model's " + stage.id)
+        .tag("model", modelId)
+        .register(meters);
+    return new BatcherMetrics(batchSize, duration, queueWait);
   }
 }

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.Model;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -11,7 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs every forward pass of one model, for all the requests sampling from it.
+ * Runs every pass of one of a model's {@link Network}s (its prediction, or a latent model's
+ * decoder), for all the requests sampling from it.
  *
  * <p>Each request's sampler loop evaluates the model through its own {@link Session}, which hands
  * the evaluation (host copies of x, t and labels) to this batcher's {@link PassQueue} and waits.
@@ -20,10 +22,12 @@ import java.util.List;
  * evaluations from different requests, samplers, step counts and adaptive step sizes share a
  * pass; requests join and leave between steps. With several workers, one pass runs while the
  * requests of the last one do their sampler arithmetic, which keeps every core busy on a CPU.
+ * A decoder's rows are batched the same way: each request's final latents wait for a pass that
+ * the others finishing at about that time share.
  */
 public final class ForwardBatcher implements AutoCloseable {
 
-  private final Model model;
+  private final Network network;
   private final boolean enabled;
   private final int maxRows;
   private final PassQueue queue;
@@ -34,23 +38,25 @@ public final class ForwardBatcher implements AutoCloseable {
    * @param enabled false runs each evaluation on its caller's thread, alone
    * @param workers forward passes that may run at once
    */
-  public ForwardBatcher(String modelId, Model model, Device device, boolean enabled, int maxRows,
-      Duration maxDelay, int workers, MeterRegistry meters) {
-    this.model = model;
+  public ForwardBatcher(String modelId, Network network, Device device, boolean enabled,
+      int maxRows, Duration maxDelay, int workers, MeterRegistry meters) {
+    this.network = network;
     this.enabled = enabled;
     this.maxRows = maxRows;
     this.queue = new PassQueue(new DispatchPolicy(maxRows, maxDelay.toNanos()));
-    this.pass = new ForwardPass(model, maxRows, BatcherMetrics.register(modelId, queue, meters));
+    this.pass = new ForwardPass(network, maxRows,
+        BatcherMetrics.register(network.stage(), modelId, queue, meters));
     for (int i = 0; enabled && i < workers; i++) {
-      Thread worker = new Thread(() -> work(device), "forward-" + modelId + "-" + (i + 1));
+      Thread worker = new Thread(() -> work(device),
+          network.stage().id + "-" + modelId + "-" + (i + 1));
       worker.setDaemon(true);
       worker.start();
       this.workers.add(worker);
     }
   }
 
-  public Model model() {
-    return model;
+  public Network network() {
+    return network;
   }
 
   /**
@@ -70,13 +76,31 @@ public final class ForwardBatcher implements AutoCloseable {
   }
 
   /**
-   * A view of the model for one sampling run; close it when the run ends.
+   * A view of the model, whose {@link Network#of} this batcher runs, for one sampling run; close
+   * it when the run ends.
    *
    * @param requests how many requests the run serves (several when they were merged)
    */
-  public Session open(Deadline deadline, int requests) {
+  public Session open(Model model, Deadline deadline, int requests) {
     queue.open(requests);
-    return new Session(this, deadline, requests);
+    return new Session(this, model, deadline, requests);
+  }
+
+  /**
+   * One evaluation of x [B, ...input], in a pass shared with what others submit meanwhile.
+   *
+   * @param t one time per row
+   * @param labels one label per row of a conditional network, else null
+   * @param requests how many requests the rows serve
+   * @return [B, ...output] on x's manager, in x's type
+   */
+  public NDArray run(NDArray x, NDArray t, int[] labels, Deadline deadline, int requests) {
+    queue.open(requests);
+    try {
+      return evaluate(x, t, labels, deadline);
+    } finally {
+      queue.leave(requests);
+    }
   }
 
   void leave(int requests) {
@@ -98,7 +122,8 @@ public final class ForwardBatcher implements AutoCloseable {
     queue.submit(evaluation);
     deadline.watch(evaluation.result);
     float[] out = evaluation.await(deadline);
-    return x.getManager().create(out, x.getShape()).toType(x.getDataType(), false);
+    return x.getManager().create(out, new Shape(x.getShape().get(0)).addAll(network.output()))
+        .toType(x.getDataType(), false);
   }
 
   private void work(Device device) {

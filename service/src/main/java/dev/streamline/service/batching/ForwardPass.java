@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.Model;
+import io.micrometer.core.instrument.Timer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
@@ -19,17 +20,19 @@ final class ForwardPass {
   /** Fewest rows in a forward pass (small ones are padded); see {@link #run}. */
   static final int MIN_ROWS = 16;
 
-  private final Model model;
+  private final Network network;
   private final int maxRows;
   private final int rowSize;
+  private final int outputRowSize;
   private final BatcherMetrics metrics;
   /** {@link #MIN_ROWS}, or maxRows where {@link WidthCalibration} found that not enough. */
   private volatile int fewestRows = MIN_ROWS;
 
-  ForwardPass(Model model, int maxRows, BatcherMetrics metrics) {
-    this.model = model;
+  ForwardPass(Network network, int maxRows, BatcherMetrics metrics) {
+    this.network = network;
     this.maxRows = maxRows;
-    this.rowSize = Math.toIntExact(model.sampleShape().size());
+    this.rowSize = Math.toIntExact(network.input().size());
+    this.outputRowSize = Math.toIntExact(network.output().size());
     this.metrics = metrics;
   }
 
@@ -41,12 +44,17 @@ final class ForwardPass {
   /** Batching off: one evaluation on its caller's thread, alone and unpadded. */
   NDArray alone(NDArray x, NDArray t, int[] labels) {
     metrics.batchSize().record(x.getShape().get(0));
-    return model.predict(x, t, conditioned(labels, (int) x.getShape().get(0)));
+    Timer.Sample timing = Timer.start();
+    try {
+      return network.forward().apply(x, t, conditioned(labels, (int) x.getShape().get(0)));
+    } finally {
+      timing.stop(metrics.duration());
+    }
   }
 
   /** A conditional model gets a label per row; requests without labels ask for the null class. */
   private int[] conditioned(int[] labels, int rows) {
-    if (model.classCount() == 0 || labels != null) {
+    if (network.classCount() == 0 || labels != null) {
       return labels;
     }
     int[] none = new int[rows];
@@ -69,7 +77,7 @@ final class ForwardPass {
     float[] x = new float[(rows + fewest) * rowSize];
     float[] t = new float[rows + fewest];
     int[] labels = null;
-    if (model.classCount() > 0) {
+    if (network.classCount() > 0) {
       labels = new int[rows + fewest];
       Arrays.fill(labels, rows, labels.length, Model.NULL_LABEL);
     }
@@ -83,24 +91,28 @@ final class ForwardPass {
       row += e.rows;
     }
     try {
-      float[] out = new float[rows * rowSize];
+      float[] out = new float[rows * outputRowSize];
       // An evaluation larger than maxRows runs in chunks, which bounds the forward pass's memory.
       for (int from = 0; from < rows; from += maxRows) {
         int count = Math.min(maxRows, rows - from);
         int padded = Math.max(count, fewest);
+        Timer.Sample timing = Timer.start();
         try (NDManager pass = base.newSubManager()) {
           NDArray xs = pass.create(FloatBuffer.wrap(x, from * rowSize, padded * rowSize),
-              new Shape(padded).addAll(model.sampleShape()));
+              new Shape(padded).addAll(network.input()));
           NDArray ts = pass.create(FloatBuffer.wrap(t, from, padded), new Shape(padded));
           int[] ls = labels == null ? null : Arrays.copyOfRange(labels, from, from + padded);
-          float[] y = model.predict(xs, ts, ls).toFloatArray();
-          System.arraycopy(y, 0, out, from * rowSize, count * rowSize);
+          float[] y = network.forward().apply(xs, ts, ls).toFloatArray();
+          System.arraycopy(y, 0, out, from * outputRowSize, count * outputRowSize);
+        } finally {
+          timing.stop(metrics.duration());
         }
         metrics.batchSize().record(count);
       }
       int offset = 0;
       for (Evaluation e : batch) {
-        e.result.complete(Arrays.copyOfRange(out, offset * rowSize, (offset + e.rows) * rowSize));
+        e.result.complete(Arrays.copyOfRange(out, offset * outputRowSize,
+            (offset + e.rows) * outputRowSize));
         offset += e.rows;
       }
     } catch (RuntimeException failure) {

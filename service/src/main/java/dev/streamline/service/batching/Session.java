@@ -19,9 +19,9 @@ public final class Session implements Model, AutoCloseable {
   private final int requests;
   private boolean closed;
 
-  Session(ForwardBatcher batcher, Deadline deadline, int requests) {
+  Session(ForwardBatcher batcher, Model model, Deadline deadline, int requests) {
     this.batcher = batcher;
-    this.model = batcher.model();
+    this.model = model;
     this.deadline = deadline;
     this.requests = requests;
   }

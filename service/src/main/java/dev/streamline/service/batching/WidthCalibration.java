@@ -22,42 +22,45 @@ final class WidthCalibration {
   private WidthCalibration() {
   }
 
-  /** Whether narrow passes of the batcher's model give every row what a wide one gives. */
+  /** Whether narrow passes of the batcher's network give every row what a wide one gives. */
   static boolean narrowPassesMatch(ForwardBatcher batcher, int maxRows, NDManager manager) {
     int wide = Math.min(maxRows, ROWS);
     if (wide <= ForwardPass.MIN_ROWS) {
       // At most MIN_ROWS rows, all passes are padded to one shape already.
       return true;
     }
-    try (NDManager scratch = manager.newSubManager();
-        Session session = batcher.open(Deadline.after(Duration.ofMinutes(5)), 0)) {
-      Shape shape = session.sampleShape();
+    Network network = batcher.network();
+    Deadline deadline = Deadline.after(Duration.ofMinutes(5));
+    try (NDManager scratch = manager.newSubManager()) {
+      Shape shape = network.input();
       int rowSize = Math.toIntExact(shape.size());
+      int outputRowSize = Math.toIntExact(network.output().size());
       Random random = new Random(0);
       float[] x = new float[wide * rowSize];
       for (int i = 0; i < x.length; i++) {
         x[i] = (float) random.nextGaussian();
       }
       float[] t = new float[wide];
-      double start = session.process().noiseTime();
-      double end = session.process().dataTime();
+      double start = network.timeFrom();
+      double end = network.timeTo();
       for (int i = 0; i < wide; i++) {
         t[i] = (float) (start + (0.05 + 0.9 * random.nextDouble()) * (end - start));
       }
-      int classes = session.classCount();
+      int classes = network.classCount();
       int[] labels = classes > 0
           ? IntStream.range(0, wide).map(i -> i % (classes + 1) - 1).toArray() : null;
-      BiFunction<Integer, Integer, float[]> pass = (from, rows) -> session.predict(
+      BiFunction<Integer, Integer, float[]> pass = (from, rows) -> batcher.run(
           scratch.create(Arrays.copyOfRange(x, from * rowSize, (from + rows) * rowSize),
               new Shape(rows).addAll(shape)),
           scratch.create(Arrays.copyOfRange(t, from, from + rows)),
-          labels == null ? null : Arrays.copyOfRange(labels, from, from + rows)).toFloatArray();
+          labels == null ? null : Arrays.copyOfRange(labels, from, from + rows), deadline, 0)
+          .toFloatArray();
       float[] all = pass.apply(0, wide);
       for (int rows : IntStream.of(ForwardPass.MIN_ROWS, ForwardPass.MIN_ROWS + 1, wide - 1)
           .filter(r -> r < wide).distinct().toArray()) {
         for (int from : new int[] {0, wide - rows}) {
           if (!Arrays.equals(pass.apply(from, rows),
-              Arrays.copyOfRange(all, from * rowSize, (from + rows) * rowSize))) {
+              Arrays.copyOfRange(all, from * outputRowSize, (from + rows) * outputRowSize))) {
             return false;
           }
         }

@@ -2,6 +2,7 @@ package dev.streamline.service.registry;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +13,8 @@ import java.util.Map;
  * @param target the exact target distribution of an analytic model, else null (and omitted)
  * @param conventions how the server drives the network: process and schedule, parameterization,
  *     time input, preconditioning, the scheduler read and the options it implies
+ * @param latent a latent model's decoder, whose answers are the model's data; else null (and
+ *     omitted)
  */
 public record ModelInfo(
     String id,
@@ -24,13 +27,29 @@ public record ModelInfo(
     int defaultSteps,
     String dataset,
     @JsonInclude(JsonInclude.Include.NON_NULL) Target target,
-    Map<String, Object> conventions) {
+    Map<String, Object> conventions,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Latent latent) {
 
   /** A Gaussian mixture: weights [K], means [K][d], covariances [K][d][d]. */
   public record Target(double[] weights, List<double[]> means, List<double[][]> covariances) {}
 
+  /**
+   * A latent model's decoder: the shape of one decoded sample, the latents' {@code scaling_factor}
+   * and {@code shift_factor} as diffusers names them, and whether an encoder is there.
+   */
+  public record Latent(List<Integer> decodedShape,
+      @JsonProperty("scaling_factor") double scalingFactor,
+      @JsonProperty("shift_factor") double shiftFactor, boolean encoder) {}
+
+  /** One sample's shape as data: decoded for a latent model, else the sample shape. */
+  @JsonIgnore
+  public List<Integer> dataShape() {
+    return latent == null ? shape : latent.decodedShape();
+  }
+
+  /** Whether its data are images [C, H, W], which PNG answers show. */
   @JsonIgnore
   public boolean isImage() {
-    return shape.size() == 3;
+    return dataShape().size() == 3;
   }
 }

@@ -5,6 +5,7 @@ import dev.streamline.models.store.BundledModels;
 import dev.streamline.models.store.Conventions;
 import dev.streamline.models.store.ModelManifest;
 import dev.streamline.models.store.ModelStore;
+import dev.streamline.models.torchscript.LatentAutoencoder;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NetworkConvention;
 import dev.streamline.sampler.SamplerOptions;
@@ -12,10 +13,12 @@ import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
 import dev.streamline.sampler.SamplingJob;
 import dev.streamline.sampler.SamplingLoop;
+import dev.streamline.sampler.SamplingResult;
 import dev.streamline.sampler.analytic.GaussianMixture;
 import dev.streamline.sampler.analytic.GaussianMixtureModel;
 import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.batching.ForwardBatcher;
+import dev.streamline.service.batching.Network;
 import dev.streamline.service.batching.Session;
 import dev.streamline.service.config.StreamlineProperties;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -124,7 +128,9 @@ public class ModelRegistry implements SmartLifecycle {
   /** Something to load under an id: loading yields the model, its description and its weights. */
   private record Candidate(String id, Supplier<Loaded> load) {}
 
-  private record Loaded(ModelInfo info, Model model, AutoCloseable weights) {}
+  /** @param autoencoder a latent model's decoder, or null */
+  private record Loaded(ModelInfo info, Model model, AutoCloseable weights,
+      LatentAutoencoder autoencoder) {}
 
   private List<Candidate> candidates() {
     List<Candidate> out = new ArrayList<>();
@@ -180,19 +186,23 @@ public class ModelRegistry implements SmartLifecycle {
     ModelInfo info = new ModelInfo(id, kind, process.id(), p.id(),
         List.of(mixture.dimension()), List.of(), sampler, 32, null,
         new ModelInfo.Target(mixture.weights(), mixture.means(), mixture.covariances()),
-        conventions.describe());
-    return new Loaded(info, new GaussianMixtureModel(mixture, process, p), null);
+        conventions.describe(), null);
+    return new Loaded(info, new GaussianMixtureModel(mixture, process, p), null, null);
   }
 
   private Loaded stored(Path directory) {
     ModelStore.Loaded loaded = ModelStore.load(directory, manager);
     ModelManifest m = loaded.manifest();
     Conventions c = loaded.conventions();
+    LatentAutoencoder a = loaded.autoencoder();
+    ModelInfo.Latent latent = a == null ? null : new ModelInfo.Latent(
+        Arrays.stream(a.dataShape().getShape()).mapToObj(d -> (int) d).toList(),
+        a.scalingFactor(), a.shiftFactor(), a.canEncode());
     ModelInfo info = new ModelInfo(m.id(), c.kind(), c.process().id(),
         c.network().parameterization().id(), m.shape(), m.classes(), c.defaultSampler(),
         c.defaultSteps(), m.training() == null ? null : m.training().dataset(), null,
-        c.describe());
-    return new Loaded(info, loaded.model(), loaded);
+        c.describe(), latent);
+    return new Loaded(info, loaded.model(), loaded, a);
   }
 
   private void load(Candidate candidate) {
@@ -205,11 +215,9 @@ public class ModelRegistry implements SmartLifecycle {
       return;
     }
     String id = loaded.info().id();
-    StreamlineProperties.Batching batching = properties.batching();
-    ServedModel served = new ServedModel(loaded.info(),
-        new ForwardBatcher(id, loaded.model(), properties.djlDevice(), batching.enabled(),
-            batching.maxBatchSize(), batching.maxDelay(), properties.forwardWorkers(), meters),
-        loaded.weights());
+    ServedModel served = new ServedModel(loaded.info(), loaded.model(),
+        batcher(id, Network.of(loaded.model())), loaded.autoencoder() == null ? null
+            : batcher(id, Network.decoder(loaded.autoencoder())), loaded.weights());
     try {
       if (models.containsKey(id)) {
         throw new IllegalArgumentException("another model already has the id '" + id + "'");
@@ -224,19 +232,35 @@ public class ModelRegistry implements SmartLifecycle {
     log.info("model {} ready in {} ms", id, (System.nanoTime() - started) / 1_000_000);
   }
 
+  private ForwardBatcher batcher(String id, Network network) {
+    StreamlineProperties.Batching batching = properties.batching();
+    return new ForwardBatcher(id, network, properties.djlDevice(), batching.enabled(),
+        batching.maxBatchSize(), batching.maxDelay(), properties.forwardWorkers(), meters);
+  }
+
   /** One sample through the whole path, so the first request does not pay for lazy set-up. */
   private void warmUp(ServedModel served) {
     ModelInfo info = served.info();
-    if (!served.batcher().calibrate(manager)) {
-      log.warn("model {}: on this machine a forward pass of a few rows does not give each row"
-          + " bitwise what a wider pass gives; every pass is padded to max-batch-size ({} rows),"
-          + " so results do not depend on batching, at the price of speed", info.id(),
-          properties.batching().maxBatchSize());
-    }
+    calibrate(served.batcher(), info.id());
+    Deadline deadline = Deadline.after(Duration.ofMinutes(5));
     try (NDManager scratch = manager.newSubManager();
-        Session session = served.batcher().open(Deadline.after(Duration.ofMinutes(5)), 0)) {
-      SamplingLoop.sample(session,
+        Session session = served.open(deadline, 0)) {
+      SamplingResult sample = SamplingLoop.sample(session,
           SamplingJob.of(info.defaultSampler(), info.defaultSteps(), 1, 0), scratch);
+      if (served.decoder() != null) {
+        calibrate(served.decoder(), info.id());
+        served.decode(sample.samples().toFloatArray(), 1, scratch, deadline, 0);
+      }
+    }
+  }
+
+  private void calibrate(ForwardBatcher batcher, String id) {
+    if (!batcher.calibrate(manager)) {
+      log.warn("model {}: on this machine a {} pass of a few rows does not give each row"
+          + " bitwise what a wider pass gives; every pass is padded to max-batch-size ({} rows),"
+          + " so results do not depend on batching, at the price of speed", id,
+          batcher.network().stage().id(),
+          properties.batching().maxBatchSize());
     }
   }
 

@@ -1,14 +1,48 @@
 package dev.streamline.service.registry;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.streamline.sampler.Model;
+import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.batching.ForwardBatcher;
+import dev.streamline.service.batching.Session;
 
-/** A loaded, warmed-up model and the batcher that runs its forward passes. */
-public record ServedModel(ModelInfo info, ForwardBatcher batcher, AutoCloseable weights)
-    implements AutoCloseable {
+/**
+ * A loaded, warmed-up model and the batchers that run its passes: its network's, and a latent
+ * model's decoder's.
+ *
+ * @param decoder runs a latent model's decoder; null for a model whose samples are its data
+ */
+public record ServedModel(ModelInfo info, Model model, ForwardBatcher batcher,
+    ForwardBatcher decoder, AutoCloseable weights) implements AutoCloseable {
+
+  /** The model for one sampling run, its evaluations batched; close it when the run ends. */
+  public Session open(Deadline deadline, int requests) {
+    return batcher.open(model, deadline, requests);
+  }
+
+  /**
+   * A latent model's samples decoded, in passes shared with the other requests decoding then.
+   *
+   * @param latents [n, ...shape] flattened
+   * @param requests how many requests the samples serve
+   * @return the decoded samples [n, ...decoded shape] flattened
+   */
+  public float[] decode(float[] latents, int n, NDManager manager, Deadline deadline,
+      int requests) {
+    try (NDManager scope = manager.newSubManager()) {
+      Shape shape = new Shape(n).addAll(model.sampleShape());
+      return decoder.run(scope.create(latents, shape), scope.zeros(new Shape(n)), null,
+          deadline, requests).toFloatArray();
+    }
+  }
 
   @Override
   public void close() throws Exception {
     batcher.close();
+    if (decoder != null) {
+      decoder.close();
+    }
     if (weights != null) {
       weights.close();
     }

@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 final class RequestMerger {
 
   private record Key(String model, String sampler, int steps, SamplerOptions options,
-      double guidance, boolean labelled) {}
+      double guidance, boolean labelled, boolean decode) {}
 
   /** A request's run if it were alone, and its answer to come. */
   private record Member(SamplingRun alone, CompletableFuture<GeneratedSamples> result) {
@@ -92,7 +92,7 @@ final class RequestMerger {
     SamplingJob request = alone.request();
     String model = served.info().id();
     Key key = new Key(model, request.sampler(), request.steps(), request.options(),
-        request.guidance(), request.labels() != null);
+        request.guidance(), request.labels() != null, alone.decode());
     synchronized (forming) {
       int others = active.merge(model, 1, Integer::sum) - 1;
       Run run = forming.get(key);
@@ -129,7 +129,8 @@ final class RequestMerger {
     }
     try {
       GeneratedSamples all = new SamplingRun(served, merged(served, members), shared(members),
-          members.get(0).alone().started(), members.size()).execute(device, meters);
+          members.get(0).alone().started(), members.size(), key.decode())
+          .execute(device, meters);
       split(all, members);
     } catch (SamplingException e) {
       // The run stops at the first non-finite row, whoever's values made it: each request runs
@@ -176,7 +177,7 @@ final class RequestMerger {
 
   /** Every member's starting noise, given or drawn from its own seeds, one after the other. */
   private static float[] latents(ServedModel served, List<Member> members) {
-    Shape shape = served.batcher().model().sampleShape();
+    Shape shape = served.model().sampleShape();
     float[] all = new float[members.stream().mapToInt(m -> m.request().n()).sum()
         * Math.toIntExact(shape.size())];
     int offset = 0;
@@ -192,15 +193,11 @@ final class RequestMerger {
 
   /** Gives every member its rows of the run, with its own seed and time. */
   private static void split(GeneratedSamples all, List<Member> members) {
-    int size = all.samples().length / all.n();
     int row = 0;
     long now = System.nanoTime();
     for (Member member : members) {
       SamplingJob request = member.request();
-      float[] samples = Arrays.copyOfRange(all.samples(), row * size,
-          (row + request.n()) * size);
-      member.result().complete(new GeneratedSamples(all.model(), all.sampler(), all.steps(),
-          all.nfe(), request.seed(), request.n(), samples, List.of(),
+      member.result().complete(all.rows(request.seed(), row, request.n(),
           (now - member.alone().started()) / 1_000_000));
       row += request.n();
     }

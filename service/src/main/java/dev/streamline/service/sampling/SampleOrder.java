@@ -12,6 +12,8 @@ import java.util.Map;
  * @param latents the starting noise [n, ...shape] (unit variance) as nested lists of numbers, or
  *     null for the seeded draw
  * @param options the sampler knobs given, by option
+ * @param output "latent" or "decoded" (a latent model's samples as such, or decoded), or null
+ *     for decoded
  */
 public record SampleOrder(
     Integer n,
@@ -22,7 +24,8 @@ public record SampleOrder(
     int[] labels,
     List<?> latents,
     Map<SamplerOption, Object> options,
-    boolean returnTrajectory) {
+    boolean returnTrajectory,
+    String output) {
 
   public SampleOrder {
     options = options == null ? Map.of() : options;

@@ -8,6 +8,7 @@ import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.SamplingResult;
 import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.batching.Session;
+import dev.streamline.service.registry.ModelInfo;
 import dev.streamline.service.registry.ServedModel;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,9 +20,10 @@ import io.micrometer.core.instrument.MeterRegistry;
  *
  * @param request checked against the model ({@link SamplingJob#forModel})
  * @param started when the (first) order arrived, for its elapsed time
+ * @param decode whether a latent model's samples are decoded (always false for other models)
  */
 record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, long started,
-    int requests) {
+    int requests, boolean decode) {
 
   /**
    * @throws dev.streamline.sampler.SamplingException when the values drove the run to fail
@@ -34,13 +36,20 @@ record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, l
         .tag("model", served.info().id())
         .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
         .register(meters).record(requests);
-    try (NDManager manager = NDManager.newBaseManager(device);
-        Session session = served.batcher().open(deadline, requests)) {
-      SamplingResult result = SamplingLoop.sampleChecked(session, request, manager);
+    try (NDManager manager = NDManager.newBaseManager(device)) {
+      SamplingResult result;
+      try (Session session = served.open(deadline, requests)) {
+        result = SamplingLoop.sampleChecked(session, request, manager);
+      }
       float[] samples = result.samples().toType(DataType.FLOAT32, false).toFloatArray();
-      return new GeneratedSamples(served.info(), request.sampler(), request.steps(),
-          result.nfe(), request.seed(), request.n(), samples, result.trajectory(),
-          (System.nanoTime() - started) / 1_000_000);
+      ModelInfo info = served.info();
+      if (decode) {
+        samples = served.decode(samples, request.n(), manager, deadline, requests);
+      }
+      return new GeneratedSamples(info, request.sampler(), request.steps(), result.nfe(),
+          request.seed(), request.n(), decode ? info.dataShape() : info.shape(),
+          info.latent() == null ? null : decode ? "decoded" : "latent", samples,
+          result.trajectory(), (System.nanoTime() - started) / 1_000_000);
     }
   }
 }

@@ -232,11 +232,23 @@ public class SamplingService implements DisposableBean {
         order.labels(), null, SamplerOptions.of(order.options()), order.returnTrajectory(),
         DataType.FLOAT32);
     // Checked here, and one per sample, so that no member's labels can fail a merged run.
-    request = request.forModel(served.batcher().model());
+    request = request.forModel(served.model());
     if (order.latents() != null) {
       request = request.withLatents(Latents.flatten(order.latents(), order.n(), model.shape()));
     }
-    return new SamplingRun(served, request, deadline, started, 1);
+    return new SamplingRun(served, request, deadline, started, 1, decodes(model, order.output()));
+  }
+
+  /** Whether the samples are decoded: a latent model's are unless the order asks for latents. */
+  private static boolean decodes(ModelInfo model, String output) {
+    if (output != null && !output.equals("latent") && !output.equals("decoded")) {
+      throw new InvalidJobException("output must be 'latent' or 'decoded', got '" + output + "'");
+    }
+    if (model.latent() == null && "latent".equals(output)) {
+      throw new InvalidJobException("output 'latent' is for latent models (with a decoder); '"
+          + model.id() + "' samples its data directly");
+    }
+    return model.latent() != null && !"latent".equals(output);
   }
 
   @Override

@@ -13,6 +13,7 @@ import dev.streamline.sampler.Parameterization;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -56,7 +57,7 @@ class ForwardBatcherTest {
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   private ForwardBatcher batcher(RecordingModel model, int maxRows, Duration delay) {
-    return new ForwardBatcher("test", model, Device.cpu(), true, maxRows, delay, 1, meters);
+    return new ForwardBatcher("test", Network.of(model), Device.cpu(), true, maxRows, delay, 1, meters);
   }
 
   /** Rows of each forward pass, as the batch-size metric saw them (before padding). */
@@ -88,7 +89,7 @@ class ForwardBatcherTest {
       assertThat(batcher.calibrate(manager)).isTrue();
       assertThat(model.passes).containsExactly(64, 16, 16, 17, 17, 63, 63);
       model.passes.clear();
-      try (Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1)) {
+      try (Session session = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1)) {
         assertThat(evaluate(batcher, session, 1, 0.5f, 0, 2)).containsExactly(2.5f, 2.5f, 2.5f, 2.5f);
       }
       assertThat(model.passes).containsExactly(ForwardPass.MIN_ROWS);
@@ -103,7 +104,7 @@ class ForwardBatcherTest {
         NDManager manager = NDManager.newBaseManager()) {
       assertThat(batcher.calibrate(manager)).isFalse();
       model.passes.clear();
-      try (Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1)) {
+      try (Session session = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1)) {
         // Exact, as in any pass of 40 rows.
         assertThat(evaluate(batcher, session, 1, 0.5f, 0, 2)).containsExactly(2.5f, 2.5f, 2.5f, 2.5f);
         evaluate(batcher, session, 1, 0.5f, 0, 50);
@@ -116,9 +117,9 @@ class ForwardBatcherTest {
   void dispatchesOnceEveryOpenSessionIsWaitingAndGivesEachItsRows() throws Exception {
     RecordingModel model = new RecordingModel();
     try (ForwardBatcher batcher = batcher(model, 256, Duration.ofSeconds(30))) {
-      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
-      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
-      Session c = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session a = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
+      Session b = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
+      Session c = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
       CompletableFuture<float[]> ra = CompletableFuture.supplyAsync(() -> evaluate(batcher, a, 1, 0.5f, 0, 2));
       CompletableFuture<float[]> rb = CompletableFuture.supplyAsync(() -> evaluate(batcher, b, 2, 0.25f, 1, 3));
       Thread.sleep(200);
@@ -142,17 +143,73 @@ class ForwardBatcherTest {
   }
 
   @Test
+  void aDecoderRunsTheRowsThatArriveDuringABusyPassTogetherAndReshapesThem() throws Exception {
+    List<Integer> passes = new CopyOnWriteArrayList<>();
+    AtomicInteger entered = new AtomicInteger();
+    CountDownLatch gate = new CountDownLatch(1);
+    // [x0, x1] -> [x0 + x1, x0 - x1, 10 x0]: another shape out than in, as a decoder has.
+    Network decoder = new Network(Network.Stage.DECODER, new Shape(2), new Shape(3), 0, 0, 0,
+        (x, t, labels) -> {
+          entered.incrementAndGet();
+          try {
+            gate.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          passes.add((int) x.getShape().get(0));
+          NDArray a = x.get(":, 0:1");
+          NDArray b = x.get(":, 1:2");
+          return a.add(b).concat(a.sub(b), 1).concat(a.mul(10), 1);
+        });
+    try (ForwardBatcher batcher = new ForwardBatcher("test", decoder, Device.cpu(), true, 256,
+        Duration.ofSeconds(30), 1, meters)) {
+      CompletableFuture<float[]> first = CompletableFuture.supplyAsync(() -> decode(batcher, 1, 3));
+      while (entered.get() == 0) {
+        Thread.sleep(5);
+      }
+      List<CompletableFuture<float[]>> waiting = new ArrayList<>();
+      for (int i = 2; i <= 4; i++) {
+        int value = i;
+        waiting.add(CompletableFuture.supplyAsync(() -> decode(batcher, value, value)));
+      }
+      Thread.sleep(200);
+      gate.countDown();
+      assertThat(first.get()).containsExactly(2, 0, 10, 2, 0, 10, 2, 0, 10);
+      for (int i = 2; i <= 4; i++) {
+        float[] rows = waiting.get(i - 2).get();
+        assertThat(rows).hasSize(3 * i);
+        assertThat(java.util.Arrays.copyOf(rows, 3)).containsExactly(2f * i, 0, 10f * i);
+      }
+      // The three that came while the first pass ran shared the next one: 2 + 3 + 4 rows.
+      assertThat(passes).containsExactly(ForwardPass.MIN_ROWS, ForwardPass.MIN_ROWS);
+      assertThat(meters.get("streamline.decoder.batch.size").summary().totalAmount())
+          .isEqualTo(12);
+      assertThat(meters.get("streamline.decoder.duration").timer().count()).isEqualTo(2);
+    }
+  }
+
+  /** Rows of one value through {@link ForwardBatcher#run}, as a request's decoding goes. */
+  private static float[] decode(ForwardBatcher batcher, float value, int rows) {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      float[] x = new float[2 * rows];
+      java.util.Arrays.fill(x, value);
+      return batcher.run(manager.create(x, new Shape(rows, 2)), manager.zeros(new Shape(rows)),
+          null, Deadline.after(Duration.ofSeconds(30)), 1).toFloatArray();
+    }
+  }
+
+  @Test
   void aSecondWorkerRunsTheNextPassWhileTheFirstIsBusy() throws Exception {
     RecordingModel model = new RecordingModel();
     model.gate = new CountDownLatch(1);
-    try (ForwardBatcher batcher = new ForwardBatcher("test", model, Device.cpu(), true, 256,
+    try (ForwardBatcher batcher = new ForwardBatcher("test", Network.of(model), Device.cpu(), true, 256,
         Duration.ofSeconds(30), 2, meters)) {
-      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session a = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
       CompletableFuture<float[]> ra =
           CompletableFuture.supplyAsync(() -> evaluate(batcher, a, 1, 0.5f, 0, 1));
       awaitEntered(model, 1);
       // b is the only session not in a pass, so its evaluation goes at once, beside a's.
-      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session b = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
       CompletableFuture<float[]> rb =
           CompletableFuture.supplyAsync(() -> evaluate(batcher, b, 2, 0.25f, 1, 2));
       awaitEntered(model, 2);
@@ -177,8 +234,8 @@ class ForwardBatcherTest {
   void theDelayBoundsTheWaitAndLargeEvaluationsRunInChunks() {
     RecordingModel model = new RecordingModel();
     try (ForwardBatcher batcher = batcher(model, 20, Duration.ofMillis(20))) {
-      Session lonely = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
-      Session idle = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session lonely = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
+      Session idle = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
       long start = System.nanoTime();
       assertThat(evaluate(batcher, lonely, 1, 0, 0, 50)).hasSize(100).containsOnly(2f);
       assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
@@ -194,8 +251,8 @@ class ForwardBatcherTest {
     RecordingModel model = new RecordingModel();
     model.gate = new CountDownLatch(1);
     try (ForwardBatcher batcher = batcher(model, 256, Duration.ofSeconds(1))) {
-      Session a = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
-      Session b = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session a = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
+      Session b = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
       // a's first pass holds the only worker while b's evaluation waits past the delay.
       CompletableFuture<float[]> ra = CompletableFuture.supplyAsync(() -> {
         evaluate(batcher, a, 1, 0, 0, 1);
@@ -229,12 +286,12 @@ class ForwardBatcherTest {
     RecordingModel model = new RecordingModel();
     model.gate = new CountDownLatch(1);
     try (ForwardBatcher batcher = batcher(model, 256, Duration.ofMillis(1))) {
-      Session busy = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1);
+      Session busy = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1);
       CompletableFuture<float[]> first =
           CompletableFuture.supplyAsync(() -> evaluate(batcher, busy, 1, 0, 0, 1));
       Thread.sleep(100);
       Deadline deadline = Deadline.after(Duration.ofSeconds(30));
-      Session cancelled = batcher.open(deadline, 1);
+      Session cancelled = batcher.open(model, deadline, 1);
       CompletableFuture<float[]> second =
           CompletableFuture.supplyAsync(() -> evaluate(batcher, cancelled, 1, 0, 0, 5));
       Thread.sleep(100);
@@ -252,9 +309,9 @@ class ForwardBatcherTest {
   @Test
   void withBatchingOffEachEvaluationRunsAloneOnItsCallersThread() {
     RecordingModel model = new RecordingModel();
-    try (ForwardBatcher batcher = new ForwardBatcher("test", model, Device.cpu(), false, 256,
+    try (ForwardBatcher batcher = new ForwardBatcher("test", Network.of(model), Device.cpu(), false, 256,
         Duration.ofSeconds(30), 1, meters);
-        Session session = batcher.open(Deadline.after(Duration.ofSeconds(30)), 1)) {
+        Session session = batcher.open(model, Deadline.after(Duration.ofSeconds(30)), 1)) {
       // No worker to wait for: the 30 s delay never applies.
       assertThat(evaluate(batcher, session, 1, 0.5f, 2, 3)).containsOnly(4.5f);
       assertThat(model.passes).containsExactly(3);
@@ -267,7 +324,7 @@ class ForwardBatcherTest {
     RecordingModel model = new RecordingModel();
     model.gate = new CountDownLatch(1);
     try (ForwardBatcher batcher = batcher(model, 256, Duration.ofMillis(1))) {
-      Session session = batcher.open(Deadline.after(Duration.ofMillis(200)), 1);
+      Session session = batcher.open(model, Deadline.after(Duration.ofMillis(200)), 1);
       assertThatThrownBy(() -> evaluate(batcher, session, 1, 0, 0, 1))
           .isInstanceOf(Deadline.DeadlineExceededException.class);
       model.gate.countDown();
