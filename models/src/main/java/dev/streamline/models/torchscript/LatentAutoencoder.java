@@ -39,15 +39,16 @@ public final class LatentAutoencoder implements AutoCloseable {
   private final double scalingFactor;
   private final double shiftFactor;
   private final Shape latentShape;
-  private Shape dataShape;
+  private final Shape dataShape;
 
   private LatentAutoencoder(TorchScriptModule decoder, TorchScriptModule encoder,
-      double scalingFactor, double shiftFactor, Shape latentShape) {
+      double scalingFactor, double shiftFactor, Shape latentShape, Shape dataShape) {
     this.decoder = decoder;
     this.encoder = encoder;
     this.scalingFactor = scalingFactor;
     this.shiftFactor = shiftFactor;
     this.latentShape = latentShape;
+    this.dataShape = dataShape;
   }
 
   /**
@@ -70,10 +71,8 @@ public final class LatentAutoencoder implements AutoCloseable {
     TorchScriptModule encoding = null;
     try {
       encoding = encoder == null ? null : TorchScriptModule.load(encoder, device, false);
-      LatentAutoencoder codec = new LatentAutoencoder(decoding, encoding, scalingFactor,
-          shiftFactor, latentShape);
-      codec.probe();
-      return codec;
+      return new LatentAutoencoder(decoding, encoding, scalingFactor, shiftFactor, latentShape,
+          probe(decoding, encoding, latentShape));
     } catch (Throwable e) {
       decoding.close();
       if (encoding != null) {
@@ -132,19 +131,21 @@ public final class LatentAutoencoder implements AutoCloseable {
     }
   }
 
-  private void probe() throws MalformedModelException {
+  /** The data shape, from the decoder's answer to two latents; an encoder must undo it. */
+  private static Shape probe(TorchScriptModule decoder, TorchScriptModule encoder,
+      Shape latentShape) throws MalformedModelException {
     try (NDManager scratch = decoder.manager().newSubManager()) {
       NDArray z = scratch.zeros(new Shape(2).addAll(latentShape), DataType.FLOAT32);
       NDArray x = probed(decoder, DECODE, z, null);
-      dataShape = x.getShape().slice(1);
       if (encoder != null) {
         probed(encoder, ENCODE, x, latentShape);
       }
+      return x.getShape().slice(1);
     }
   }
 
   /** The module's answer to a probe, which must keep the batch (and have {@code expected}). */
-  private NDArray probed(TorchScriptModule module, String signature, NDArray in, Shape expected)
+  private static NDArray probed(TorchScriptModule module, String signature, NDArray in, Shape expected)
       throws MalformedModelException {
     NDArray out;
     try {

@@ -62,7 +62,7 @@ public class SamplesController {
     ModelInfo model = served.info();
     SampleOrder order = order(body);
     // PNG answers are always decoded, so asking for latents takes PNG off the table.
-    boolean png = model.isImage() && !"latent".equals(order.output());
+    boolean png = model.isImage() && !order.asksForLatents();
     MediaType format = negotiate(accept, png ? OFFERED : OFFERED.subList(0, 2));
     if (format == null) {
       boolean onlyPng = negotiate(accept, OFFERED) != null;

@@ -27,7 +27,16 @@ public record SampleOrder(
     boolean returnTrajectory,
     String output) {
 
+  /** The two values of {@code output}. */
+  public static final String LATENT = "latent";
+  public static final String DECODED = "decoded";
+
   public SampleOrder {
     options = options == null ? Map.of() : options;
+  }
+
+  /** Whether it asks for a latent model's latents rather than their decoding. */
+  public boolean asksForLatents() {
+    return LATENT.equals(output);
   }
 }

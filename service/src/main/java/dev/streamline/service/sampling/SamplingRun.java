@@ -48,7 +48,8 @@ record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, l
       }
       return new GeneratedSamples(info, request.sampler(), request.steps(), result.nfe(),
           request.seed(), request.n(), decode ? info.dataShape() : info.shape(),
-          info.latent() == null ? null : decode ? "decoded" : "latent", samples,
+          info.latent() == null ? null : decode ? SampleOrder.DECODED : SampleOrder.LATENT,
+          samples,
           result.trajectory(), (System.nanoTime() - started) / 1_000_000);
     }
   }

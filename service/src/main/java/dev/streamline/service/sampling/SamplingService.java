@@ -236,19 +236,21 @@ public class SamplingService implements DisposableBean {
     if (order.latents() != null) {
       request = request.withLatents(Latents.flatten(order.latents(), order.n(), model.shape()));
     }
-    return new SamplingRun(served, request, deadline, started, 1, decodes(model, order.output()));
+    return new SamplingRun(served, request, deadline, started, 1, decodes(model, order));
   }
 
   /** Whether the samples are decoded: a latent model's are unless the order asks for latents. */
-  private static boolean decodes(ModelInfo model, String output) {
-    if (output != null && !output.equals("latent") && !output.equals("decoded")) {
-      throw new InvalidJobException("output must be 'latent' or 'decoded', got '" + output + "'");
+  private static boolean decodes(ModelInfo model, SampleOrder order) {
+    String output = order.output();
+    if (output != null && !order.asksForLatents() && !output.equals(SampleOrder.DECODED)) {
+      throw new InvalidJobException("output must be '" + SampleOrder.LATENT + "' or '"
+          + SampleOrder.DECODED + "', got '" + output + "'");
     }
-    if (model.latent() == null && "latent".equals(output)) {
+    if (model.latent() == null && order.asksForLatents()) {
       throw new InvalidJobException("output 'latent' is for latent models (with a decoder); '"
           + model.id() + "' samples its data directly");
     }
-    return model.latent() != null && !"latent".equals(output);
+    return model.latent() != null && !order.asksForLatents();
   }
 
   @Override
