@@ -88,6 +88,13 @@ class FirstCoordinate(nn.Module):
         return x[:, :1] * t[:, None]
 
 
+class Detached(nn.Module):
+    """A field that cuts its output off the graph: it has no Jacobian to trace."""
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return (x * t[:, None]).detach()
+
+
 def floats(tensor: torch.Tensor) -> list:
     # float32 -> Python float is exact, and json writes the shortest repr that round-trips.
     return [float(v) for v in tensor.reshape(-1).tolist()]
@@ -118,6 +125,7 @@ def main() -> None:
         torch.jit.save(traced, os.path.join(OUT, files["unconditional"]))
         torch.jit.save(scripted, os.path.join(OUT, files["conditional"]))
         torch.jit.save(torch.jit.script(FirstCoordinate()), os.path.join(OUT, "first-coordinate.pt"))
+        torch.jit.save(torch.jit.script(Detached()), os.path.join(OUT, "detached.pt"))
         # References come from the archives as saved, which is what the Java side loads.
         u = torch.jit.load(os.path.join(OUT, files["unconditional"]))(x, t)
         c = torch.jit.load(os.path.join(OUT, files["conditional"]))(x, t, y)

@@ -40,4 +40,15 @@ public interface Model {
    * @param labels one class per sample ({@link #NULL_LABEL} for none), or null when unconditional
    */
   NDArray predict(NDArray x, NDArray t, int[] labels);
+
+  /**
+   * The prediction and, per row, Σ_k z_kᵀ·(∂prediction/∂x)·z_k over the row's probes: the
+   * Jacobian traces a likelihood needs. By default autograd through {@link #predict}.
+   *
+   * @param probes [B, K, ...sampleShape]
+   * @throws JacobianTrace.NoGradientException when the model gives no gradients
+   */
+  default JacobianTrace.Traced traced(NDArray x, NDArray t, int[] labels, NDArray probes) {
+    return JacobianTrace.of(this, x, t, labels, probes);
+  }
 }

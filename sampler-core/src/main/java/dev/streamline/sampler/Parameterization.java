@@ -79,4 +79,15 @@ public enum Parameterization {
       case VELOCITY -> e.velocity(c);
     };
   }
+
+  /**
+   * The probability-flow field is affine in (x, prediction) for every parameterization:
+   * v = a·x + b·prediction. These are the columns (a, b), read off the one conversion above, which
+   * is what turns the trace of the prediction's Jacobian into the divergence of v.
+   */
+  public NDArray[] velocityCoefficients(Coefficients c) {
+    NDArray one = c.alpha().onesLike();
+    NDArray zero = c.alpha().zerosLike();
+    return new NDArray[] {decompose(zero, one, c).velocity(c), decompose(one, zero, c).velocity(c)};
+  }
 }

@@ -22,6 +22,8 @@ public final class SamplerCatalog {
   private record Entry(SamplerSpec spec, Supplier<StepMethod> method) {}
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
+  /** The Runge–Kutta tableaux: they integrate any field, either way along it. */
+  private static final List<String> GENERAL = new java.util.ArrayList<>();
 
   static {
     fixed(EULER, 1, "Explicit Euler on the probability-flow ODE");
@@ -55,11 +57,13 @@ public final class SamplerCatalog {
   private SamplerCatalog() {}
 
   private static void fixed(ButcherTableau tableau, int evals, String description) {
+    GENERAL.add(tableau.id());
     add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, false, description),
         RungeKutta.fixedStep(tableau));
   }
 
   private static void adaptive(ButcherTableau tableau, int evals, String description) {
+    GENERAL.add(tableau.id());
     AdaptiveRungeKutta solver = new AdaptiveRungeKutta(tableau);
     add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, true, description),
         () -> solver);
@@ -72,6 +76,21 @@ public final class SamplerCatalog {
   /** A method that keeps history between steps: a fresh one for every run. */
   private static void add(SamplerSpec spec, Supplier<StepMethod> perRun) {
     ENTRIES.put(spec.id(), new Entry(spec, perRun));
+  }
+
+  /** The samplers that integrate a likelihood's augmented ODE: the Runge–Kutta tableaux. */
+  public static List<String> likelihoodSamplers() {
+    return List.copyOf(GENERAL);
+  }
+
+  /**
+   * The samplers that can be run backwards, from data to noise: the Runge–Kutta tableaux, and
+   * ddim, whose reversed step is DDIM inversion.
+   */
+  public static List<String> encodingSamplers() {
+    List<String> out = new java.util.ArrayList<>(GENERAL);
+    out.add("ddim");
+    return List.copyOf(out);
   }
 
   public static List<SamplerSpec> specs() {

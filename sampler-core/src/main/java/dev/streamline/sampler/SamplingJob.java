@@ -3,6 +3,7 @@ package dev.streamline.sampler;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * One sampling job.
@@ -126,5 +127,45 @@ public record SamplingJob(
     int[] perSample = new int[n];
     Arrays.setAll(perSample, i -> labels[labels.length == n ? i : 0]);
     return withLabels(perSample, guidance);
+  }
+
+  /**
+   * This job, checked as one to run backwards ({@link SamplingLoop#encode}): a deterministic
+   * sampler that can be reversed, with no option that adds noise.
+   *
+   * @throws InvalidJobException with a message for the job's author
+   */
+  public SamplingJob forEncoding() {
+    SamplerSpec spec = SamplerCatalog.spec(sampler);
+    List<String> reversible = SamplerCatalog.encodingSamplers();
+    if (spec.drawsNoise(options) || !reversible.contains(sampler)) {
+      throw new InvalidJobException("sampler '" + sampler + "' "
+          + (spec.drawsNoise(options) ? "draws noise" : "has no inverse here")
+          + ", so no latent maps back to a sample through it; encode runs the deterministic"
+          + " samplers " + reversible + " (ddim with eta 0)");
+    }
+    return this;
+  }
+
+  /**
+   * This job, checked as one to integrate a likelihood ({@link SamplingLoop#likelihood}): a
+   * Runge–Kutta sampler, and no x0 guard, which would change the ODE whose density it is.
+   *
+   * @throws InvalidJobException with a message for the job's author
+   */
+  public SamplingJob forLikelihood() {
+    List<String> solvers = SamplerCatalog.likelihoodSamplers();
+    if (!solvers.contains(sampler)) {
+      SamplerSpec spec = SamplerCatalog.spec(sampler);
+      throw new InvalidJobException("sampler '" + sampler + "' "
+          + (spec.stochastic() ? "samples the reverse SDE, which has no density by the change of"
+              + " variables" : "steps in (x0, eps), not along a general ODE")
+          + "; likelihood integrates the probability-flow ODE with one of " + solvers);
+    }
+    if (options.x0Guard().kind() != X0Guard.Kind.NONE) {
+      throw new InvalidJobException("clip and threshold change the ODE whose density a"
+          + " likelihood is; leave them out");
+    }
+    return this;
   }
 }

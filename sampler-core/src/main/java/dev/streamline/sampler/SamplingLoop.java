@@ -1,6 +1,8 @@
 package dev.streamline.sampler;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -13,11 +15,14 @@ import java.util.stream.IntStream;
  * Runs a {@link SamplingJob} against a {@link Model}: draws (or takes) the starting noise, walks
  * the job's {@link StepMethod} from the noise end to the data end, and, for processes whose data
  * end still carries noise (sigma > 0 there: VP, VE, EDM), finishes with a jump to the clean
- * estimate, which is the Euler step to sigma = 0 of k-diffusion and Karras et al.
+ * estimate, which is the Euler step to sigma = 0 of k-diffusion and Karras et al. The same loop
+ * runs the ODE the other way, from data to the noise end: to invert sampling ({@link #encode})
+ * and, with the field augmented by its divergence, for the log-likelihood of data
+ * ({@link #likelihood}).
  *
  * <p>It is the one place that owns what every step shares: each step runs in its own memory
  * {@link Scope}, and each new state is checked for non-finite values and shown to the observers
- * (the {@link Trajectory}) before the next step starts.
+ * (the {@link Trajectory}, the {@link Diagnostics}) before the next step starts.
  */
 public final class SamplingLoop {
 
@@ -26,15 +31,30 @@ public final class SamplingLoop {
   private final SeededNoise noise;
   private final NDManager home;
   private final List<StepObserver> observers;
+  private final Diagnostics diagnostics;
+  private final double from;
+  private final double to;
+  private VectorField field;
   private int lastStep;
 
-  /** A run of a checked job in {@code home}, the run's manager. */
+  /** A sampling run of a checked job in {@code home}, the run's manager. */
   SamplingLoop(Model model, SamplingJob job, NDManager home, List<StepObserver> observers) {
+    this(model, job, Rows.of(job, false), true, home, null, observers);
+  }
+
+  private SamplingLoop(Model model, SamplingJob job, Rows rows, boolean forward, NDManager home,
+      Diagnostics diagnostics, List<StepObserver> observers) {
     this.job = job;
-    this.denoiser = new Denoiser(model, job.labels(), job.guidance(), job.options().x0Guard());
-    this.noise = new SeededNoise(job.seed(), job.n(), model.sampleShape());
+    this.denoiser = new Denoiser(model, rows.labels, job.guidance(), job.options().x0Guard(),
+        diagnostics);
+    this.noise = new SeededNoise(rows.seeds, model.sampleShape());
     this.home = home;
+    this.diagnostics = diagnostics;
     this.observers = observers;
+    NoiseProcess process = model.process();
+    this.from = forward ? process.noiseTime() : process.dataTime();
+    this.to = forward ? process.dataTime() : process.noiseTime();
+    this.field = denoiser::velocity;
   }
 
   /** Checks the job against the model ({@link SamplingJob#forModel}) and runs it. */
@@ -48,31 +68,213 @@ public final class SamplingLoop {
    * @return the samples, in {@code manager}
    */
   public static SamplingResult sampleChecked(Model model, SamplingJob job, NDManager manager) {
+    return sampleChecked(model, job, Inspection.NONE, manager);
+  }
+
+  /** As {@link #sampleChecked(Model, SamplingJob, NDManager)}, reporting what it is asked to. */
+  public static SamplingResult sampleChecked(Model model, SamplingJob job, Inspection inspection,
+      NDManager manager) {
+    Outcome out = run(model, job, inspection, manager, null, null);
+    return new SamplingResult(out.state, out.nfe, out.trajectory, out.diagnostics);
+  }
+
+  /**
+   * The latents that this job's deterministic sampling maps to {@code data}: the ODE integrated
+   * from the data end back to the noise end over the job's grid reversed (DDIM inversion for
+   * ddim), at unit variance as {@link SamplingJob#latents} are. Check the job with
+   * {@link SamplingJob#forEncoding} first.
+   *
+   * @param data [n, ...sampleShape] at the process's data time
+   * @return the latents as {@link SamplingResult#samples}, in {@code manager}
+   */
+  public static SamplingResult encode(Model model, SamplingJob job, NDArray data,
+      Inspection inspection, NDManager manager) {
+    Outcome out = run(model, job, inspection, manager, data, null);
+    return new SamplingResult(out.state, out.nfe, out.trajectory, out.diagnostics);
+  }
+
+  /**
+   * log p(x) of data by the instantaneous change of variables (Chen et al. 2018): the state and
+   * ℓ = ∫ ∇·v dt integrated together from the data end to the noise end, then log p(x) =
+   * log N(x_T; 0, sigma(T)²) + ℓ. The prior is the process's noise distribution, as sampling
+   * starts from it. Check the job with {@link SamplingJob#forLikelihood} first.
+   *
+   * @param data [n, ...sampleShape] at the process's data time
+   */
+  public static LikelihoodResult likelihood(Model model, SamplingJob job, NDArray data,
+      Divergence divergence, Inspection inspection, NDManager manager) {
+    Outcome out = run(model, job, inspection, manager, data, divergence);
+    return new LikelihoodResult(out.logLikelihood, out.state, out.nfe, out.diagnostics);
+  }
+
+  /** A run's rows: the samples, then their twins when the run has them. */
+  private record Rows(int count, long[] seeds, int[] labels) {
+    static Rows of(SamplingJob job, boolean twins) {
+      int n = job.n();
+      int factor = twins ? 2 : 1;
+      long[] seeds = new long[n * factor];
+      int[] labels = job.labels() == null ? null : new int[n * factor];
+      for (int i = 0; i < seeds.length; i++) {
+        seeds[i] = job.seed() + i % n;
+        if (labels != null) {
+          labels[i] = job.labels()[i % n];
+        }
+      }
+      return new Rows(seeds.length, seeds, labels);
+    }
+  }
+
+  private record Outcome(NDArray state, double[] logLikelihood, int nfe,
+      List<Trajectory.Frame> trajectory, List<Diagnostics.Sample> diagnostics) {}
+
+  /**
+   * One run: sampling when {@code data} is null, else from data to the noise end, carrying the
+   * divergence when one is given.
+   */
+  private static Outcome run(Model model, SamplingJob job, Inspection inspection,
+      NDManager manager, NDArray data, Divergence divergence) {
     if (job.labels() != null && job.labels().length != job.n()) {
       throw new IllegalArgumentException("labels must be one per sample, as forModel makes them");
     }
     NoiseProcess process = model.process();
+    boolean forward = data == null;
+    int n = job.n();
+    Shape shape = model.sampleShape();
+    int dimension = Math.toIntExact(shape.size());
     StepMethod method = SamplerCatalog.method(job.sampler());
+    Rows rows = Rows.of(job, inspection.sensitivity());
     try (NDManager run = manager.newSubManager()) {
       Trajectory trajectory = job.recordTrajectory()
-          ? new Trajectory(job.n(), process.noiseTime()) : null;
-      SamplingLoop loop = new SamplingLoop(model, job,
-          run, trajectory == null ? List.of() : List.of(trajectory));
-      NDArray x = loop.start(model.sampleShape()).mul(process.sigma(process.noiseTime()));
+          ? new Trajectory(n, forward ? process.noiseTime() : process.dataTime()) : null;
+      Diagnostics diagnostics = inspection.diagnostics() ? new Diagnostics(n, dimension) : null;
+      List<StepObserver> observers = new ArrayList<>();
+      if (trajectory != null) {
+        observers.add(trajectory);
+      }
+      if (diagnostics != null) {
+        observers.add(diagnostics);
+      }
+      SamplingLoop loop = new SamplingLoop(model, job, rows, forward, run, diagnostics,
+          observers);
+      NDArray x = forward
+          ? loop.start(shape).get(":" + n).mul(process.sigma(process.noiseTime()))
+          : data.toType(job.dataType(), true);
+      x.attach(run);
+      NDArray offsets = null;
+      if (inspection.sensitivity()) {
+        offsets = twinOffsets(x, rows.seeds);
+        x = NDArrays.concat(new NDList(x, x.add(offsets)));
+      }
       if (trajectory != null) {
         trajectory.start(x);
       }
+      if (diagnostics != null) {
+        diagnostics.start(x);
+      }
+      NDArray probes = null;
+      if (divergence != null) {
+        probes = divergence.probes(run, rows.seeds, shape, job.dataType());
+        loop.field = augmented(loop.denoiser, shape, probes);
+        x = NDArrays.concat(new NDList(x.reshape(rows.count, dimension),
+            x.zerosLike().reshape(rows.count, dimension).get(":, :1")), 1);
+      }
       x = method.run(loop, x);
-      double end = process.dataTime();
-      if (process.sigma(end) > 0) {
+      double[] logLikelihood = null;
+      if (divergence != null) {
+        NDArray integral = x.get(":, " + dimension);
+        x = x.get(":, :" + dimension).reshape(new Shape(rows.count).addAll(shape));
+        logLikelihood = logLikelihood(x.get(":" + n), integral.get(":" + n),
+            process.sigma(process.noiseTime()));
+      }
+      if (forward && process.sigma(loop.to) > 0) {
         try (Scope scope = loop.scope(x)) {
-          x = scope.finish(loop.denoiser.estimate(x, end).x0(), loop.lastStep + 1, end);
+          x = scope.finish(loop.denoiser.estimate(x, loop.to).x0(), loop.lastStep + 1, loop.to);
         }
       }
-      x.attach(manager);
-      return new SamplingResult(x, loop.denoiser.evaluations(),
-          trajectory == null ? List.of() : trajectory.frames());
+      double[] sensitivity = offsets == null ? null : growth(x, offsets, n);
+      if (!forward) {
+        x = x.div(process.sigma(process.noiseTime()));
+      }
+      NDArray state = x.get(":" + n);
+      state.attach(manager);
+      return new Outcome(state, logLikelihood, loop.denoiser.evaluations(),
+          trajectory == null ? List.of() : trajectory.frames(),
+          diagnostics == null ? List.of() : diagnostics.samples(sensitivity));
     }
+  }
+
+  /**
+   * The field of the state augmented with ℓ: rows [x flattened, ℓ] move by [v, ∇·v]. Each row
+   * keeps its sample's probes, whichever rows are still integrating.
+   */
+  private static VectorField augmented(Denoiser denoiser, Shape shape, NDArray probes) {
+    int dimension = Math.toIntExact(shape.size());
+    return (state, t, rows) -> {
+      long count = state.getShape().get(0);
+      NDArray x = state.get(":, :" + dimension).reshape(new Shape(count).addAll(shape));
+      NDArray own = rows == null ? probes
+          : probes.get(state.getManager().create(
+              java.util.Arrays.stream(rows).asLongStream().toArray()));
+      Denoiser.Flow flow = denoiser.flow(x, t, rows, own);
+      return NDArrays.concat(new NDList(flow.velocity().reshape(count, dimension),
+          flow.divergence().reshape(count, 1)), 1);
+    };
+  }
+
+  /** log N(x_T; 0, sigma²·I) + ℓ per sample. */
+  private static double[] logLikelihood(NDArray end, NDArray integral, double sigma) {
+    long n = end.getShape().get(0);
+    long d = end.getShape().size() / n;
+    double[] squares = end.reshape(n, d).toType(DataType.FLOAT64, false).square()
+        .sum(new int[] {1}).toDoubleArray();
+    double[] ell = integral.toType(DataType.FLOAT64, false).toDoubleArray();
+    double[] out = new double[(int) n];
+    for (int i = 0; i < n; i++) {
+      out[i] = -0.5 * squares[i] / (sigma * sigma) - d * (Math.log(sigma)
+          + 0.5 * Math.log(2 * Math.PI)) + ell[i];
+    }
+    return out;
+  }
+
+  /**
+   * Each sample's twin offset: {@link Inspection#TWIN_OFFSET} of the sample's norm in a direction
+   * drawn from its seed, apart from its sampling noise and its probes.
+   */
+  private static NDArray twinOffsets(NDArray x, long[] seeds) {
+    int n = (int) x.getShape().get(0);
+    int size = (int) (x.getShape().size() / n);
+    double[] norms = x.reshape(n, size).toType(DataType.FLOAT64, false).square()
+        .sum(new int[] {1}).sqrt().toDoubleArray();
+    double[] values = new double[n * size];
+    for (int i = 0; i < n; i++) {
+      java.util.SplittableRandom random = new java.util.SplittableRandom(seeds[i]);
+      random.split();
+      random = random.split();
+      double length = 0;
+      for (int j = 0; j < size; j++) {
+        values[i * size + j] = random.nextGaussian();
+        length += values[i * size + j] * values[i * size + j];
+      }
+      double scale = Inspection.TWIN_OFFSET * (norms[i] > 0 ? norms[i] : 1) / Math.sqrt(length);
+      for (int j = 0; j < size; j++) {
+        values[i * size + j] *= scale;
+      }
+    }
+    return x.getManager().create(values, x.getShape()).toType(x.getDataType(), false);
+  }
+
+  /** ‖twin_end − sample_end‖ / ‖offset‖ per sample; rows [0, n) are samples, [n, 2n) twins. */
+  private static double[] growth(NDArray end, NDArray offsets, int n) {
+    NDArray gap = end.get(n + ":").sub(end.get(":" + n)).reshape(n, -1);
+    double[] gaps = gap.toType(DataType.FLOAT64, false).square().sum(new int[] {1}).sqrt()
+        .toDoubleArray();
+    double[] sizes = offsets.reshape(n, -1).toType(DataType.FLOAT64, false).square()
+        .sum(new int[] {1}).sqrt().toDoubleArray();
+    double[] out = new double[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = gaps[i] / sizes[i];
+    }
+    return out;
   }
 
   /** The unit-variance start: the job's latents (their size checked by forModel), or the draw. */
@@ -87,6 +289,9 @@ public final class SamplingLoop {
   /** Walks a fixed-step method over the job's grid, each step in its own scope. */
   NDArray steps(FixedStepMethod fixed, NDArray x) {
     double[] grid = fixed.grid(process(), options().grid().times(process(), job.steps()));
+    if (from != process().noiseTime()) {
+      grid = reversed(grid);
+    }
     List<NDArray> carried = new ArrayList<>();
     for (int i = 0; i + 1 < grid.length; i++) {
       carried.add(x);
@@ -100,9 +305,25 @@ public final class SamplingLoop {
     return x;
   }
 
+  private static double[] reversed(double[] grid) {
+    double[] out = new double[grid.length];
+    for (int i = 0; i < grid.length; i++) {
+      out[i] = grid[grid.length - 1 - i];
+    }
+    return out;
+  }
+
   public Denoiser denoiser() { return denoiser; }
   public NoiseProcess process() { return denoiser.process(); }
   public SamplerOptions options() { return job.options(); }
+  /** What the run integrates: the probability-flow field, or it with its divergence. */
+  public VectorField field() { return field; }
+  /** The time the run starts at: the noise end when sampling, the data end when inverting. */
+  public double from() { return from; }
+  /** The time it ends at. */
+  public double to() { return to; }
+  /** The recorder of per-sample diagnostics, or null when the run reports none. */
+  public Diagnostics diagnostics() { return diagnostics; }
 
   /** Opens the scope of one step; the arrays given are owned by it and die with it. */
   public Scope scope(NDArray... owned) {
@@ -199,6 +420,7 @@ public final class SamplingLoop {
     }
 
     public Denoiser denoiser() { return denoiser; }
+    public VectorField field() { return field; }
     public NoiseProcess process() { return denoiser.process(); }
     public SamplerOptions options() { return job.options(); }
     /** The step's number on the grid, from 0. */

@@ -18,9 +18,14 @@ public final class SeededNoise {
   private final int sampleSize;
 
   public SeededNoise(long seed, int count, Shape sampleShape) {
-    this.generators = new SplittableRandom[count];
-    for (int i = 0; i < count; i++) {
-      generators[i] = new SplittableRandom(seed + i);
+    this(seeds(seed, count), sampleShape);
+  }
+
+  /** One generator per row, of the seed given for it. */
+  SeededNoise(long[] seeds, Shape sampleShape) {
+    this.generators = new SplittableRandom[seeds.length];
+    for (int i = 0; i < seeds.length; i++) {
+      generators[i] = new SplittableRandom(seeds[i]);
     }
     this.sampleShape = sampleShape;
     this.sampleSize = Math.toIntExact(sampleShape.size());
@@ -51,6 +56,15 @@ public final class SeededNoise {
       }
     }
     return values;
+  }
+
+  /** seed, seed + 1, ..., the seeds of a request's samples. */
+  static long[] seeds(long seed, int count) {
+    long[] out = new long[count];
+    for (int i = 0; i < count; i++) {
+      out[i] = seed + i;
+    }
+    return out;
   }
 
   private Shape batchShape(int count) {

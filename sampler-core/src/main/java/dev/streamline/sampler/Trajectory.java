@@ -26,7 +26,7 @@ public final class Trajectory implements StepObserver {
 
   /** Records the starting state as frame 0. */
   public void start(NDArray x) {
-    int[] all = new int[samples.length];
+    int[] all = new int[(int) x.getShape().get(0)];
     Arrays.setAll(all, i -> i);
     onStep(0, times.clone(), x, all);
   }
@@ -36,6 +36,10 @@ public final class Trajectory implements StepObserver {
     float[] flat = x.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
     int size = flat.length / rows.length;
     for (int r = 0; r < rows.length; r++) {
+      // Rows past the samples are the twins of a sensitivity run.
+      if (rows[r] >= samples.length) {
+        continue;
+      }
       times[rows[r]] = rowTimes[r];
       samples[rows[r]] = Arrays.copyOfRange(flat, r * size, (r + 1) * size);
     }

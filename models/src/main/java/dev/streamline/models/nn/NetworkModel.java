@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import dev.streamline.sampler.JacobianTrace;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
@@ -44,6 +45,12 @@ public final class NetworkModel implements Model {
   @Override public NoiseProcess process() { return process; }
   @Override public Shape sampleShape() { return sampleShape; }
   @Override public int classCount() { return classCount; }
+
+  /** {@inheritDoc} In float32, the network's type ({@link JacobianTrace#inFloat32}). */
+  @Override
+  public JacobianTrace.Traced traced(NDArray x, NDArray t, int[] labels, NDArray probes) {
+    return JacobianTrace.inFloat32(this, x, t, labels, probes);
+  }
 
   @Override
   public NDArray predict(NDArray x, NDArray t, int[] labels) {

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import dev.streamline.sampler.Coefficients;
+import dev.streamline.sampler.JacobianTrace;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NetworkConvention;
 import dev.streamline.sampler.NoiseProcess;
@@ -187,6 +188,17 @@ public final class TorchScriptModel implements Model, AutoCloseable {
     return prediction;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>In float32, the module's own type: the engine's type casts do not carry gradients, so a
+   * float64 caller's arrays are narrowed before autograd starts, and the answer widened back.
+   */
+  @Override
+  public JacobianTrace.Traced traced(NDArray x, NDArray t, int[] labels, NDArray probes) {
+    return JacobianTrace.inFloat32(this, x, t, labels, probes);
+  }
+
   @Override
   public void close() {
     module.close();
@@ -247,9 +259,10 @@ public final class TorchScriptModel implements Model, AutoCloseable {
           prediction = prediction.add(x.mul(column(convention::skip, times, x)));
         }
       }
-      if (prediction == raw) {
+      if (prediction == raw && !JacobianTrace.recording()) {
         // Inference-mode tensors refuse in-place updates outside inference mode; the caller owns
-        // the prediction and may update it, so it gets an ordinary copy.
+        // the prediction and may update it, so it gets an ordinary copy (not while recording: the
+        // engine's copy leaves the graph, and a recorded output is an ordinary tensor).
         prediction = raw.duplicate();
       }
       prediction.attach(home);

@@ -4,12 +4,15 @@ import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.pytorch.engine.PtEngine;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.streamline.sampler.JacobianTrace;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +25,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * tensors and returns one tensor. Both the network of a {@link TorchScriptModel} and the decoder
  * and encoder of a {@link LatentAutoencoder} are one.
  *
- * <p>Forwards run in libtorch's inference mode, so they record no autograd graph. TorchScript's
+ * <p>Forwards run in libtorch's inference mode, so they record no autograd graph, unless a
+ * {@link JacobianTrace} is recording on the calling thread: then the forward records the graph
+ * back to its inputs. The parameters are loaded as ordinary tensors for that (inference-mode
+ * tensors cannot be saved for backward) and frozen, so a backward pass computes no parameter
+ * gradients. TorchScript's
  * graph optimizer is a per-thread libtorch switch; each forward sets it on the calling thread to
  * this module's choice, which also leaves that thread at this choice afterwards (libtorch offers
  * no way to read the previous value). With the optimizer off, the module runs its unoptimized
@@ -63,7 +70,8 @@ final class TorchScriptModule implements AutoCloseable {
     try {
       // mapLocation puts the parameters straight onto the device, so an archive saved from GPU
       // tensors still loads on a CPU-only host.
-      djlModel.load(file, null, Map.of("mapLocation", "true"));
+      djlModel.load(file, null, Map.of("mapLocation", "true", "trainParam", "true"));
+      djlModel.getBlock().freezeParameters(true);
     } catch (EngineException e) {
       djlModel.close();
       throw new MalformedModelException(file + " is not a TorchScript archive (export the"
@@ -105,6 +113,9 @@ final class TorchScriptModule implements AutoCloseable {
       throw new IllegalStateException("TorchScript module " + file + " is closed");
     }
     JniUtils.setGraphExecutorOptimize(optimizeGraph);
+    if (JacobianTrace.recording()) {
+      return forwardRecorded(scope, signature, inputs);
+    }
     IValue[] values = new IValue[inputs.length];
     try {
       for (int i = 0; i < inputs.length; i++) {
@@ -124,6 +135,18 @@ final class TorchScriptModule implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** The forward with autograd on, so that a backward pass reaches the inputs. */
+  private NDArray forwardRecorded(PtNDManager scope, String signature, NDArray... inputs) {
+    NDList outputs = IValueUtils.forward(block, new NDList(inputs), true);
+    if (outputs.size() != 1) {
+      throw new IllegalStateException(file + ": " + signature + " returned " + outputs.size()
+          + " tensors, expected one");
+    }
+    NDArray result = outputs.get(0);
+    result.attach(scope);
+    return result;
   }
 
   @Override

@@ -5,7 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.streamline.sampler.Divergence;
+import dev.streamline.sampler.Inspection;
 import dev.streamline.sampler.Model;
+import dev.streamline.sampler.NoiseProcess;
+import dev.streamline.sampler.SamplerOption;
+import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplingJob;
 import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.analytic.GaussianMixture;
@@ -18,6 +24,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -84,6 +91,35 @@ public class ForeignConventionsTest {
     // The network runs in float32; a convention read wrong moves samples by more (below).
     assertThat(deviation(fixture(name), sampler, MIXTURE, null))
         .as("largest deviation from the closed-form samples").isLessThan(2e-3);
+  }
+
+  /**
+   * The exact log-likelihood through the SD3 export — its time scaling and noise − x0 output
+   * converted as everywhere else — is the mixture's closed-form density: a sign or time offset in
+   * the convention would move it.
+   */
+  @Test
+  void likelihoodThroughTheSd3ConventionIsTheMixtureDensity() {
+    double[][] points = MIXTURE.sample(50, new java.util.Random(3));
+    try (NDManager scope = manager.newSubManager();
+        ModelStore.Loaded served = ModelStore.load(fixture("flow-sd3"), scope)) {
+      Model model = served.model();
+      SamplingJob job = SamplingJob.of("dopri5", 1, points.length, 0)
+          .withDataType(DataType.FLOAT64)
+          .withOptions(SamplerOptions.DEFAULT.with(SamplerOption.RTOL, 1e-6)
+              .with(SamplerOption.ATOL, 1e-6))
+          .forModel(model).forLikelihood();
+      NDArray data = scope.create(java.util.Arrays.stream(points)
+          .flatMapToDouble(java.util.Arrays::stream).toArray(), new Shape(points.length, 2));
+      double[] logLikelihood = SamplingLoop.likelihood(model, job, data, Divergence.exact(),
+          Inspection.NONE, scope).logLikelihood();
+      NoiseProcess process = model.process();
+      for (int i = 0; i < points.length; i++) {
+        assertThat(logLikelihood[i]).isCloseTo(MIXTURE.logDensity(points[i],
+            process.alpha(process.dataTime()), process.sigma(process.dataTime())),
+            org.assertj.core.data.Offset.offset(1e-3));
+      }
+    }
   }
 
   @ParameterizedTest(name = "class {0}")

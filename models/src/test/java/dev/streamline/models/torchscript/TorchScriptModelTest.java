@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamline.sampler.Model;
 import dev.streamline.sampler.NetworkConvention;
+import dev.streamline.sampler.JacobianTrace;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.Parameterization;
 import dev.streamline.sampler.SamplerOptions;
@@ -272,6 +273,46 @@ class TorchScriptModelTest {
       assertThatThrownBy(() -> unconditional.predict(x.reshape(batch(), 2, 1), t, null))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("x has shape (6, 2, 1), expected (6, 2)");
+    }
+  }
+
+  /**
+   * Autograd reaches the input through the module: the exact Jacobian trace of the exported MLP
+   * matches central finite differences of its own forward, and a module that detaches its output
+   * is refused by name.
+   */
+  @Test
+  void jacobianTracesGoThroughTheModule() throws IOException, MalformedModelException {
+    try (NDManager m = manager.newSubManager()) {
+      NDArray x = x(m, DataType.FLOAT64);
+      NDArray t = t(m, DataType.FLOAT64);
+      NDArray unit = m.eye(2).toType(DataType.FLOAT64, false).expandDims(0)
+          .broadcast(new Shape(batch(), 2, 2));
+      JacobianTrace.Traced traced = unconditional.traced(x, t, null, unit);
+      assertThat(traced.prediction().toDoubleArray())
+          .containsExactly(unconditional.predict(x, t, null).toDoubleArray(), within(1e-6));
+      double h = 1e-3;
+      double[] differences = new double[batch()];
+      for (int j = 0; j < 2; j++) {
+        NDArray step = m.zeros(new Shape(batch(), 2), DataType.FLOAT64);
+        step.set(new ai.djl.ndarray.index.NDIndex(":, " + j), h);
+        double[] up = unconditional.predict(x.add(step), t, null).get(":, " + j).toDoubleArray();
+        double[] down = unconditional.predict(x.sub(step), t, null).get(":, " + j)
+            .toDoubleArray();
+        for (int i = 0; i < batch(); i++) {
+          differences[i] += (up[i] - down[i]) / (2 * h);
+        }
+      }
+      assertThat(traced.trace().toDoubleArray()).containsExactly(differences, within(1e-3));
+      assertThat(java.util.Arrays.stream(differences).map(Math::abs).max().orElseThrow())
+          .isGreaterThan(1e-2);
+    }
+    try (TorchScriptModel detached = load("detached.pt", 0); NDManager m = manager.newSubManager()) {
+      NDArray unit = m.eye(2).expandDims(0).broadcast(new Shape(batch(), 2, 2));
+      assertThatThrownBy(() -> detached.traced(x(m, DataType.FLOAT32), t(m, DataType.FLOAT32),
+          null, unit))
+          .isInstanceOf(JacobianTrace.NoGradientException.class)
+          .hasMessageStartingWith("the network gives no gradient with respect to its input");
     }
   }
 

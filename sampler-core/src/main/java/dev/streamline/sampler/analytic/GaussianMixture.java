@@ -118,6 +118,34 @@ public final class GaussianMixture {
     return out;
   }
 
+  /**
+   * The log-density of the noised marginal alpha·x0 + sigma·eps at a point: the mixture of
+   * N(alpha·mu_k, alpha²·S_k + sigma²·I), each diagonal in its covariance's eigenbasis.
+   */
+  public double logDensity(double[] x, double alpha, double sigma) {
+    int d = x.length;
+    double[] logs = new double[weights.length];
+    double top = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < weights.length; c++) {
+      double log = Math.log(weights[c]) - 0.5 * d * Math.log(2 * Math.PI);
+      for (int j = 0; j < d; j++) {
+        double y = 0;
+        for (int r = 0; r < d; r++) {
+          y += eigenvectors[c][r][j] * (x[r] - alpha * means[c][r]);
+        }
+        double variance = alpha * alpha * eigenvalues[c][j] + sigma * sigma;
+        log -= 0.5 * (y * y / variance + Math.log(variance));
+      }
+      logs[c] = log;
+      top = Math.max(top, log);
+    }
+    double sum = 0;
+    for (double log : logs) {
+      sum += Math.exp(log - top);
+    }
+    return top + Math.log(sum);
+  }
+
   /** The component with the highest posterior probability for a point. */
   public int classify(double[] x) {
     int best = 0;

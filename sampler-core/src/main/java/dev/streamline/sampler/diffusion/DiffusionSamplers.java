@@ -36,7 +36,10 @@ public final class DiffusionSamplers {
     NoiseProcess p = step.process();
     Estimate e = step.denoiser().estimate(x, step.t());
     double sigmaNext = p.sigma(step.tNext());
-    double noise = Math.min(sigmaNext, eta * posteriorSigma(p, step.t(), step.tNext()));
+    // eta = 0 reads no posterior: run backwards (DDIM inversion) that would be the root of a
+    // negative number.
+    double noise = eta > 0 ? Math.min(sigmaNext, eta * posteriorSigma(p, step.t(), step.tNext()))
+        : 0;
     NDArray next = e.x0().mul(p.alpha(step.tNext()))
         .add(e.eps().mul(Math.sqrt(sigmaNext * sigmaNext - noise * noise)));
     if (noise > 0) {

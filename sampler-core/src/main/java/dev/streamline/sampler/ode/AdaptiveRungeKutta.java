@@ -3,12 +3,13 @@ package dev.streamline.sampler.ode;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
-import dev.streamline.sampler.Denoiser;
+import dev.streamline.sampler.Diagnostics;
 import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplingException;
 import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.StepMethod;
+import dev.streamline.sampler.VectorField;
 import java.util.Arrays;
 
 /**
@@ -25,6 +26,8 @@ public final class AdaptiveRungeKutta implements StepMethod {
 
   private final ButcherTableau tableau;
   private final StepSizeController controller;
+  /** Two stages at one node, whose difference estimates the Jacobian's norm; null for none. */
+  private final int[] stiffnessPair;
 
   public AdaptiveRungeKutta(ButcherTableau tableau) {
     if (!tableau.embedded()) {
@@ -32,6 +35,20 @@ public final class AdaptiveRungeKutta implements StepMethod {
     }
     this.tableau = tableau;
     this.controller = StepSizeController.forErrorOrder(tableau.errorOrder());
+    this.stiffnessPair = sameNode(tableau);
+  }
+
+  /** The last two stages evaluated at one node (DOPRI5's sixth and seventh), or null. */
+  private static int[] sameNode(ButcherTableau tableau) {
+    double[] c = tableau.c();
+    for (int j = c.length - 1; j > 0; j--) {
+      for (int i = j - 1; i >= 0; i--) {
+        if (c[i] == c[j] && i > 0) {
+          return new int[] {i, j};
+        }
+      }
+    }
+    return null;
   }
 
   @Override
@@ -40,23 +57,24 @@ public final class AdaptiveRungeKutta implements StepMethod {
     double rtol = o.number(SamplerOption.RTOL, DEFAULT_RTOL);
     double atol = o.number(SamplerOption.ATOL, DEFAULT_ATOL);
     int maxNfe = o.integer(SamplerOption.MAX_NFE, DEFAULT_MAX_NFE);
-    double start = loop.process().noiseTime();
-    double end = loop.process().dataTime();
+    double start = loop.from();
+    double end = loop.to();
     double interval = Math.abs(end - start);
     double direction = Math.signum(end - start);
     double minStep = o.number(SamplerOption.MIN_STEP, Double.MIN_NORMAL);
     double maxStep = Math.min(o.number(SamplerOption.MAX_STEP, interval), interval);
-    Denoiser denoiser = loop.denoiser();
+    VectorField field = loop.field();
+    Diagnostics diagnostics = loop.diagnostics();
     ActiveRows rows = new ActiveRows(x, start, end, minStep, maxStep);
 
     try (SamplingLoop.Scope scope = loop.scope()) {
       scope.borrow(x);
-      NDArray first = scope.keep(denoiser.velocity(x, rows.times(), rows.ids()));
-      rows.start(first, initialSteps(denoiser, x, first, rows, rtol, atol, direction, interval, o));
+      NDArray first = scope.keep(field.at(x, rows.times(), rows.ids()));
+      rows.start(first, initialSteps(field, x, first, rows, rtol, atol, direction, interval, o));
     }
     int accepted = 0;
     while (rows.size() > 0) {
-      if (denoiser.evaluations() + tableau.stages() > maxNfe) {
+      if (loop.denoiser().evaluations() + tableau.stages() > maxNfe) {
         throw new SamplingException(String.format(
             "%s needs more than maxNfe=%d network evaluations: %d of %d samples have not reached"
                 + " t=%s (furthest behind at t=%.6g); raise maxNfe or loosen rtol/atol",
@@ -66,12 +84,13 @@ public final class AdaptiveRungeKutta implements StepMethod {
         x = rows.state();
         double[] h = rows.nextSteps();
         NDArray hColumn = RungeKutta.column(h, x);
-        NDArray[] k = RungeKutta.stages(denoiser, tableau, x, rows.times(), h, hColumn,
+        NDArray[] k = RungeKutta.stages(field, tableau, x, rows.times(), h, hColumn,
             rows.ids(), rows.derivative());
         NDArray next = RungeKutta.advance(x, hColumn, k, tableau.b());
         NDArray low = RungeKutta.advance(x, hColumn, k, tableau.bLow());
         double[] error = errorNorms(next.sub(low), x, next, rtol, atol,
             o.flag(SamplerOption.BATCH_ERROR_CONTROL));
+        double[] stiffness = diagnostics == null ? null : stiffness(x, hColumn, k, next, h);
         boolean[] accept = new boolean[h.length];
         for (int i = 0; i < h.length; i++) {
           accept[i] = error[i] <= 1.0;
@@ -84,6 +103,10 @@ public final class AdaptiveRungeKutta implements StepMethod {
                 : String.format("%s met non-finite velocities just past t=%.6g for sample %d,"
                     + " however small the step; lower the guidance, enable the x0 clip, or check"
                     + " the latents", tableau.id(), t, rows.ids()[i]));
+          }
+          if (diagnostics != null) {
+            diagnostics.attempted(rows.ids()[i], Math.abs(h[i]), error[i], accept[i],
+                stiffness == null ? Double.NaN : stiffness[i]);
           }
           rows.attempted(i, h[i], error[i], accept[i],
               controller.factor(error[i], rows.previousError(i), accept[i]));
@@ -100,8 +123,31 @@ public final class AdaptiveRungeKutta implements StepMethod {
     return rows.assemble(loop);
   }
 
+  /**
+   * Hairer's stiffness estimate h·|λ| per row (Hairer &amp; Wanner II, IV.2): two stages at one
+   * node differ by about J·(their arguments' difference), so h·‖k_j − k_i‖/‖y_j − y_i‖ estimates
+   * h times the Jacobian's dominant eigenvalue; null when the tableau has no such pair.
+   */
+  private double[] stiffness(NDArray x, NDArray hColumn, NDArray[] k, NDArray next, double[] h) {
+    if (stiffnessPair == null) {
+      return null;
+    }
+    int i = stiffnessPair[0];
+    int j = stiffnessPair[1];
+    NDArray yi = RungeKutta.advance(x, hColumn, k, tableau.a()[i]);
+    NDArray yj = j == tableau.stages() - 1 && tableau.fsal() ? next
+        : RungeKutta.advance(x, hColumn, k, tableau.a()[j]);
+    double[] slope = rms(k[j].sub(k[i]));
+    double[] spread = rms(yj.sub(yi));
+    double[] out = new double[h.length];
+    for (int r = 0; r < out.length; r++) {
+      out[r] = spread[r] > 0 ? Math.abs(h[r]) * slope[r] / spread[r] : 0;
+    }
+    return out;
+  }
+
   /** Hairer's starting step per row, using the first derivative and one trial evaluation. */
-  private double[] initialSteps(Denoiser denoiser, NDArray x, NDArray f0, ActiveRows rows,
+  private double[] initialSteps(VectorField field, NDArray x, NDArray f0, ActiveRows rows,
       double rtol, double atol, double direction, double interval, SamplerOptions o) {
     NDArray scale = x.abs().mul(rtol).add(atol);
     double[] d0 = rms(x.div(scale));
@@ -122,7 +168,7 @@ public final class AdaptiveRungeKutta implements StepMethod {
       t1[i] = rows.times()[i] + signed[i];
     }
     NDArray x1 = x.add(f0.mul(RungeKutta.column(signed, x)));
-    NDArray f1 = denoiser.velocity(x1, t1, rows.ids());
+    NDArray f1 = field.at(x1, t1, rows.ids());
     double[] d2 = rms(f1.sub(f0).div(scale));
     double[] h = new double[n];
     for (int i = 0; i < n; i++) {

@@ -2,30 +2,31 @@ package dev.streamline.sampler.ode;
 
 import ai.djl.ndarray.NDArray;
 import dev.streamline.sampler.Coefficients;
-import dev.streamline.sampler.Denoiser;
 import dev.streamline.sampler.FixedStepMethod;
+import dev.streamline.sampler.VectorField;
 import java.util.Arrays;
 
 /**
- * The one explicit Runge–Kutta stepper: any {@link ButcherTableau} on the probability-flow ODE
- * dx/dt = alpha'·x0 + sigma'·eps in the process's own time. Every row has its own time and step,
- * which is what lets the adaptive driver control each sample separately.
+ * The one explicit Runge–Kutta stepper: any {@link ButcherTableau} on a {@link VectorField} (the
+ * probability-flow ODE dx/dt = alpha'·x0 + sigma'·eps, or it augmented with its divergence) in
+ * the process's own time, either way along it. Every row has its own time and step, which is what
+ * lets the adaptive driver control each sample separately.
  */
 public final class RungeKutta {
 
   private RungeKutta() {}
 
   /** The stage derivatives of one step; {@code first}, when given, is reused as stage 1 (FSAL). */
-  static NDArray[] stages(Denoiser denoiser, ButcherTableau tableau, NDArray x, double[] t,
+  static NDArray[] stages(VectorField field, ButcherTableau tableau, NDArray x, double[] t,
       double[] h, NDArray hColumn, int[] rows, NDArray first) {
     NDArray[] k = new NDArray[tableau.stages()];
-    k[0] = first != null ? first : denoiser.velocity(x, t, rows);
+    k[0] = first != null ? first : field.at(x, t, rows);
     for (int s = 1; s < k.length; s++) {
       double[] ts = new double[t.length];
       for (int i = 0; i < t.length; i++) {
         ts[i] = t[i] + tableau.c()[s] * h[i];
       }
-      k[s] = denoiser.velocity(advance(x, hColumn, k, tableau.a()[s]), ts, rows);
+      k[s] = field.at(advance(x, hColumn, k, tableau.a()[s]), ts, rows);
     }
     return k;
   }
@@ -56,7 +57,7 @@ public final class RungeKutta {
       Arrays.fill(t, step.t());
       Arrays.fill(h, step.tNext() - step.t());
       NDArray hColumn = column(h, x);
-      NDArray[] k = stages(step.denoiser(), tableau, x, t, h, hColumn, null, null);
+      NDArray[] k = stages(step.field(), tableau, x, t, h, hColumn, null, null);
       return advance(x, hColumn, k, tableau.b());
     };
   }
