@@ -36,6 +36,12 @@ public final class JacobianTrace {
   /** A prediction [B, ...] and its traces [B]. */
   public record Traced(NDArray prediction, NDArray trace) {}
 
+  /** What {@link #rowwise} computes, for one probe per row: done here, or by a batcher. */
+  @FunctionalInterface
+  public interface Rowwise {
+    Traced apply(NDArray x, NDArray t, int[] labels, NDArray probes);
+  }
+
   /** A network whose forward gives no gradient with respect to its input. */
   public static final class NoGradientException extends RuntimeException {
     NoGradientException(String message, Throwable cause) {
@@ -92,12 +98,17 @@ public final class JacobianTrace {
    * @param probes [B, K, ...sampleShape]
    */
   public static Traced of(Model model, NDArray x, NDArray t, int[] labels, NDArray probes) {
+    return of((xs, ts, ls, zs) -> rowwise(model, xs, ts, ls, zs), x, t, labels, probes);
+  }
+
+  /** {@link #of(Model, NDArray, NDArray, int[], NDArray)} with the rows' products from elsewhere. */
+  public static Traced of(Rowwise rowwise, NDArray x, NDArray t, int[] labels, NDArray probes) {
     Shape shape = x.getShape();
     long rows = shape.get(0);
     long k = probes.getShape().get(1);
     NDArray repeated = repeat(x, k);
     int[] repeatedLabels = labels == null ? null : repeat(labels, (int) k);
-    Traced traced = rowwise(model, repeated, repeat(t, k), repeatedLabels,
+    Traced traced = rowwise.apply(repeated, repeat(t, k), repeatedLabels,
         probes.reshape(repeated.getShape()));
     NDArray first = traced.prediction().reshape(new Shape(rows, k).addAll(shape.slice(1)))
         .get(":, 0");

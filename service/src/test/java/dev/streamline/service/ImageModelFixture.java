@@ -31,6 +31,8 @@ public final class ImageModelFixture {
   static final String FOREIGN = "vp-cos-v";
   /** A latent model: SD3's flow on latents, a linear decoder to [3, 4, 4] and an encoder. */
   static final String LATENT = "flow-sd3-latent";
+  /** A TorchScript flow whose forward detaches its output. */
+  static final String NO_GRADIENT = "no-gradient";
 
   public static Path write(Path root) throws IOException {
     FileSystemUtils.deleteRecursively(root);
@@ -63,6 +65,15 @@ public final class ImageModelFixture {
         }
       }
     }
+    // A TorchScript network that detaches its output: it samples, but has no Jacobian to trace.
+    Path detached = root.resolve(NO_GRADIENT);
+    Files.createDirectories(detached);
+    Files.copy(Path.of("../models/src/test/resources/torchscript/detached.pt"),
+        detached.resolve("model.pt"));
+    Files.writeString(detached.resolve(ModelStore.MANIFEST), "{\"id\": \"" + NO_GRADIENT
+        + "\", \"kind\": \"flow\", \"process\": {\"type\": \"linear\"},"
+        + " \"parameterization\": \"velocity\", \"shape\": [2], \"architecture\":"
+        + " {\"type\": \"torchscript\", \"weights\": \"model.pt\"}}");
     Path unserved = root.resolve("downloaded-model");
     Files.createDirectories(unserved);
     Files.writeString(unserved.resolve(ModelStore.MANIFEST), "{\"id\": \"karras-ve\","

@@ -14,6 +14,8 @@ import tools.jackson.databind.annotation.JsonDeserialize;
  * @param labels one class per sample, or one for all
  * @param latents the starting noise [n, ...shape] (unit variance), instead of the seeded draw
  * @param output for a latent model's JSON and .npy answers: "decoded" (the default) or "latent"
+ * @param diagnostics add per-sample diagnostics to the JSON answer
+ * @param sensitivity also run a perturbed twin of each sample and report its growth factor
  */
 public record SampleRequest(
     Integer n,
@@ -27,7 +29,12 @@ public record SampleRequest(
     Boolean returnTrajectory,
     @Schema(allowableValues = {"decoded", "latent"}, description = "A latent model's JSON and"
         + " .npy answers: decoded (the default) or its latents; PNG answers are always decoded")
-    String output) {
+    String output,
+    @Schema(description = "Add per-sample diagnostics (NFE, steps, errors, stiffness, guard,"
+        + " path length and straightness) to the JSON answer") Boolean diagnostics,
+    @Schema(description = "Also run a perturbed twin of each sample in the same passes (twice"
+        + " the rows) and report the growth factor |dx_end|/|dx_start|; implies diagnostics")
+    Boolean sensitivity) {
 
   /**
    * Sampler knobs, read as {@link SamplerOption} declares them; each must be one the chosen
@@ -35,5 +42,11 @@ public record SampleRequest(
    */
   @JsonDeserialize(using = OptionsReader.class)
   @Schema(name = OptionsSchema.NAME)
-  public record Options(Map<SamplerOption, Object> given) {}
+  public record Options(Map<SamplerOption, Object> given) {
+
+    /** The options a body gave, or null for none. */
+    static Map<SamplerOption, Object> of(Options options) {
+      return options == null ? null : options.given();
+    }
+  }
 }

@@ -12,6 +12,7 @@ import java.util.List;
  * @param samples nested arrays [n, ...shape]
  * @param trajectory every step's state, when asked for (a latent model's are latents)
  * @param output "decoded" or "latent" for a latent model, else null (and omitted)
+ * @param diagnostics per sample, when asked for (else omitted)
  */
 public record SampleResponse(
     String model,
@@ -23,7 +24,8 @@ public record SampleResponse(
     Object samples,
     long elapsedMs,
     @JsonInclude(JsonInclude.Include.NON_NULL) List<Frame> trajectory,
-    @JsonInclude(JsonInclude.Include.NON_NULL) String output) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) String output,
+    @JsonInclude(JsonInclude.Include.NON_NULL) List<SampleDiagnostics> diagnostics) {
 
   /** The samples after a step, at their (per-sample) times. */
   public record Frame(int step, double[] times, Object samples) {}
@@ -38,7 +40,8 @@ public record SampleResponse(
     }
     return new SampleResponse(outcome.model().id(), outcome.sampler(), outcome.steps(),
         outcome.nfe(), outcome.seed(), shape, rows(outcome.samples(), outcome.n(), shape),
-        outcome.elapsedMs(), frames, outcome.output());
+        outcome.elapsedMs(), frames, outcome.output(),
+        SampleDiagnostics.of(outcome.diagnostics()));
   }
 
   private static Frame frame(Trajectory.Frame frame, List<Integer> shape) {
@@ -49,7 +52,8 @@ public record SampleResponse(
     return new Frame(frame.step(), frame.times(), samples);
   }
 
-  private static Object[] rows(float[] flat, int n, List<Integer> shape) {
+  /** Flat row-major values [n, ...shape] as nested arrays. */
+  static Object[] rows(float[] flat, int n, List<Integer> shape) {
     int size = shape.stream().reduce(1, (a, b) -> a * b);
     Object[] out = new Object[n];
     for (int i = 0; i < n; i++) {

@@ -1,17 +1,13 @@
 package dev.streamline.service.api;
 
-import dev.streamline.service.config.StreamlineProperties;
 import dev.streamline.service.registry.ModelInfo;
 import dev.streamline.service.registry.ServedModel;
-import dev.streamline.service.sampling.ModelLookup;
 import dev.streamline.service.sampling.Outcome;
-import dev.streamline.service.sampling.Refused;
 import dev.streamline.service.sampling.SampleOrder;
 import dev.streamline.service.sampling.GeneratedSamples;
 import dev.streamline.service.sampling.SamplingService;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeoutException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -23,7 +19,6 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.NotAcceptableStatusException;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.SignalType;
 
 /**
  * {@code POST /v1/models/{id}/samples}: samples as JSON, a NumPy .npy array, or (image models) a
@@ -42,11 +37,11 @@ public class SamplesController {
       List.of(MediaType.APPLICATION_JSON, NPY, MediaType.IMAGE_PNG);
 
   private final SamplingService sampling;
-  private final StreamlineProperties properties;
+  private final Answers answers;
 
-  public SamplesController(SamplingService sampling, StreamlineProperties properties) {
+  public SamplesController(SamplingService sampling, Answers answers) {
     this.sampling = sampling;
-    this.properties = properties;
+    this.answers = answers;
   }
 
   @PostMapping(path = "/v1/models/{id}/samples", consumes = MediaType.APPLICATION_JSON_VALUE,
@@ -54,11 +49,7 @@ public class SamplesController {
   public Mono<ResponseEntity<?>> sample(@PathVariable String id,
       @RequestBody SampleRequest body,
       @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
-    ModelLookup lookup = sampling.find(id);
-    if (lookup instanceof Refused refused) {
-      throw ApiException.of(refused);
-    }
-    ServedModel served = ((ModelLookup.Found) lookup).model();
+    ServedModel served = answers.model(id);
     ModelInfo model = served.info();
     SampleOrder order = order(body);
     // PNG answers are always decoded, so asking for latents takes PNG off the table.
@@ -74,43 +65,18 @@ public class SamplesController {
               + " models; '" + id + "' has samples of shape " + model.dataShape()
               + ": ask for application/json or application/x-npy");
     }
-    SamplingService.Job job = sampling.submit(served, order);
-    // The service's own deadline answers 504 first; this only guards against a stuck request.
-    // The deadline is cancelled after the cancel reached the future's Mono (doFinally, not
-    // doOnCancel), so that the sampling's end is not then signalled into a cancelled chain.
-    return Mono.fromFuture(job.result(), true)
-        .doFinally(signal -> {
-          if (signal == SignalType.CANCEL) {
-            job.deadline().cancel();
-          }
-        })
-        .timeout(properties.limits().requestTimeout().plusSeconds(10))
-        .onErrorMap(TimeoutException.class, e -> ApiException.of(sampling.timedOut()))
-        .<ResponseEntity<?>>map(outcome -> {
-          if (outcome instanceof Refused refused) {
-            throw ApiException.of(refused);
-          }
-          return render(((Outcome.Done) outcome).samples(), format);
-        });
+    return answers.of(sampling.submit(served, order),
+        outcome -> render(((Outcome.Done) outcome).samples(), format));
   }
 
   private static SampleOrder order(SampleRequest body) {
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with n");
     }
-    int[] labels = null;
-    if (body.labels() != null) {
-      labels = new int[body.labels().size()];
-      for (int i = 0; i < labels.length; i++) {
-        if (body.labels().get(i) == null) {
-          throw new ApiException(HttpStatus.BAD_REQUEST, "labels[" + i + "] is null");
-        }
-        labels[i] = body.labels().get(i);
-      }
-    }
     return new SampleOrder(body.n(), body.sampler(), body.steps(), body.seed(), body.guidance(),
-        labels, body.latents(), body.options() == null ? null : body.options().given(),
-        Boolean.TRUE.equals(body.returnTrajectory()), body.output());
+        Answers.labels(body.labels()), body.latents(), SampleRequest.Options.of(body.options()),
+        Boolean.TRUE.equals(body.returnTrajectory()), body.output(),
+        Answers.inspection(body.diagnostics(), body.sensitivity()));
   }
 
   private static ResponseEntity<?> render(GeneratedSamples outcome, MediaType format) {

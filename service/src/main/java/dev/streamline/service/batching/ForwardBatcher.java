@@ -76,14 +76,15 @@ public final class ForwardBatcher implements AutoCloseable {
   }
 
   /**
-   * A view of the model, whose {@link Network#of} this batcher runs, for one sampling run; close
-   * it when the run ends.
+   * A view of the model, whose {@link Network#of} (or {@link Network#trace}) this batcher runs,
+   * for one sampling run; close it when the run ends.
    *
    * @param requests how many requests the run serves (several when they were merged)
    */
   public Session open(Model model, Deadline deadline, int requests) {
     queue.open(requests);
-    return new Session(this, model, deadline, requests);
+    return new Session(this, network.stage() == Network.Stage.TRACE ? this : null, model,
+        deadline, requests);
   }
 
   /**

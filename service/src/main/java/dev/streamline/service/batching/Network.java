@@ -3,6 +3,9 @@ package dev.streamline.service.batching;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.streamline.models.torchscript.LatentAutoencoder;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import dev.streamline.sampler.JacobianTrace;
 import dev.streamline.sampler.Model;
 
 /**
@@ -28,7 +31,9 @@ public record Network(Stage stage, Shape input, Shape output, int classCount, do
     /** The model's prediction, evaluated at every sampler step. */
     FORWARD("forward", "streamline.forward", "streamline.queue"),
     /** A latent model's decoder, run once on each request's final latents. */
-    DECODER("decoder", "streamline.decoder", "streamline.decoder.queue");
+    DECODER("decoder", "streamline.decoder", "streamline.decoder.queue"),
+    /** The prediction with its Jacobian trace, for likelihoods: a forward and a backward pass. */
+    TRACE("trace", "streamline.trace", "streamline.trace.queue");
 
     final String id;
     final String passMeters;
@@ -51,6 +56,28 @@ public record Network(Stage stage, Shape input, Shape output, int classCount, do
     return new Network(Stage.FORWARD, model.sampleShape(), model.sampleShape(),
         model.classCount(), model.process().noiseTime(), model.process().dataTime(),
         model::predict);
+  }
+
+  /**
+   * A model's predictions with their Jacobian traces ({@link JacobianTrace#rowwise}). A row is a
+   * pair [x, z] [2, ...sampleShape]: a state and one probe; it answers the prediction at x,
+   * flattened, then zᵀ·J·z. Rows stay independent, so the pairs of several likelihood requests
+   * share one gradient pass.
+   */
+  public static Network trace(Model model) {
+    Shape shape = model.sampleShape();
+    long size = shape.size();
+    return new Network(Stage.TRACE, new Shape(2).addAll(shape), new Shape(size + 1),
+        model.classCount(), model.process().noiseTime(), model.process().dataTime(),
+        (pairs, t, labels) -> {
+          long rows = pairs.getShape().get(0);
+          NDList halves = pairs.split(2, 1);
+          Shape rowShape = new Shape(rows).addAll(shape);
+          JacobianTrace.Traced traced = JacobianTrace.rowwise(model,
+              halves.get(0).reshape(rowShape), t, labels, halves.get(1).reshape(rowShape));
+          return NDArrays.concat(new NDList(traced.prediction().reshape(rows, size),
+              traced.trace().reshape(rows, 1)), 1);
+        });
   }
 
   /** A latent model's decoder; it reads no time. */

@@ -85,6 +85,8 @@ public record StreamlineProperties(
    * @param queueCapacity sampling requests admitted at once; the next one gets 429
    * @param requestTimeout longest a sampling request may run before it gets 504; at most a day,
    *     which also keeps every deadline within the nanosecond clock's range
+   * @param maxExactDimensions most dimensions a model may have for the exact divergence of a
+   *     likelihood (one vector-Jacobian product per dimension); above it, Hutchinson's
    */
   public record Limits(
       @DefaultValue("1024") @Min(1) int maxSamples,
@@ -92,7 +94,8 @@ public record StreamlineProperties(
       @DefaultValue("16MB") @NotNull DataSize maxBodySize,
       @DefaultValue("64") @Min(1) @Max(4096) int queueCapacity,
       @DefaultValue("60s") @NotNull @DurationMin(millis = 1, message = "must be positive")
-      @DurationMax(days = 1, message = "must be at most 1d") Duration requestTimeout) {
+      @DurationMax(days = 1, message = "must be at most 1d") Duration requestTimeout,
+      @DefaultValue("64") @Min(1) @Max(4096) int maxExactDimensions) {
 
     /**
      * Under a byte, every request with a body would get 413 (and -1 would lift the codecs'

@@ -216,7 +216,8 @@ public class ModelRegistry implements SmartLifecycle {
     }
     String id = loaded.info().id();
     ServedModel served = new ServedModel(loaded.info(), loaded.model(),
-        batcher(id, Network.of(loaded.model())), loaded.autoencoder() == null ? null
+        batcher(id, Network.of(loaded.model())), batcher(id, Network.trace(loaded.model())),
+        loaded.autoencoder() == null ? null
             : batcher(id, Network.decoder(loaded.autoencoder())), loaded.weights());
     try {
       if (models.containsKey(id)) {

@@ -8,17 +8,24 @@ import dev.streamline.service.batching.ForwardBatcher;
 import dev.streamline.service.batching.Session;
 
 /**
- * A loaded, warmed-up model and the batchers that run its passes: its network's, and a latent
- * model's decoder's.
+ * A loaded, warmed-up model and the batchers that run its passes: its network's, its network's
+ * with Jacobian traces (for likelihoods), and a latent model's decoder's.
  *
+ * @param tracer runs the network's {@link dev.streamline.service.batching.Network#trace} passes
  * @param decoder runs a latent model's decoder; null for a model whose samples are its data
  */
 public record ServedModel(ModelInfo info, Model model, ForwardBatcher batcher,
-    ForwardBatcher decoder, AutoCloseable weights) implements AutoCloseable {
+    ForwardBatcher tracer, ForwardBatcher decoder, AutoCloseable weights)
+    implements AutoCloseable {
 
   /** The model for one sampling run, its evaluations batched; close it when the run ends. */
   public Session open(Deadline deadline, int requests) {
     return batcher.open(model, deadline, requests);
+  }
+
+  /** The model for one likelihood run, its Jacobian traces batched; close it when it ends. */
+  public Session openForTraces(Deadline deadline, int requests) {
+    return tracer.open(model, deadline, requests);
   }
 
   /**
@@ -40,6 +47,7 @@ public record ServedModel(ModelInfo info, Model model, ForwardBatcher batcher,
   @Override
   public void close() throws Exception {
     batcher.close();
+    tracer.close();
     if (decoder != null) {
       decoder.close();
     }

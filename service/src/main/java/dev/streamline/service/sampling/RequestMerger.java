@@ -3,6 +3,7 @@ package dev.streamline.service.sampling;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.streamline.sampler.Inspection;
 import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplerSpec;
@@ -129,7 +130,7 @@ final class RequestMerger {
     }
     try {
       GeneratedSamples all = new SamplingRun(served, merged(served, members), shared(members),
-          members.get(0).alone().started(), members.size(), key.decode())
+          members.get(0).alone().started(), members.size(), key.decode(), Inspection.NONE)
           .execute(device, meters);
       split(all, members);
     } catch (SamplingException e) {

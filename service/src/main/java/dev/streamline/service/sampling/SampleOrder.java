@@ -1,5 +1,6 @@
 package dev.streamline.service.sampling;
 
+import dev.streamline.sampler.Inspection;
 import dev.streamline.sampler.SamplerOption;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.Map;
  * @param options the sampler knobs given, by option
  * @param output "latent" or "decoded" (a latent model's samples as such, or decoded), or null
  *     for decoded
+ * @param inspection what to report besides the samples; null for nothing
  */
 public record SampleOrder(
     Integer n,
@@ -25,7 +27,8 @@ public record SampleOrder(
     List<?> latents,
     Map<SamplerOption, Object> options,
     boolean returnTrajectory,
-    String output) {
+    String output,
+    Inspection inspection) {
 
   /** The two values of {@code output}. */
   public static final String LATENT = "latent";
@@ -33,6 +36,7 @@ public record SampleOrder(
 
   public SampleOrder {
     options = options == null ? Map.of() : options;
+    inspection = inspection == null ? Inspection.NONE : inspection;
   }
 
   /** Whether it asks for a latent model's latents rather than their decoding. */

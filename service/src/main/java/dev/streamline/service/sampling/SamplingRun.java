@@ -3,6 +3,7 @@ package dev.streamline.service.sampling;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.streamline.sampler.Inspection;
 import dev.streamline.sampler.SamplingJob;
 import dev.streamline.sampler.SamplingLoop;
 import dev.streamline.sampler.SamplingResult;
@@ -21,9 +22,10 @@ import io.micrometer.core.instrument.MeterRegistry;
  * @param request checked against the model ({@link SamplingJob#forModel})
  * @param started when the (first) order arrived, for its elapsed time
  * @param decode whether a latent model's samples are decoded (always false for other models)
+ * @param inspection what the run reports besides its samples (a merged run reports nothing)
  */
 record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, long started,
-    int requests, boolean decode) {
+    int requests, boolean decode, Inspection inspection) {
 
   /**
    * @throws dev.streamline.sampler.SamplingException when the values drove the run to fail
@@ -39,7 +41,7 @@ record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, l
     try (NDManager manager = NDManager.newBaseManager(device)) {
       SamplingResult result;
       try (Session session = served.open(deadline, requests)) {
-        result = SamplingLoop.sampleChecked(session, request, manager);
+        result = SamplingLoop.sampleChecked(session, request, inspection, manager);
       }
       float[] samples = result.samples().toType(DataType.FLOAT32, false).toFloatArray();
       ModelInfo info = served.info();
@@ -50,7 +52,7 @@ record SamplingRun(ServedModel served, SamplingJob request, Deadline deadline, l
           request.seed(), request.n(), decode ? info.dataShape() : info.shape(),
           info.latent() == null ? null : decode ? SampleOrder.DECODED : SampleOrder.LATENT,
           samples,
-          result.trajectory(), (System.nanoTime() - started) / 1_000_000);
+          result.trajectory(), (System.nanoTime() - started) / 1_000_000, result.diagnostics());
     }
   }
 }

@@ -1,7 +1,10 @@
 package dev.streamline.service.sampling;
 
 import ai.djl.ndarray.types.DataType;
+import dev.streamline.sampler.Divergence;
+import dev.streamline.sampler.Inspection;
 import dev.streamline.sampler.InvalidJobException;
+import dev.streamline.sampler.JacobianTrace;
 import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
@@ -15,6 +18,7 @@ import dev.streamline.service.registry.ServedModel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Service;
 
@@ -94,17 +99,87 @@ public class SamplingService implements DisposableBean {
     });
   }
 
-  /** Validates and admits an order for a model found by {@link #find}. */
+  /** Validates and admits a sampling order for a model found by {@link #find}. */
   public Job submit(ServedModel served, SampleOrder order) {
+    return admit(served, Endpoint.SAMPLES, order.n(), order.steps(), (deadline, started) -> {
+      SamplingRun run = plan(served, order, deadline, started);
+      int maxRows = properties.batching().maxBatchSize();
+      boolean merge = merger != null && order.inspection().equals(Inspection.NONE)
+          && RequestMerger.mergeable(run.request(), maxRows);
+      return new Planned(run.request().sampler(), () -> (merge ? merger.join(run)
+          : CompletableFuture.supplyAsync(() -> run.execute(properties.djlDevice(), meters),
+              workers)).thenApply(Outcome.Done::new));
+    });
+  }
+
+  /** Validates and admits an encode order: samples carried back to their latents. */
+  public Job encode(ServedModel served, EncodeOrder order) {
+    Integer n = order.samples() == null ? null : order.samples().size();
+    return admit(served, Endpoint.ENCODE, n, order.steps(), (deadline, started) -> {
+      ModelInfo model = served.info();
+      String sampler = order.sampler() != null ? order.sampler()
+          : SamplerCatalog.encodingSamplers().contains(model.defaultSampler())
+              ? model.defaultSampler() : "ddim";
+      SamplingJob job = job(served, "samples", order.samples(), sampler, order.steps(),
+          order.options(), 0, order.guidance(), order.labels()).forEncoding();
+      InversionRun run = new InversionRun(served, job, samples(model, order.samples()), null,
+          order.inspection(), false, deadline, started);
+      return new Planned(sampler, () -> CompletableFuture.supplyAsync(
+          () -> run.execute(properties.djlDevice()), workers));
+    });
+  }
+
+  /** Validates and admits a likelihood order. */
+  public Job likelihood(ServedModel served, LikelihoodOrder order) {
+    Integer n = order.samples() == null ? null : order.samples().size();
+    return admit(served, Endpoint.LIKELIHOOD, n, order.steps(), (deadline, started) -> {
+      ModelInfo model = served.info();
+      String sampler = order.sampler() == null ? "dopri5" : order.sampler();
+      Divergence divergence = divergence(served, order);
+      long seed = order.seed() == null
+          ? ThreadLocalRandom.current().nextLong(SEED_BOUND) : order.seed();
+      SamplingJob job = job(served, "samples", order.samples(), sampler, order.steps(),
+          order.options(), seed, null, order.labels()).forLikelihood();
+      InversionRun run = new InversionRun(served, job, samples(model, order.samples()),
+          divergence, order.inspection(), order.returnLatents(), deadline, started);
+      return new Planned(sampler, () -> CompletableFuture.supplyAsync(
+          () -> run.execute(properties.djlDevice()), workers));
+    });
+  }
+
+  /** The endpoints, which tag the request metrics. */
+  private enum Endpoint {
+    SAMPLES, ENCODE, LIKELIHOOD;
+
+    String tag() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** An order planned: its sampler, and how its run starts once it holds a slot. */
+  private record Planned(String sampler, Supplier<CompletableFuture<Outcome>> start) {}
+
+  @FunctionalInterface
+  private interface Planner {
+    /** @throws InvalidJobException for an order the model cannot run */
+    Planned plan(Deadline deadline, long started);
+  }
+
+  /**
+   * The one door of every order: the limits, the plan's checks, a request slot, the run on a
+   * worker, and the request metrics of its endpoint.
+   */
+  private Job admit(ServedModel served, Endpoint endpoint, Integer n, Integer steps,
+      Planner planner) {
     long started = System.nanoTime();
     Deadline deadline = Deadline.after(properties.limits().requestTimeout());
-    Refused tooLarge = overLimits(served.info(), order);
+    Refused tooLarge = overLimits(served.info(), n, steps);
     if (tooLarge != null) {
       return refused(tooLarge, deadline);
     }
-    SamplingRun run;
+    Planned planned;
     try {
-      run = plan(served, order, deadline, started);
+      planned = planner.plan(deadline, started);
     } catch (InvalidJobException e) {
       return refused(reject(Refused.Reason.INVALID, e.getMessage()), deadline);
     }
@@ -113,42 +188,41 @@ public class SamplingService implements DisposableBean {
           + properties.limits().queueCapacity() + " request slots are busy; retry after 1 s"),
           deadline);
     }
-    CompletableFuture<GeneratedSamples> result;
+    CompletableFuture<Outcome> result;
     try {
-      int maxRows = properties.batching().maxBatchSize();
-      if (merger != null && RequestMerger.mergeable(run.request(), maxRows)) {
-        result = merger.join(run);
-      } else {
-        result = CompletableFuture.supplyAsync(
-            () -> run.execute(properties.djlDevice(), meters), workers);
-      }
+      result = planned.start().get();
     } catch (RuntimeException e) {
       slots.release();
       throw e;
     }
     String modelId = served.info().id();
-    String sampler = run.request().sampler();
+    String sampler = planned.sampler();
     // Completed directly rather than as a dependent stage, so that an error is the cause itself,
     // not a CompletionException around it: Reactor logs any error but a CancellationException
     // that reaches a Mono whose client has hung up.
     CompletableFuture<Outcome> answer = new CompletableFuture<>();
-    result.whenComplete((samples, error) -> {
+    result.whenComplete((outcome, error) -> {
       slots.release();
       Throwable cause = error instanceof CompletionException ? error.getCause() : error;
       Refused failed = cause == null ? null : failure(cause);
       String tag = cause == null ? "ok" : failed == null ? "error" : failed.reason().tag();
       Timer.builder("streamline.requests")
-          .description("Sampling request latency")
-          .tags("model", modelId, "sampler", sampler, "outcome", tag)
+          .description("Request latency, by endpoint")
+          .tags("model", modelId, "sampler", sampler, "outcome", tag, "endpoint",
+              endpoint.tag())
           .publishPercentileHistogram()
           .register(meters)
           .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-      if (samples != null) {
-        Counter.builder("streamline.samples").tags("model", modelId, "sampler", sampler)
-            .register(meters).increment(samples.n());
-        Counter.builder("streamline.nfe").tags("model", modelId, "sampler", sampler)
-            .register(meters).increment(samples.nfe());
-        answer.complete(new Outcome.Done(samples));
+      if (outcome != null) {
+        int count = outcome instanceof Outcome.Done done ? done.samples().n()
+            : ((Outcome.Scored) outcome).likelihoods().n();
+        int nfe = outcome instanceof Outcome.Done done ? done.samples().nfe()
+            : ((Outcome.Scored) outcome).likelihoods().nfe();
+        Counter.builder("streamline.samples").tags("model", modelId, "sampler", sampler,
+            "endpoint", endpoint.tag()).register(meters).increment(count);
+        Counter.builder("streamline.nfe").tags("model", modelId, "sampler", sampler,
+            "endpoint", endpoint.tag()).register(meters).increment(nfe);
+        answer.complete(outcome);
         return;
       }
       Counter.builder("streamline.failures").tag("reason", tag).register(meters).increment();
@@ -175,8 +249,9 @@ public class SamplingService implements DisposableBean {
     if (cause instanceof CancellationException) {
       return new Refused(Refused.Reason.CANCELLED, "the request was cancelled before it finished");
     }
-    // A run the order's values made fail (non-finite samples, out of NFE budget) is theirs.
-    if (cause instanceof SamplingException) {
+    // A run the order's values made fail (non-finite samples, out of NFE budget) is theirs, and
+    // so is asking a network without gradients for a likelihood.
+    if (cause instanceof SamplingException || cause instanceof JacobianTrace.NoGradientException) {
       return new Refused(Refused.Reason.UNFINISHABLE, cause.getMessage());
     }
     return null;
@@ -192,15 +267,15 @@ public class SamplingService implements DisposableBean {
     return new Refused(reason, detail);
   }
 
-  /** A 413 for n or steps past the limits, else null; a missing n is {@link #plan}'s to refuse. */
-  private Refused overLimits(ModelInfo model, SampleOrder order) {
+  /** A 413 for n or steps past the limits, else null; a missing n is the plan's to refuse. */
+  private Refused overLimits(ModelInfo model, Integer n, Integer givenSteps) {
     StreamlineProperties.Limits limits = properties.limits();
-    if (order.n() != null && order.n() > limits.maxSamples()) {
-      return reject(Refused.Reason.TOO_LARGE, "n=" + order.n() + " is over the limit of "
+    if (n != null && n > limits.maxSamples()) {
+      return reject(Refused.Reason.TOO_LARGE, "n=" + n + " is over the limit of "
           + limits.maxSamples() + " samples per request; split it into several requests");
     }
-    int steps = order.steps() == null ? model.defaultSteps() : order.steps();
-    if (order.n() != null && steps > limits.maxSteps()) {
+    int steps = givenSteps == null ? model.defaultSteps() : givenSteps;
+    if (n != null && steps > limits.maxSteps()) {
       return reject(Refused.Reason.TOO_LARGE, "steps=" + steps + " is over the limit of "
           + limits.maxSteps() + " steps per request");
     }
@@ -216,14 +291,7 @@ public class SamplingService implements DisposableBean {
     }
     int steps = order.steps() == null ? model.defaultSteps() : order.steps();
     String sampler = order.sampler() == null ? model.defaultSampler() : order.sampler();
-    for (Map.Entry<SamplerOption, Object> option : order.options().entrySet()) {
-      // "Infinity" and 1e400 reach here as doubles; some samplers take them and only fail at
-      // their first step, with a hint (lower the guidance, add steps) that does not apply.
-      if (option.getValue() instanceof Double number && !Double.isFinite(number)) {
-        throw new InvalidJobException("options." + option.getKey().id()
-            + " must be a finite number, got " + number);
-      }
-    }
+    checkFinite(order.options());
     SamplerCatalog.spec(sampler).checkReads(order.options().keySet());
     long seed = order.seed() == null
         ? ThreadLocalRandom.current().nextLong(SEED_BOUND) : order.seed();
@@ -236,7 +304,66 @@ public class SamplingService implements DisposableBean {
     if (order.latents() != null) {
       request = request.withLatents(Latents.flatten(order.latents(), order.n(), model.shape()));
     }
-    return new SamplingRun(served, request, deadline, started, 1, decodes(model, order));
+    return new SamplingRun(served, request, deadline, started, 1, decodes(model, order),
+        order.inspection());
+  }
+
+  /**
+   * The job of an encode or likelihood order, checked against the model: its samples' count, the
+   * model's default steps, the options' values, the labels.
+   */
+  private SamplingJob job(ServedModel served, String field, List<?> samples, String sampler,
+      Integer steps, Map<SamplerOption, Object> options, long seed, Double guidance,
+      int[] labels) {
+    if (samples == null || samples.isEmpty()) {
+      throw new InvalidJobException(field + " is required: the data [n, ...shape] = [n, "
+          + served.info().shape().stream().map(String::valueOf)
+              .collect(java.util.stream.Collectors.joining(", ")) + "]");
+    }
+    checkFinite(options);
+    SamplerCatalog.spec(sampler).checkReads(options.keySet());
+    // Float64 state: the float32 network sees no difference, and the backward integration and
+    // the log-density accumulate no float32 rounding.
+    return new SamplingJob(sampler, steps == null ? served.info().defaultSteps() : steps,
+        samples.size(), seed, guidance == null ? 1.0 : guidance, labels, null,
+        SamplerOptions.of(options), false, DataType.FLOAT64).forModel(served.model());
+  }
+
+  private static float[] samples(ModelInfo model, List<?> samples) {
+    return Latents.flatten(samples, samples.size(), model.shape(), "samples");
+  }
+
+  /** The order's divergence, within the exact-divergence limit and the probe range. */
+  private Divergence divergence(ServedModel served, LikelihoodOrder order) {
+    long dimensions = served.model().sampleShape().size();
+    Divergence.Kind kind = order.divergence() == null
+        ? Divergence.defaultFor(served.model().sampleShape()).kind()
+        : Divergence.Kind.fromId(order.divergence());
+    if (kind == Divergence.Kind.EXACT) {
+      if (order.probes() != null) {
+        throw new InvalidJobException("probes is for the hutchinson divergence; the exact one"
+            + " takes none");
+      }
+      int limit = properties.limits().maxExactDimensions();
+      if (dimensions > limit) {
+        throw new InvalidJobException("the exact divergence takes one vector-Jacobian product"
+            + " per dimension, and '" + served.info().id() + "' has " + dimensions
+            + ", over the limit of " + limit + "; use \"divergence\": \"hutchinson\"");
+      }
+      return Divergence.exact();
+    }
+    return Divergence.hutchinson(order.probes() == null ? 1 : order.probes());
+  }
+
+  private static void checkFinite(Map<SamplerOption, Object> options) {
+    for (Map.Entry<SamplerOption, Object> option : options.entrySet()) {
+      // "Infinity" and 1e400 reach here as doubles; some samplers take them and only fail at
+      // their first step, with a hint (lower the guidance, add steps) that does not apply.
+      if (option.getValue() instanceof Double number && !Double.isFinite(number)) {
+        throw new InvalidJobException("options." + option.getKey().id()
+            + " must be a finite number, got " + number);
+      }
+    }
   }
 
   /** Whether the samples are decoded: a latent model's are unless the order asks for latents. */

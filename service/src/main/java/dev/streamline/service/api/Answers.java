@@ -1,0 +1,89 @@
+package dev.streamline.service.api;
+
+import dev.streamline.sampler.Inspection;
+import dev.streamline.service.config.StreamlineProperties;
+import dev.streamline.service.registry.ServedModel;
+import dev.streamline.service.sampling.ModelLookup;
+import dev.streamline.service.sampling.Outcome;
+import dev.streamline.service.sampling.Refused;
+import dev.streamline.service.sampling.SamplingService;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
+
+/**
+ * What every endpoint that runs an order shares on the HTTP side: the model lookup, the fields
+ * all bodies read alike, and an admitted order's outcome as the answer or the problem that says
+ * why there is none.
+ */
+@Component
+class Answers {
+
+  private final SamplingService sampling;
+  private final StreamlineProperties properties;
+
+  Answers(SamplingService sampling, StreamlineProperties properties) {
+    this.sampling = sampling;
+    this.properties = properties;
+  }
+
+  /** The served model of this id, or the problem (404, 503) of its absence. */
+  ServedModel model(String id) {
+    ModelLookup lookup = sampling.find(id);
+    if (lookup instanceof Refused refused) {
+      throw ApiException.of(refused);
+    }
+    return ((ModelLookup.Found) lookup).model();
+  }
+
+  /**
+   * The job's outcome, rendered; a refusal becomes its problem. The request runs on a sampling
+   * worker, off the event loop; when its client disconnects, Netty sees the connection close and
+   * the job is cancelled.
+   */
+  Mono<ResponseEntity<?>> of(SamplingService.Job job,
+      Function<Outcome, ResponseEntity<?>> render) {
+    // The service's own deadline answers 504 first; this only guards against a stuck request.
+    // The deadline is cancelled after the cancel reached the future's Mono (doFinally, not
+    // doOnCancel), so that the sampling's end is not then signalled into a cancelled chain.
+    return Mono.fromFuture(job.result(), true)
+        .doFinally(signal -> {
+          if (signal == SignalType.CANCEL) {
+            job.deadline().cancel();
+          }
+        })
+        .timeout(properties.limits().requestTimeout().plusSeconds(10))
+        .onErrorMap(TimeoutException.class, e -> ApiException.of(sampling.timedOut()))
+        .<ResponseEntity<?>>map(outcome -> {
+          if (outcome instanceof Refused refused) {
+            throw ApiException.of(refused);
+          }
+          return render.apply(outcome);
+        });
+  }
+
+  /** A body's labels, none of them null. */
+  static int[] labels(List<Integer> given) {
+    if (given == null) {
+      return null;
+    }
+    int[] labels = new int[given.size()];
+    for (int i = 0; i < labels.length; i++) {
+      if (given.get(i) == null) {
+        throw new ApiException(HttpStatus.BAD_REQUEST, "labels[" + i + "] is null");
+      }
+      labels[i] = given.get(i);
+    }
+    return labels;
+  }
+
+  /** A body's {@code diagnostics} and {@code sensitivity} flags. */
+  static Inspection inspection(Boolean diagnostics, Boolean sensitivity) {
+    return new Inspection(Boolean.TRUE.equals(diagnostics), Boolean.TRUE.equals(sensitivity));
+  }
+}
