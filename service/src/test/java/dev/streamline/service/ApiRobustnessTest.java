@@ -195,7 +195,7 @@ class ApiRobustnessTest extends HttpTest {
       models.put(m.id(), m);
     }
     assertThat(models).containsOnlyKeys("analytic-gmm-flow", "analytic-gmm-vp", "tiny-unet",
-        "vp-cos-v", "flow-sd3-latent");
+        "vp-cos-v", "flow-sd3-latent", "no-gradient");
     logChecked = log.getAll().length();
   }
 

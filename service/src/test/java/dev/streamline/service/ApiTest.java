@@ -43,7 +43,7 @@ class ApiTest extends ServiceTest {
     models.forEach(m -> ids.add(m.get("id").asString()));
     assertThat(ids).containsExactly("analytic-gmm-flow", "analytic-gmm-vp", "moons-flow",
         "checkerboard-ot-flow", "gaussians8-diffusion", "fashion-mnist-flow", "flow-sd3-latent",
-        "tiny-unet", "vp-cos-v");
+        "no-gradient", "tiny-unet", "vp-cos-v");
     JsonNode moons = models.get(2);
     assertThat(Http.JSON.writeValueAsString(moons)).isEqualTo("{\"id\":\"moons-flow\","
         + "\"kind\":\"flow\",\"process\":\"linear\",\"parameterization\":\"velocity\","
@@ -56,7 +56,7 @@ class ApiTest extends ServiceTest {
     assertThat(fashion.get("classes").get(7).asString()).isEqualTo("Sneaker");
     assertThat(fashion.get("shape").toString()).isEqualTo("[1,28,28]");
     assertThat(fashion.get("dataset").asString()).isEqualTo("fashion-mnist");
-    assertThat(models.get(7).get("classes").toString()).isEqualTo("[\"a\",\"b\",\"c\"]");
+    assertThat(models.get(8).get("classes").toString()).isEqualTo("[\"a\",\"b\",\"c\"]");
   }
 
   @Test
@@ -309,12 +309,12 @@ class ApiTest extends ServiceTest {
         "{\"n\":4,\"sampler\":\"midpoint\",\"steps\":3,\"seed\":1}", null);
     String text = new String(http.get("/actuator/prometheus").body(), StandardCharsets.UTF_8);
     assertThat(text).contains(
-        "streamline_requests_seconds_bucket{application=\"streamline\",model=\"checkerboard-ot-flow\","
-            + "outcome=\"ok\",sampler=\"midpoint\"",
-        "streamline_samples_total{application=\"streamline\",model=\"checkerboard-ot-flow\","
-            + "sampler=\"midpoint\"}",
-        "streamline_nfe_total{application=\"streamline\",model=\"checkerboard-ot-flow\","
-            + "sampler=\"midpoint\"}",
+        "streamline_requests_seconds_bucket{application=\"streamline\",endpoint=\"samples\","
+            + "model=\"checkerboard-ot-flow\",outcome=\"ok\",sampler=\"midpoint\"",
+        "streamline_samples_total{application=\"streamline\",endpoint=\"samples\","
+            + "model=\"checkerboard-ot-flow\",sampler=\"midpoint\"}",
+        "streamline_nfe_total{application=\"streamline\",endpoint=\"samples\","
+            + "model=\"checkerboard-ot-flow\",sampler=\"midpoint\"}",
         "streamline_forward_batch_size_count{application=\"streamline\",model=\"checkerboard-ot-flow\"}",
         "streamline_forward_duration_seconds_count{application=\"streamline\","
             + "model=\"checkerboard-ot-flow\"}",
@@ -322,9 +322,9 @@ class ApiTest extends ServiceTest {
         "streamline_queue_depth{application=\"streamline\",model=\"checkerboard-ot-flow\"} 0.0",
         "jvm_memory_used_bytes");
     double samples = http.metric("streamline_samples_total{application=\"streamline\","
-        + "model=\"checkerboard-ot-flow\",sampler=\"midpoint\"}");
+        + "endpoint=\"samples\",model=\"checkerboard-ot-flow\",sampler=\"midpoint\"}");
     double nfe = http.metric("streamline_nfe_total{application=\"streamline\","
-        + "model=\"checkerboard-ot-flow\",sampler=\"midpoint\"}");
+        + "endpoint=\"samples\",model=\"checkerboard-ot-flow\",sampler=\"midpoint\"}");
     assertThat(nfe / samples).isEqualTo(6.0 / 4.0);
   }
 }

@@ -168,7 +168,7 @@ class ErrorsTest extends ServiceTest {
   void unknownModel() {
     assertProblem(sample("nope", "{\"n\":1}"), 404, "no model 'nope'; served: [analytic-gmm-flow,"
         + " analytic-gmm-vp, moons-flow, checkerboard-ot-flow, gaussians8-diffusion,"
-        + " fashion-mnist-flow, flow-sd3-latent, tiny-unet, vp-cos-v]");
+        + " fashion-mnist-flow, flow-sd3-latent, no-gradient, tiny-unet, vp-cos-v]");
     assertThat(http.get("/v1/models/nope").statusCode()).isEqualTo(404);
   }
 

@@ -156,6 +156,27 @@ class LikelihoodApiTest extends ServiceTest {
     assertThat(nfe).isGreaterThanOrEqualTo(6 * 32);
   }
 
+  @Test
+  void openApiDescribesTheNewBodies() {
+    JsonNode docs = http.getJson("/v3/api-docs");
+    for (String path : List.of("/v1/models/{id}/likelihood", "/v1/models/{id}/encode")) {
+      assertThat(docs.get("paths").has(path)).as(path).isTrue();
+    }
+    JsonNode schemas = docs.get("components").get("schemas");
+    JsonNode request = schemas.get("LikelihoodRequest").get("properties");
+    assertThat(request.get("divergence").get("enum").toString())
+        .isEqualTo("[\"exact\",\"hutchinson\"]");
+    assertThat(request.get("probes").get("maximum").asInt()).isEqualTo(64);
+    assertThat(request.get("options").get("$ref").asString())
+        .isEqualTo("#/components/schemas/SamplerOptions");
+    assertThat(schemas.get("LikelihoodRequest").get("required").toString())
+        .isEqualTo("[\"samples\"]");
+    assertThat(schemas.get("LikelihoodResponse").get("properties").has("bitsPerDim")).isTrue();
+    assertThat(schemas.get("EncodeRequest").get("properties").has("guidance")).isTrue();
+    assertThat(schemas.get("EncodeResponse").get("properties").has("latents")).isTrue();
+    assertThat(schemas.get("SampleDiagnostics").get("properties").has("stiffness")).isTrue();
+  }
+
   private void problem(String path, String body, int status, String detail) {
     HttpResponse<byte[]> response = http.post(path, body, null);
     assertThat(response.statusCode()).as(new String(response.body())).isEqualTo(status);

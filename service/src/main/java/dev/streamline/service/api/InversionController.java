@@ -5,6 +5,9 @@ import dev.streamline.service.sampling.EncodeOrder;
 import dev.streamline.service.sampling.LikelihoodOrder;
 import dev.streamline.service.sampling.Outcome;
 import dev.streamline.service.sampling.SamplingService;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -31,6 +34,9 @@ public class InversionController {
     this.answers = answers;
   }
 
+  @ApiResponse(responseCode = "200", description = "the latents", content = @Content(
+      mediaType = MediaType.APPLICATION_JSON_VALUE,
+      schema = @Schema(implementation = EncodeResponse.class)))
   @PostMapping(path = "/v1/models/{id}/encode", consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> encode(@PathVariable String id,
@@ -47,6 +53,9 @@ public class InversionController {
         .body(EncodeResponse.of(((Outcome.Done) outcome).samples())));
   }
 
+  @ApiResponse(responseCode = "200", description = "the log-likelihoods", content = @Content(
+      mediaType = MediaType.APPLICATION_JSON_VALUE,
+      schema = @Schema(implementation = LikelihoodResponse.class)))
   @PostMapping(path = "/v1/models/{id}/likelihood", consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> likelihood(@PathVariable String id,
