@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.streamline.models.data.TwoDimensionalDataset;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,31 +16,17 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** {@code evaluate --likelihood}: the held-out NLL of the bundled models, and what it refuses. */
 class EvaluateLikelihoodTest {
 
-  private record Outcome(int code, String out, String err) {}
-
   /** One printed result: the NLL and bits/dim, each with its standard error. */
   private record Nll(double nats, double natsError, double bits, double bitsError) {}
 
   private static final Pattern RESULT =
       Pattern.compile("NLL (\\S+) ± (\\S+) nats, (\\S+) ± (\\S+) bits/dim\n$");
 
-  private static Outcome run(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      int code = Main.run(args);
-      return new Outcome(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
-  private static Nll nll(Outcome outcome) {
+  private static Nll nll(CliRun outcome) {
     assertThat(outcome.code()).as(outcome.err()).isZero();
     Matcher m = RESULT.matcher(outcome.out());
     assertThat(m.find()).as(outcome.out()).isTrue();
@@ -57,7 +40,7 @@ class EvaluateLikelihoodTest {
 
   @Test
   void moonsNllIsFiniteAndItsBitsAreNatsOverDLn2() throws Exception {
-    Outcome outcome = run("evaluate", "--model", bundled("moons-flow").toString(),
+    CliRun outcome = run("evaluate", "--model", bundled("moons-flow").toString(),
         "--likelihood", "-n", "400");
     assertThat(outcome.out()).matches("moons-flow likelihood with heun, 32 steps \\(64 NFE\\),"
         + " exact divergence, 400 held-out points: NLL \\S+ ± \\S+ nats, \\S+ ± \\S+"
@@ -76,7 +59,7 @@ class EvaluateLikelihoodTest {
     String dir = bundled("moons-flow").toString();
     Nll exact = nll(run("evaluate", "--model", dir, "--likelihood", "-n", "300",
         "--divergence", "exact"));
-    Outcome estimated = run("evaluate", "--model", dir, "--likelihood", "-n", "300",
+    CliRun estimated = run("evaluate", "--model", dir, "--likelihood", "-n", "300",
         "--divergence", "hutchinson", "--probes", "64");
     assertThat(estimated.out()).contains(", hutchinson divergence, 64 probes, ");
     Nll hutchinson = nll(estimated);
@@ -97,7 +80,7 @@ class EvaluateLikelihoodTest {
   @Test
   void aDiffusionModelScoresNearTheTrueDensity() throws Exception {
     int n = 200;
-    Outcome outcome = run("evaluate", "--model", bundled("gaussians8-diffusion").toString(),
+    CliRun outcome = run("evaluate", "--model", bundled("gaussians8-diffusion").toString(),
         "--likelihood", "-n", String.valueOf(n), "--seed", "5", "--rtol", "1e-4", "--atol",
         "1e-4");
     assertThat(outcome.out()).startsWith("gaussians8-diffusion likelihood with dopri5, adaptive,"
@@ -125,7 +108,7 @@ class EvaluateLikelihoodTest {
   @Test
   void anImageModelReportsBitsOfEightBitImages() throws Exception {
     Path subset = Path.of(getClass().getResource("/fashion-mnist-subset").toURI());
-    Outcome outcome = run("evaluate", "--model", bundled("fashion-mnist-flow").toString(),
+    CliRun outcome = run("evaluate", "--model", bundled("fashion-mnist-flow").toString(),
         "--likelihood", "--data-dir", subset.toString(), "-n", "3", "--sampler", "rk4",
         "--steps", "10");
     assertThat(outcome.out()).startsWith("fashion-mnist-flow likelihood with rk4, 10 steps (40"
@@ -135,7 +118,7 @@ class EvaluateLikelihoodTest {
     assertThat(nll.bits()).isCloseTo(nll.nats() / (784 * Math.log(2)) + 7, within(1e-4));
     assertThat(nll.bits()).isBetween(1.0, 7.0);
 
-    Outcome tooMany = run("evaluate", "--model", bundled("fashion-mnist-flow").toString(),
+    CliRun tooMany = run("evaluate", "--model", bundled("fashion-mnist-flow").toString(),
         "--likelihood", "--data-dir", subset.toString(), "-n", "201");
     assertThat(tooMany.code()).isEqualTo(2);
     assertThat(tooMany.err()).startsWith("error: -n must be at most 200: the test split in "
@@ -171,7 +154,7 @@ class EvaluateLikelihoodTest {
     List<String> args = new ArrayList<>(List.of("evaluate",
         "--model", bundled("moons-flow").toString(), "--likelihood"));
     args.addAll(List.of(options.split(" ")));
-    Outcome outcome = run(args.toArray(String[]::new));
+    CliRun outcome = run(args.toArray(String[]::new));
     assertThat(outcome.code()).isEqualTo(2);
     assertThat(outcome.err()).isEqualTo("error: " + message + "\nTry 'models evaluate --help'.\n");
     assertThat(outcome.out()).isEmpty();
@@ -179,7 +162,7 @@ class EvaluateLikelihoodTest {
 
   @Test
   void likelihoodOptionsAloneAreRefused() throws Exception {
-    Outcome outcome = run("evaluate", "--model", bundled("moons-flow").toString(),
+    CliRun outcome = run("evaluate", "--model", bundled("moons-flow").toString(),
         "--divergence", "exact", "--probes", "2");
     assertThat(outcome.code()).isEqualTo(2);
     assertThat(outcome.err()).startsWith("error: --divergence, --probes apply to --likelihood"
