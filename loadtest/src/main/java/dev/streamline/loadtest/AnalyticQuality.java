@@ -113,24 +113,12 @@ final class AnalyticQuality implements QualityMeter {
 
   /** One chunk of the reference, tried again while the server is only busy (429, 503). */
   private double[][] solve(Cell cell, int start, int n) throws ServiceException {
-    Backoff backoff = new Backoff(pause);
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return client.sampleNow(model, requests.body(cell, start, n), true).rows();
-      } catch (ServiceException e) {
-        boolean busy = e.status() == 429 || e.status() == 503;
-        if (!busy || attempt == REFERENCE_ATTEMPTS) {
-          throw new ServiceException(e.status(), "the reference solve (" + REFERENCE_SAMPLER
-              + " at rtol = atol = " + Report.fmt(referenceTolerance) + ") failed: "
-              + e.getMessage());
-        }
-        try {
-          backoff.await(e.retryAfter());
-        } catch (InterruptedException interrupted) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
+    try {
+      return Backoff.whileBusy(pause, REFERENCE_ATTEMPTS,
+          () -> client.sampleNow(model, requests.body(cell, start, n), true).rows());
+    } catch (ServiceException e) {
+      throw new ServiceException(e.status(), "the reference solve (" + REFERENCE_SAMPLER
+          + " at rtol = atol = " + Report.fmt(referenceTolerance) + ") failed: " + e.getMessage());
     }
   }
 

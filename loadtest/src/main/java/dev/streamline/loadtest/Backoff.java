@@ -14,6 +14,11 @@ final class Backoff {
     void sleep(long millis) throws InterruptedException;
   }
 
+  /** One try of a request. */
+  interface Call<T> {
+    T call() throws ServiceException;
+  }
+
   private static final Duration FIRST = Duration.ofMillis(100);
   private static final Duration LONGEST = Duration.ofSeconds(30);
 
@@ -22,6 +27,29 @@ final class Backoff {
 
   Backoff(Pause pause) {
     this.pause = pause;
+  }
+
+  /**
+   * Tries {@code call} up to {@code attempts} times while the server answers only that it is busy
+   * (429, 503); any other failure, or the last busy answer, is thrown.
+   */
+  static <T> T whileBusy(Pause pause, int attempts, Call<T> call) throws ServiceException {
+    Backoff backoff = new Backoff(pause);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return call.call();
+      } catch (ServiceException e) {
+        if (e.status() != 429 && e.status() != 503 || attempt == attempts) {
+          throw e;
+        }
+        try {
+          backoff.await(e.retryAfter());
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   /** Waits before the next try; {@code retryAfter} is what the server asked for, or null. */

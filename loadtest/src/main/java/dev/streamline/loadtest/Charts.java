@@ -28,30 +28,23 @@ final class Charts {
   static final String THROUGHPUT = "throughput-vs-nfe.png";
   static final String PARETO = "quality-latency-pareto.png";
   static final String EXACT_ERROR = "exact-error-vs-nfe.png";
+  static final String LIKELIHOOD = "likelihood-vs-nfe.png";
 
   private Charts() {}
 
   /**
    * Draws every chart that has data and returns the file names written, with their captions.
-   * {@code exactError} only applies to analytic models.
+   * {@code exactError} only applies to analytic models, the likelihood chart where {@code
+   * likelihood} is not null.
    */
   static Map<String, String> write(Path dir, String model, QualityMeter meter,
-      List<CellResult> rows) throws IOException {
+      HeldOutLikelihood likelihood, List<CellResult> rows) throws IOException {
     Map<String, String> written = new LinkedHashMap<>();
     String primary = meter.primary();
-    ToDoubleFunction<CellResult> quality = row -> row.metric(primary);
     XYChart chart = bySampler(model + ": " + primary + " vs NFE", "NFE per request", primary, rows,
-        CellResult::nfe, quality);
-    double floor = rows.stream().mapToDouble(row -> row.metric(meter.primaryFloor()))
-        .filter(Double::isFinite).average().orElse(Double.NaN);
-    if (Double.isFinite(floor) && floor > 0 && !chart.getSeriesMap().isEmpty()) {
-      DoubleSummaryStatistics nfe = rows.stream().mapToDouble(CellResult::nfe)
-          .filter(Double::isFinite).summaryStatistics();
-      XYSeries line = chart.addSeries("floor (data vs data)",
-          new double[] {nfe.getMin(), nfe.getMax()}, new double[] {floor, floor});
-      line.setMarker(SeriesMarkers.NONE);
-      line.setLineColor(Color.GRAY);
-    }
+        CellResult::nfe, row -> row.metric(primary));
+    floorLine(chart, "floor (data vs data)", rows, CellResult::nfe,
+        row -> row.metric(meter.primaryFloor()));
     save(chart, dir.resolve(QUALITY), written, "Quality (" + primary + ", lower is better) against"
         + " network evaluations per request; the grey line is the data-vs-data floor.");
     save(bySampler(model + ": p99 latency vs NFE", "NFE per request", "p99 latency (ms)", rows,
@@ -70,7 +63,39 @@ final class Charts {
           "Deterministic samplers: RMS distance of each sample to the exact solution of the"
               + " probability-flow ODE from the same noise.");
     }
+    if (likelihood != null) {
+      String metric = likelihood.primary();
+      boolean bits = metric.equals("bitsPerDim");
+      XYChart nll = bySampler(model + ": held-out " + (bits ? "bits/dim" : "NLL") + " vs NFE",
+          "NFE per likelihood request", bits ? "bits per dimension" : "negative log-likelihood"
+              + " (nats)", rows, row -> row.metric("likelihoodNfe"), row -> row.metric(metric));
+      if (!bits) {
+        floorLine(nll, "exact NLL of the points", rows, row -> row.metric("likelihoodNfe"),
+            row -> row.metric("nllFloor"));
+      }
+      save(nll, dir.resolve(LIKELIHOOD), written, "Negative log-likelihood of held-out data"
+          + (bits ? " in bits per dimension" : " in nats") + " against the NFE of the likelihood"
+          + " solve, for the samplers that integrate it" + (bits ? "." : "; the grey line, where"
+          + " drawn, is the points' exact NLL under the known data distribution."));
+    }
     return written;
+  }
+
+  /** A grey horizontal line at the mean of the rows' finite floors, across the x range. */
+  private static void floorLine(XYChart chart, String name, List<CellResult> rows,
+      ToDoubleFunction<CellResult> x, ToDoubleFunction<CellResult> floors) {
+    double floor = rows.stream().mapToDouble(floors).filter(Double::isFinite).average()
+        .orElse(Double.NaN);
+    boolean drawable = floor > 0 || !chart.getStyler().isYAxisLogarithmic();
+    if (!Double.isFinite(floor) || !drawable || chart.getSeriesMap().isEmpty()) {
+      return;
+    }
+    DoubleSummaryStatistics xs = rows.stream().mapToDouble(x).filter(Double::isFinite)
+        .summaryStatistics();
+    XYSeries line = chart.addSeries(name, new double[] {xs.getMin(), xs.getMax()},
+        new double[] {floor, floor});
+    line.setMarker(SeriesMarkers.NONE);
+    line.setLineColor(Color.GRAY);
   }
 
   /**
@@ -129,7 +154,7 @@ final class Charts {
     boolean logY = true;
     for (Map.Entry<String, List<CellResult>> entry : bySampler.entrySet()) {
       List<CellResult> points = new ArrayList<>(entry.getValue());
-      points.sort(Comparator.comparingDouble(CellResult::nfe));
+      points.sort(Comparator.comparingDouble(x));
       double[] xs = points.stream().mapToDouble(x).toArray();
       double[] ys = points.stream().mapToDouble(y).toArray();
       logX &= Arrays.stream(xs).allMatch(v -> v > 0);

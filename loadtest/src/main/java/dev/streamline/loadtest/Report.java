@@ -28,11 +28,12 @@ final class Report {
    * @param serverInfo the server's {@code /actuator/info}, or null
    * @param serverSettings server settings named on the command line
    * @param settings the sweep's load settings, in words, by name
+   * @param likelihood the held-out likelihood, or null where it was off
    */
   record Inputs(String model, JsonNode modelInfo, JsonNode serverInfo,
       Map<String, String> serverSettings, String url, String command,
-      Map<String, String> settings, Machine machine, QualityMeter meter, List<CellResult> rows,
-      Map<String, String> charts) {}
+      Map<String, String> settings, Machine machine, QualityMeter meter,
+      HeldOutLikelihood likelihood, List<CellResult> rows, Map<String, String> charts) {}
 
   private Report() {}
 
@@ -110,7 +111,7 @@ final class Report {
           .append(r.errors() == 0 ? "0" : r.errors() + " " + r.errorsByStatus()).append(" |\n");
     }
     md.append('\n');
-    boolean scored = in.rows().stream().anyMatch(r -> !r.quality().isEmpty());
+    boolean scored = in.rows().stream().anyMatch(r -> Double.isFinite(r.metric(primary)));
     List<String> others = in.meter().metrics().stream()
         .filter(m -> !m.equals(primary) && !m.equals(floor)).toList();
     if (scored && !others.isEmpty()) {
@@ -126,6 +127,8 @@ final class Report {
       }
       md.append('\n');
     }
+
+    likelihood(md, in);
 
     md.append("## Best sampler per quality target\n\n");
     if (scored) {
@@ -156,6 +159,48 @@ final class Report {
     md.append("Throughput and latency are for the load above on this machine; they move with"
         + " concurrency, batching and the machine, while quality per NFE does not.\n");
     Files.writeString(file, md.toString());
+  }
+
+  /** The held-out likelihood of each cell whose sampler integrates one. */
+  private static void likelihood(StringBuilder md, Inputs in) {
+    if (in.likelihood() == null) {
+      return;
+    }
+    md.append("## Likelihood of held-out data\n\n");
+    List<CellResult> rows = in.rows().stream()
+        .filter(r -> Double.isFinite(r.metric("nll"))).toList();
+    if (rows.isEmpty()) {
+      md.append("No sampler of this sweep integrates a likelihood (those marked `likelihood` in"
+          + " `GET /v1/samplers`: the Runge–Kutta samplers).\n\n");
+      return;
+    }
+    md.append("Negative log-likelihood of ").append(in.likelihood().data().description())
+        .append(", integrated by each cell's sampler at its steps or tolerance (`POST /v1/models/")
+        .append(in.model()).append("/likelihood`, ")
+        .append(in.settings().getOrDefault("likelihood divergence", "server default"))
+        .append(" divergence); mean over the points ± its standard error, in nats of the"
+            + " model's space, and in bits per dimension. Lower is better. NFE is per likelihood"
+            + " request; an adaptive sampler's differs from its sampling NFE.\n\n");
+    boolean floor = rows.stream().anyMatch(r -> Double.isFinite(r.metric("nllFloor")));
+    md.append("| sampler | setting | NFE | NLL (nats) | ± | ").append(floor ? "exact NLL | " : "")
+        .append("bits/dim |\n|---|---|---:|---:|---:|").append(floor ? "---:|" : "")
+        .append("---:|\n");
+    for (CellResult r : rows) {
+      md.append("| ").append(r.cell().sampler()).append(" | ").append(r.cell().setting())
+          .append(" | ").append(fmt(r.metric("likelihoodNfe"))).append(" | ")
+          .append(fmt(r.metric("nll"))).append(" | ").append(fmt(r.metric("nllStdErr")))
+          .append(" | ");
+      if (floor) {
+        md.append(fmt(r.metric("nllFloor"))).append(" | ");
+      }
+      md.append(fmt(r.metric("bitsPerDim"))).append(" |\n");
+    }
+    md.append('\n');
+    if (floor) {
+      md.append("The exact NLL is the points' own under the model's known mixture: an exact"
+          + " model solved exactly scores it, so the gap is the solver's error (for a diffusion"
+          + " model also its small data-time smoothing).\n\n");
+    }
   }
 
   /** The best cells per quality target, and the quality–latency Pareto front. */

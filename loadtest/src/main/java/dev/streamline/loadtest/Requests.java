@@ -18,14 +18,8 @@ record Requests(long seed, int classes, Double guidance) {
   ObjectNode body(Cell cell, long firstIndex, int n) {
     ObjectNode body = JsonNodeFactory.instance.objectNode();
     body.put("n", n);
-    body.put("sampler", cell.sampler());
-    if (cell.steps() != null) {
-      body.put("steps", cell.steps());
-    }
+    solver(body, cell);
     body.put("seed", seed + firstIndex);
-    if (cell.tolerance() != null) {
-      body.putObject("options").put("rtol", cell.tolerance()).put("atol", cell.tolerance());
-    }
     if (classes > 0) {
       var labels = body.putArray("labels");
       for (int j = 0; j < n; j++) {
@@ -36,6 +30,17 @@ record Requests(long seed, int classes, Double guidance) {
       }
     }
     return body;
+  }
+
+  /** The cell's sampler with its steps or its tolerance, as any endpoint takes them. */
+  static void solver(ObjectNode body, Cell cell) {
+    body.put("sampler", cell.sampler());
+    if (cell.steps() != null) {
+      body.put("steps", cell.steps());
+    }
+    if (cell.tolerance() != null) {
+      body.putObject("options").put("rtol", cell.tolerance()).put("atol", cell.tolerance());
+    }
   }
 
   /** The class asked for at a global index, or -1 for an unconditional model. */

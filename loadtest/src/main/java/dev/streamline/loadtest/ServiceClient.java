@@ -63,7 +63,7 @@ public final class ServiceClient {
   /** Whether {@code /actuator/health/readiness} says UP: every configured model has loaded. */
   public boolean ready() {
     try {
-      get("actuator/health/readiness", "application/json");
+      send(get("actuator/health/readiness", "application/json"));
       return true;
     } catch (ServiceException e) {
       return false;
@@ -82,7 +82,7 @@ public final class ServiceClient {
   /** {@code GET /actuator/prometheus} as text, or null where the service does not expose it. */
   public String prometheus() {
     try {
-      return new String(get("actuator/prometheus", "text/plain"), StandardCharsets.UTF_8);
+      return new String(send(get("actuator/prometheus", "text/plain")), StandardCharsets.UTF_8);
     } catch (ServiceException e) {
       return null;
     }
@@ -91,12 +91,7 @@ public final class ServiceClient {
   /** Starts a sampling request; the future fails with a {@link ServiceException}. */
   public CompletableFuture<ReceivedSamples> sample(String model, ObjectNode body,
       boolean keepSamples) {
-    HttpRequest request = HttpRequest.newBuilder(base.resolve("v1/models/" + model + "/samples"))
-        .timeout(timeout)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-        .build();
+    HttpRequest request = post("v1/models/" + model + "/samples", body);
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
         .handle((response, failure) -> {
           if (failure != null) {
@@ -128,6 +123,23 @@ public final class ServiceClient {
   }
 
   /**
+   * {@code POST /v1/models/{id}/likelihood}, waited for: the answer's {@code logLikelihood},
+   * {@code bitsPerDim} and {@code nfe}.
+   */
+  public JsonNode likelihood(String model, ObjectNode body) throws ServiceException {
+    return json(post("v1/models/" + model + "/likelihood", body));
+  }
+
+  private HttpRequest post(String path, ObjectNode body) {
+    return HttpRequest.newBuilder(base.resolve(path))
+        .timeout(timeout)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+        .build();
+  }
+
+  /**
    * What made a request's future fail, as a {@link ServiceException} whatever its type: the
    * service's own or a transport failure as they are, anything else unexpected named with its
    * class, so that callers print one line rather than fail on a cast.
@@ -151,11 +163,15 @@ public final class ServiceClient {
   }
 
   private JsonNode getJson(String path) throws ServiceException {
-    byte[] body = get(path, "application/json");
+    return json(get(path, "application/json"));
+  }
+
+  private JsonNode json(HttpRequest request) throws ServiceException {
+    byte[] body = send(request);
     try {
       return MAPPER.readTree(body);
     } catch (JacksonException e) {
-      throw new ServiceException(200, base.resolve(path) + " did not answer JSON: " + oneLine(e));
+      throw new ServiceException(200, request.uri() + " did not answer JSON: " + oneLine(e));
     }
   }
 
@@ -164,12 +180,15 @@ public final class ServiceClient {
     return e instanceof JacksonException json ? json.getOriginalMessage() : e.getMessage();
   }
 
-  private byte[] get(String path, String accept) throws ServiceException {
-    HttpRequest request = HttpRequest.newBuilder(base.resolve(path))
+  private HttpRequest get(String path, String accept) {
+    return HttpRequest.newBuilder(base.resolve(path))
         .timeout(timeout)
         .header("Accept", accept)
         .GET()
         .build();
+  }
+
+  private byte[] send(HttpRequest request) throws ServiceException {
     try {
       return checked(http.send(request, HttpResponse.BodyHandlers.ofByteArray()));
     } catch (IOException e) {

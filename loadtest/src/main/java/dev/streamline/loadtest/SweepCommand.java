@@ -3,12 +3,14 @@ package dev.streamline.loadtest;
 import dev.streamline.models.data.FashionMnist;
 import dev.streamline.models.data.TwoDimensionalDataset;
 import dev.streamline.models.metrics.QualityReport;
+import dev.streamline.sampler.Divergence;
 import dev.streamline.sampler.analytic.GaussianMixture;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +35,9 @@ final class SweepCommand implements Callable<Integer> {
 
   /** Fashion-MNIST's test split has 10,000 images; the metric takes twice the sample count. */
   private static final int MAX_IMAGE_QUALITY_SAMPLES = 5000;
+
+  /** Held-out points: enough for a standard error in the third digit, few enough to hold. */
+  private static final int MAX_LIKELIHOOD_SAMPLES = 10_000;
 
   /** Each request in flight takes a thread and a connection of this machine's. */
   private static final int MAX_CONCURRENCY = 10_000;
@@ -108,6 +113,19 @@ final class SweepCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE})")
   int qualitySamples;
 
+  @Option(names = "--likelihood-samples", defaultValue = "256",
+      description = "held-out points whose likelihood each cell of a likelihood sampler"
+          + " (euler … dopri5) integrates; 0 turns it off (default: ${DEFAULT-VALUE})")
+  int likelihoodSamples;
+
+  @Option(names = "--divergence", description = "likelihood divergence: exact or hutchinson"
+      + " (default: the server's, exact up to 16 dimensions)")
+  String divergence;
+
+  @Option(names = "--probes", description = "Hutchinson probes per point and step (default: the"
+      + " server's, 1)")
+  Integer probes;
+
   @Option(names = "--data-dir", defaultValue = FashionMnist.DEFAULT_DIRECTORY_NAME,
       description = "Fashion-MNIST IDX files, for image models (default: ${DEFAULT-VALUE})")
   Path dataDir;
@@ -158,8 +176,10 @@ final class SweepCommand implements Callable<Integer> {
         bodies, n, warmup.isZero() ? null : new LoadDriver.Load(concurrency, warmup, null, null),
         new LoadDriver.Load(concurrency, requestCount == null ? duration : null, requestCount, rate),
         qualitySamples);
-    try (QualityMeter meter = meter(info, client, bodies)) {
-      SweepRunner runner = new SweepRunner(client, model, meter);
+    FashionMnist.Split testImages = testImages(info);
+    HeldOutLikelihood likelihood = likelihood(info, client, testImages);
+    try (QualityMeter meter = meter(info, client, bodies, testImages)) {
+      SweepRunner runner = new SweepRunner(client, model, meter, likelihood);
       List<CellResult> rows = runner.run(plan, noProgress);
       String command = "java -jar loadtest/target/loadtest.jar "
           + String.join(" ", spec.commandLine().getParseResult().originalArgs());
@@ -183,6 +203,12 @@ final class SweepCommand implements Callable<Integer> {
       settings.put("guidance", guidance.toString());
     }
     settings.put("quality samples", Integer.toString(qualitySamples));
+    settings.put("likelihood samples", likelihoodSamples == 0 ? "0 (off)"
+        : Integer.toString(likelihoodSamples));
+    if (likelihoodSamples > 0) {
+      settings.put("likelihood divergence", (divergence == null ? "server default" : divergence)
+          + (probes == null ? "" : ", " + probes + " probes"));
+    }
     if (info.path("target").isObject()) {
       settings.put("exact-solution reference", AnalyticQuality.REFERENCE_SAMPLER
           + " at rtol = atol = " + Report.fmt(referenceTolerance));
@@ -191,51 +217,103 @@ final class SweepCommand implements Callable<Integer> {
     return settings;
   }
 
-  private QualityMeter meter(JsonNode info, ServiceClient client, Requests bodies)
-      throws IOException {
+  private static boolean images(JsonNode info) {
     JsonNode dataset = info.path("dataset");
-    boolean images = dataset.isString() && dataset.stringValue().equals("fashion-mnist");
-    if (!images && spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
-      throw bad("--data-dir applies to fashion-mnist models only; " + model + " is not one");
+    return dataset.isString() && dataset.stringValue().equals("fashion-mnist");
+  }
+
+  /**
+   * Fashion-MNIST's test split where an image model's quality or likelihood needs it; otherwise
+   * null, and no data set is read.
+   */
+  private FashionMnist.Split testImages(JsonNode info) {
+    if (!images(info)) {
+      if (spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
+        throw bad("--data-dir applies to fashion-mnist models only; " + model + " is not one");
+      }
+      return null;
     }
+    if (qualitySamples > MAX_IMAGE_QUALITY_SAMPLES) {
+      throw bad("--quality-samples is " + qualitySamples + "; the Fashion-MNIST metrics compare"
+          + " with twice as many test images and allow at most " + MAX_IMAGE_QUALITY_SAMPLES);
+    }
+    if (qualitySamples == 0 && likelihoodSamples == 0) {
+      return null;
+    }
+    FashionMnist.Split test;
+    try {
+      test = new FashionMnist(dataDir).test();
+    } catch (IOException e) {
+      throw bad("--data-dir: " + e.getMessage());
+    }
+    if (likelihoodSamples > test.count()) {
+      throw bad("--likelihood-samples is " + likelihoodSamples + "; the test split in " + dataDir
+          + " holds " + test.count() + " images");
+    }
+    return test;
+  }
+
+  /** The held-out likelihood, or null where it is off. */
+  private HeldOutLikelihood likelihood(JsonNode info, ServiceClient client,
+      FashionMnist.Split testImages) {
+    if (likelihoodSamples == 0) {
+      return null;
+    }
+    HeldOutLikelihood.HeldOut data;
+    JsonNode dataset = info.path("dataset");
     if (info.path("target").isObject()) {
-      GaussianMixture target;
-      try {
-        target = AnalyticQuality.target(info.path("target"));
-      } catch (JacksonException e) {
-        throw new IllegalStateException(client.base() + "v1/models/" + model + " answers a target"
-            + " that is not a Gaussian mixture: " + e.getOriginalMessage());
-      }
-      return new AnalyticQuality(target, seed, client, model, bodies, referenceTolerance,
-          Thread::sleep);
+      data = HeldOutLikelihood.HeldOut.ofMixture(target(info, client), likelihoodSamples, seed);
+    } else if (testImages != null) {
+      data = HeldOutLikelihood.HeldOut.ofImages(testImages, likelihoodSamples,
+          info.path("classes").size() > 0, seed);
+    } else if (dataset.isString()) {
+      data = HeldOutLikelihood.HeldOut.ofDataset(dataset(dataset), likelihoodSamples, seed);
+    } else {
+      throw new IllegalStateException(model + " names neither a training data set nor an analytic"
+          + " target, so it has no held-out data; --likelihood-samples 0 leaves likelihood out");
     }
-    if (images) {
-      if (qualitySamples > MAX_IMAGE_QUALITY_SAMPLES) {
-        throw bad("--quality-samples is " + qualitySamples + "; the Fashion-MNIST metrics compare"
-            + " with twice as many test images and allow at most " + MAX_IMAGE_QUALITY_SAMPLES);
-      }
-      if (qualitySamples == 0) {
-        // No cell will be scored, so neither the test images nor the classifier are needed; the
-        // other meters load nothing before their first measurement.
-        return new QualityMeter.Unmeasured(ImageQualityMeter.PRIMARY, ImageQualityMeter.METRICS);
-      }
-      FashionMnist.Split real;
-      try {
-        real = new FashionMnist(dataDir).test();
-      } catch (IOException e) {
-        throw bad("--data-dir: " + e.getMessage());
-      }
-      return new ImageQualityMeter(real, bodies);
+    List<Integer> shape = new ArrayList<>();
+    info.path("shape").forEach(axis -> shape.add(axis.asInt()));
+    return new HeldOutLikelihood(client, model, shape, data, divergence, probes, seed,
+        Thread::sleep);
+  }
+
+  private QualityMeter meter(JsonNode info, ServiceClient client, Requests bodies,
+      FashionMnist.Split testImages) {
+    if (info.path("target").isObject()) {
+      return new AnalyticQuality(target(info, client), seed, client, model, bodies,
+          referenceTolerance, Thread::sleep);
     }
+    if (images(info)) {
+      // Without quality samples no cell will be scored, so neither the test images nor the
+      // classifier are needed; the other meters load nothing before their first measurement.
+      return qualitySamples == 0
+          ? new QualityMeter.Unmeasured(ImageQualityMeter.PRIMARY, ImageQualityMeter.METRICS)
+          : new ImageQualityMeter(testImages, bodies);
+    }
+    JsonNode dataset = info.path("dataset");
     if (dataset.isString()) {
-      try {
-        return new DataQuality(TwoDimensionalDataset.fromId(dataset.stringValue()), seed);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalStateException(model + " was trained on " + e.getMessage());
-      }
+      return new DataQuality(dataset(dataset), seed);
     }
     throw new IllegalStateException(model + " names neither a training data set nor an analytic"
         + " target, so its samples cannot be scored");
+  }
+
+  private GaussianMixture target(JsonNode info, ServiceClient client) {
+    try {
+      return AnalyticQuality.target(info.path("target"));
+    } catch (JacksonException e) {
+      throw new IllegalStateException(client.base() + "v1/models/" + model + " answers a target"
+          + " that is not a Gaussian mixture: " + e.getOriginalMessage());
+    }
+  }
+
+  private TwoDimensionalDataset dataset(JsonNode dataset) {
+    try {
+      return TwoDimensionalDataset.fromId(dataset.stringValue());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(model + " was trained on " + e.getMessage());
+    }
   }
 
   private void validate() {
@@ -279,6 +357,19 @@ final class SweepCommand implements Callable<Integer> {
     if (qualitySamples < 0 || qualitySamples == 1 || qualitySamples > QualityReport.MAX_SAMPLES) {
       throw bad("--quality-samples must be 0 (off) or from 2 to " + QualityReport.MAX_SAMPLES
           + " (the metrics compare every pair of samples), got " + qualitySamples);
+    }
+    if (likelihoodSamples < 0 || likelihoodSamples > MAX_LIKELIHOOD_SAMPLES) {
+      throw bad("--likelihood-samples must be 0 (off) or from 1 to " + MAX_LIKELIHOOD_SAMPLES
+          + ", got " + likelihoodSamples);
+    }
+    if (divergence != null && !List.of("exact", "hutchinson").contains(divergence)) {
+      throw bad("--divergence must be exact or hutchinson, got '" + divergence + "'");
+    }
+    if (probes != null && (probes < 1 || probes > Divergence.MAX_PROBES)) {
+      throw bad("--probes must be from 1 to " + Divergence.MAX_PROBES + ", got " + probes);
+    }
+    if (probes != null && !"hutchinson".equals(divergence)) {
+      throw bad("--probes applies to --divergence hutchinson");
     }
     if (!(referenceTolerance > 0 && referenceTolerance < 1)) {
       throw bad("--reference-tolerance must lie in (0, 1), got " + referenceTolerance);

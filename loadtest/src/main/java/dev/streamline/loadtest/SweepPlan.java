@@ -53,6 +53,11 @@ record SweepPlan(List<Cell> cells, Map<String, JsonNode> samplers, Requests bodi
     };
   }
 
+  /** Whether the cell's sampler integrates a likelihood's ODE, as the service says. */
+  boolean likelihood(Cell cell) {
+    return samplers.get(cell.sampler()).path("likelihood").asBoolean(false);
+  }
+
   /** Whether the cell's sampler is an ODE solver without injected noise. */
   boolean deterministic(Cell cell) {
     return !samplers.get(cell.sampler()).path("stochastic").asBoolean(true);

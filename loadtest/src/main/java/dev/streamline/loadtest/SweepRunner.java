@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,7 +27,8 @@ final class SweepRunner {
 
   /** What {@link #write} puts in the output directory. */
   static final List<String> OUTPUTS = List.of("results.csv", "results.json", "report.md",
-      Charts.QUALITY, Charts.LATENCY, Charts.THROUGHPUT, Charts.PARETO, Charts.EXACT_ERROR);
+      Charts.QUALITY, Charts.LATENCY, Charts.THROUGHPUT, Charts.PARETO, Charts.EXACT_ERROR,
+      Charts.LIKELIHOOD);
 
   private static final int PROGRESS_UNITS = 1000;
 
@@ -36,13 +38,24 @@ final class SweepRunner {
   private final ServiceClient client;
   private final String model;
   private final QualityMeter meter;
+  private final HeldOutLikelihood likelihood;
   private final LoadDriver driver;
 
-  SweepRunner(ServiceClient client, String model, QualityMeter meter) {
+  /** @param likelihood the held-out likelihood of likelihood samplers' cells, or null for none */
+  SweepRunner(ServiceClient client, String model, QualityMeter meter,
+      HeldOutLikelihood likelihood) {
     this.client = client;
     this.model = model;
     this.meter = meter;
+    this.likelihood = likelihood;
     this.driver = new LoadDriver(client, model, Thread::sleep);
+  }
+
+  /** The quality columns: the meter's, then the held-out likelihood's. */
+  List<String> metrics() {
+    List<String> metrics = new ArrayList<>(meter.metrics());
+    metrics.addAll(HeldOutLikelihood.METRICS);
+    return metrics;
   }
 
   /** Runs the cells in order, under a progress bar unless {@code quiet}. */
@@ -104,16 +117,21 @@ final class SweepRunner {
         samples.add(Arrays.copyOfRange(received.values(), j * width, (j + 1) * width));
       }
     }
-    Map<String, Double> quality;
+    Map<String, Double> quality = new LinkedHashMap<>();
     try {
-      quality = samples.size() < 2 ? Map.of()
-          : meter.measure(indices.stream().mapToInt(Integer::intValue).toArray(),
-              samples.toArray(float[][]::new), plan.deterministic(cell));
+      if (samples.size() >= 2) {
+        quality.putAll(meter.measure(indices.stream().mapToInt(Integer::intValue).toArray(),
+            samples.toArray(float[][]::new), plan.deterministic(cell)));
+      }
     } catch (IllegalArgumentException e) {
       // Such as samples of another dimension than the model's data: the server's doing, and the
       // metrics' own words would not say so.
       throw new IllegalStateException("cell " + cell.label() + ": the samples the server answered"
           + " cannot be scored: " + e.getMessage(), e);
+    }
+
+    if (likelihood != null && plan.likelihood(cell)) {
+      quality.putAll(likelihood.measure(cell));
     }
 
     PrometheusText.Averages server = before != null && after != null
@@ -126,7 +144,7 @@ final class SweepRunner {
         millis(latencies.getValueAtPercentile(50)), millis(latencies.getValueAtPercentile(90)),
         millis(latencies.getValueAtPercentile(99)), millis(latencies.getMaxValue()),
         latencies.getMean() / 1000, server.forwardBatchSize(), server.queueWaitSeconds() * 1000,
-        server.requestsPerRun(), quality.isEmpty() ? 0 : samples.size(), quality);
+        server.requestsPerRun(), samples.size() < 2 ? 0 : samples.size(), quality);
   }
 
   /** A cell in which not one request succeeded says nothing; the server's answer is the news. */
@@ -160,12 +178,12 @@ final class SweepRunner {
     JsonNode serverInfo = client.info();
     try {
       OutputDirectory.write(out, dir -> {
-        Results.writeCsv(dir.resolve("results.csv"), model, meter.metrics(), rows);
-        Results.writeJson(dir.resolve("results.json"), model, sweep, meter.metrics(), rows);
-        Map<String, String> charts = Charts.write(dir, model, meter, rows);
+        Results.writeCsv(dir.resolve("results.csv"), model, metrics(), rows);
+        Results.writeJson(dir.resolve("results.json"), model, sweep, metrics(), rows);
+        Map<String, String> charts = Charts.write(dir, model, meter, likelihood, rows);
         Report.write(dir.resolve("report.md"), new Report.Inputs(model, info, serverInfo,
             serverSettings, client.base().toString(), command, settings, Machine.current(),
-            meter, rows, charts));
+            meter, likelihood, rows, charts));
       });
     } catch (IOException e) {
       // Some file-system exceptions carry only the path in their message.

@@ -1,8 +1,10 @@
 package dev.streamline.loadtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.streamline.models.data.FashionMnist;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -123,6 +125,13 @@ class BadArgumentsTest {
       // Overflowed the count of requests to keep: no cell was scored, and exit 0.
       "--quality-samples     | 2147483647 | --quality-samples must be 0 (off) or from 2 to"
           + " 100000 (the metrics compare every pair of samples), got 2147483647",
+      "--likelihood-samples  | -1        | --likelihood-samples must be 0 (off) or from 1 to"
+          + " 10000, got -1",
+      "--likelihood-samples  | 10001     | --likelihood-samples must be 0 (off) or from 1 to"
+          + " 10000, got 10001",
+      "--divergence          | trace     | --divergence must be exact or hutchinson, got"
+          + " 'trace'",
+      "--probes              | 2         | --probes applies to --divergence hutchinson",
       "--reference-tolerance | 1         | --reference-tolerance must lie in (0, 1), got 1.0",
       "--timeout             | 0s        | --timeout must be positive, got PT0S",
       // Accepted up to the converter's limit of 292 years.
@@ -137,6 +146,29 @@ class BadArgumentsTest {
         out.toString(), option, value);
     assertThat(cli.exitCode()).as(cli.err()).isEqualTo(2);
     assertThat(cli.err()).startsWith("error: " + message).doesNotContain("Exception");
+  }
+
+  @Test
+  void probesOutOfRangeAreNamedWithTheServicesLimit() {
+    Cli cli = Cli.run("sweep", "--model", "m", "--samplers", "euler", "--no-progress", "--out",
+        out.toString(), "--divergence", "hutchinson", "--probes", "65");
+    assertThat(cli.exitCode()).isEqualTo(2);
+    assertThat(cli.err()).startsWith("error: --probes must be from 1 to 64, got 65");
+  }
+
+  @Test
+  void aLikelihoodTheServerRefusesStopsTheSweepWithItsProblemDetail() {
+    assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIRECTORY),
+        "needs Fashion-MNIST in " + FashionMnist.DEFAULT_DIRECTORY);
+    // Sampling works; the exact divergence of 784 dimensions is over the server's limit.
+    Cli cli = sweep(InProcessService.url(), "--model", InProcessService.IMAGE_MODEL,
+        "--samplers", "euler", "--steps", "1", "-n", "2", "--quality-samples", "0",
+        "--likelihood-samples", "2", "--divergence", "exact");
+    assertThat(cli.exitCode()).isEqualTo(1);
+    assertThat(cli.err()).startsWith("error: cell euler/1: the likelihood of the held-out data"
+            + " failed (--likelihood-samples 0 leaves it out): HTTP 4")
+        .contains("hutchinson").doesNotContain("Exception");
+    assertThat(out.resolve("results.csv")).doesNotExist();
   }
 
   @Test

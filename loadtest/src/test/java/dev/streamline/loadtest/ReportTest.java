@@ -86,7 +86,7 @@ class ReportTest {
         rows.stream().anyMatch(r -> !r.quality().isEmpty()) ? "100" : "0");
     Report.write(file, new Report.Inputs("m", new ObjectMapper().createObjectNode(), null,
         Map.of(), "http://localhost:8080/", "loadtest sweep", settings,
-        new Machine("cpu", 2, 1L << 30, "Linux", "JVM"), METER, rows, Map.of()));
+        new Machine("cpu", 2, 1L << 30, "Linux", "JVM"), METER, null, rows, Map.of()));
     return Files.readString(file);
   }
 

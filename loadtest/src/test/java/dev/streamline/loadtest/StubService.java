@@ -17,10 +17,10 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A stand-in for the service's API, for what the real service does not do on demand: it rejects
- * every other sampling request (503 unless told otherwise, with a Retry-After if given), it
+ * every other sampling or likelihood request (503 unless told otherwise, with a Retry-After if given), it
  * answers model {@value #BROKEN_MODEL} with samples of a shape too large to hold, and it exposes no
  * Prometheus metrics. Every sample is the exact mixture sample of its seed plus an error that
- * shrinks as 1/steps².
+ * shrinks as 1/steps², every log-likelihood the exact one less 1/steps².
  */
 final class StubService implements AutoCloseable {
 
@@ -29,7 +29,7 @@ final class StubService implements AutoCloseable {
   static final String BROKEN_MODEL = "broken";
 
   private final HttpServer server;
-  private final AtomicLong sampleRequests = new AtomicLong();
+  private final AtomicLong requests = new AtomicLong();
   private final int rejection;
   private final String retryAfter;
 
@@ -70,6 +70,7 @@ final class StubService implements AutoCloseable {
           json(exchange, 200, root);
         }
         case "/v1/models/analytic-gmm-flow/samples" -> sample(exchange);
+        case "/v1/models/analytic-gmm-flow/likelihood" -> likelihood(exchange);
         // [65536, 65536] holds 2^32 numbers per sample, more than an int counts.
         case "/v1/models/" + BROKEN_MODEL + "/samples" -> send(exchange, 200, "application/json",
             "{\"nfe\":1,\"shape\":[65536,65536],\"samples\":[]}".getBytes(StandardCharsets.UTF_8));
@@ -78,12 +79,44 @@ final class StubService implements AutoCloseable {
     }
   }
 
+  /** Every other request is refused; true when this one was. */
+  private boolean rejected(HttpExchange exchange) throws IOException {
+    if (requests.incrementAndGet() % 2 != 0) {
+      return false;
+    }
+    if (retryAfter != null) {
+      exchange.getResponseHeaders().set("Retry-After", retryAfter);
+    }
+    problem(exchange, rejection, "Rejected", "try again");
+    return true;
+  }
+
+  /**
+   * The exact log-density of each point less 1/steps², in 4·steps NFE; bits per dimension as the
+   * service counts them for a 2D model.
+   */
+  private void likelihood(HttpExchange exchange) throws IOException {
+    if (rejected(exchange)) {
+      return;
+    }
+    JsonNode body = MAPPER.readTree(exchange.getRequestBody());
+    int steps = body.path("steps").asInt();
+    ObjectNode answer = MAPPER.createObjectNode();
+    answer.put("model", "analytic-gmm-flow").put("nfe", 4 * steps);
+    ArrayNode logLikelihood = answer.putArray("logLikelihood");
+    ArrayNode bitsPerDim = answer.putArray("bitsPerDim");
+    for (JsonNode point : body.path("samples")) {
+      double log = GaussianMixture.standard2d().logDensity(
+          new double[] {point.get(0).asDouble(), point.get(1).asDouble()}, 1, 0)
+          - 1.0 / ((double) steps * steps);
+      logLikelihood.add(log);
+      bitsPerDim.add(-log / (2 * Math.log(2)));
+    }
+    json(exchange, 200, answer);
+  }
+
   private void sample(HttpExchange exchange) throws IOException {
-    if (sampleRequests.incrementAndGet() % 2 == 0) {
-      if (retryAfter != null) {
-        exchange.getResponseHeaders().set("Retry-After", retryAfter);
-      }
-      problem(exchange, rejection, "Rejected", "try again");
+    if (rejected(exchange)) {
       return;
     }
     JsonNode body = MAPPER.readTree(exchange.getRequestBody());

@@ -2,12 +2,14 @@ package dev.streamline.loadtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.streamline.sampler.analytic.GaussianMixture;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -108,6 +110,36 @@ class StubServiceTest {
           quality.measure(IntStream.range(0, 300).toArray(), new float[300][2], true);
       assertThat(pauses).containsExactly(2000L);
       assertThat(metrics.get("exactError")).isPositive().isFinite();
+    }
+  }
+
+  @Test
+  void heldOutLikelihoodAveragesEveryChunkAndWaitsAsTheServerAsks() throws Exception {
+    try (StubService stub = new StubService(503, "1")) {
+      List<Long> pauses = new ArrayList<>();
+      GaussianMixture mixture = GaussianMixture.standard2d();
+      HeldOutLikelihood.HeldOut data = HeldOutLikelihood.HeldOut.ofMixture(mixture, 150, 7);
+      HeldOutLikelihood likelihood = new HeldOutLikelihood(client(stub), MODEL, List.of(2), data,
+          null, null, 7, pauses::add);
+      // 150 points are three requests of at most 64; the stub refuses every other try.
+      Map<String, Double> metrics = likelihood.measure(Cell.fixed("rk4", 4));
+      assertThat(pauses).containsExactly(1000L, 1000L);
+
+      double[] exactNll = new double[150];
+      for (int i = 0; i < 150; i++) {
+        float[] row = data.rows()[i];
+        exactNll[i] = -mixture.logDensity(new double[] {row[0], row[1]}, 1, 0);
+      }
+      double floor = Arrays.stream(exactNll).average().orElseThrow();
+      double spread = Math.sqrt(Arrays.stream(exactNll)
+          .map(v -> (v - floor) * (v - floor)).sum() / 149);
+      assertThat(metrics.get("nllFloor")).isCloseTo(floor, within(1e-6));
+      // The stub's error is 1/steps² on every point: the mean moves by it, the spread does not.
+      assertThat(metrics.get("nll")).isCloseTo(floor + 1.0 / 16, within(1e-6));
+      assertThat(metrics.get("nllStdErr")).isCloseTo(spread / Math.sqrt(150), within(1e-6));
+      assertThat(metrics.get("bitsPerDim"))
+          .isCloseTo((floor + 1.0 / 16) / (2 * Math.log(2)), within(1e-6));
+      assertThat(metrics.get("likelihoodNfe")).isEqualTo(16);
     }
   }
 

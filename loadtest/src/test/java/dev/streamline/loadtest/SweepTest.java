@@ -31,7 +31,8 @@ class SweepTest {
     List<String> csv = Files.readAllLines(out.resolve("results.csv"));
     assertThat(csv).hasSize(3);
     assertThat(csv.get(0)).startsWith("model,sampler,steps,tolerance,nfe,requests,errors,")
-        .endsWith(",energy,energyFloor,mmd2,mmd2Floor,slicedW2,slicedW2Floor,exactError");
+        .endsWith(",energy,energyFloor,mmd2,mmd2Floor,slicedW2,slicedW2Floor,exactError"
+            + ",nll,nllStdErr,nllFloor,bitsPerDim,likelihoodNfe");
     assertThat(csv.get(1)).startsWith("analytic-gmm-flow,rk4,2,,8.00000,8,0,,");
     assertThat(csv.get(2)).startsWith("analytic-gmm-flow,rk4,8,,32.0000,8,0,,");
 
@@ -62,12 +63,27 @@ class SweepTest {
     // Fourth order: four times the steps cuts the error by far more than four.
     assertThat(fine.path("quality").path("exactError").asDouble())
         .isLessThan(coarse.path("quality").path("exactError").asDouble() / 16);
+    // The held-out likelihood: the same 256 points in both cells, integrated at the cell's steps
+    // (4 NFE per rk4 step, exact divergence in 2D), approaches the points' exact NLL under the
+    // mixture at fourth order.
+    JsonNode coarseLikelihood = coarse.path("quality");
+    JsonNode fineLikelihood = fine.path("quality");
+    assertThat(coarseLikelihood.path("likelihoodNfe").asDouble()).isEqualTo(8);
+    assertThat(fineLikelihood.path("likelihoodNfe").asDouble()).isEqualTo(32);
+    double exactNll = fineLikelihood.path("nllFloor").asDouble();
+    assertThat(coarseLikelihood.path("nllFloor").asDouble()).isEqualTo(exactNll);
+    double coarseGap = Math.abs(coarseLikelihood.path("nll").asDouble() - exactNll);
+    double fineGap = Math.abs(fineLikelihood.path("nll").asDouble() - exactNll);
+    assertThat(fineGap).isLessThan(coarseGap / 16).isLessThan(1e-2);
+    assertThat(fineLikelihood.path("nllStdErr").asDouble()).isPositive().isLessThan(0.2);
+    assertThat(fineLikelihood.path("bitsPerDim").asDouble()).isCloseTo(
+        fineLikelihood.path("nll").asDouble() / (2 * Math.log(2)), within(1e-3));
     // Same seeds in both cells: the data-vs-data floor is one number.
     assertThat(fine.path("quality").path("energyFloor").asDouble())
         .isEqualTo(coarse.path("quality").path("energyFloor").asDouble());
 
     for (String chart : List.of(Charts.QUALITY, Charts.LATENCY, Charts.THROUGHPUT, Charts.PARETO,
-        Charts.EXACT_ERROR)) {
+        Charts.EXACT_ERROR, Charts.LIKELIHOOD)) {
       byte[] png = Files.readAllBytes(out.resolve(chart));
       assertThat(png).as(chart).hasSizeGreaterThan(5000).startsWith(PNG_MAGIC);
     }
@@ -77,6 +93,9 @@ class SweepTest {
         .contains("| cores | " + Runtime.getRuntime().availableProcessors() + " |")
         .contains("| rk4 | 2 steps | 8 |", "| rk4 | 8 steps | 32 |")
         .contains("| `streamline.batching.max-batch-size` | 256 |")
+        .contains("## Likelihood of held-out data", "256 fresh draws from the model's mixture")
+        .contains("| rk4 | 8 steps | 32 | " + Report.fmt(fineLikelihood.path("nll").asDouble())
+            + " | ")
         .contains("## Best sampler per quality target")
         .contains("![" + Charts.QUALITY + "](" + Charts.QUALITY + ")")
         .contains("![" + Charts.PARETO + "](" + Charts.PARETO + ")");
@@ -101,6 +120,11 @@ class SweepTest {
     assertThat(heunSixteen.path("energy").asDouble())
         .isLessThan(3 * heunSixteen.path("energyFloor").asDouble());
     assertThat(heunSixteen.has("exactError")).isFalse();
+    // Fresh moons points: a likelihood, but no exact one to compare it with; one Euler step
+    // straight to the prior scores them far worse than 16 Heun steps.
+    assertThat(heunSixteen.path("nllFloor").isNull()).isTrue();
+    assertThat(eulerOne.path("nll").asDouble())
+        .isGreaterThan(heunSixteen.path("nll").asDouble() + 0.5);
   }
 
   @Test
@@ -110,10 +134,11 @@ class SweepTest {
     Cli cli = Cli.run("sweep", "--url", InProcessService.url(), "--model",
         InProcessService.IMAGE_MODEL, "--samplers", "euler", "--steps", "2", "--requests", "2",
         "-n", "20", "--guidance", "2", "--warmup", "0s", "--quality-samples", "40",
-        "--no-progress", "--out", out.toString());
+        "--likelihood-samples", "8", "--no-progress", "--out", out.toString());
     assertThat(cli.exitCode()).as(cli.err()).isZero();
     assertThat(Files.readAllLines(out.resolve("results.csv")).get(0))
-        .endsWith(",qualitySamples,frechet,frechetFloor,classAccuracy");
+        .endsWith(",qualitySamples,frechet,frechetFloor,classAccuracy,nll,nllStdErr,nllFloor"
+            + ",bitsPerDim,likelihoodNfe");
     JsonNode cell = new ObjectMapper().readTree(out.resolve("results.json").toFile())
         .path("cells").get(0);
     JsonNode quality = cell.path("quality");
@@ -123,6 +148,13 @@ class SweepTest {
     assertThat(quality.path("frechet").asDouble())
         .isGreaterThan(2 * quality.path("frechetFloor").asDouble());
     assertThat(quality.path("classAccuracy").asDouble()).isBetween(0.0, 1.0);
+    // Eight test images under the untrained model, by Hutchinson's estimate (the server's
+    // default above 16 dimensions): finite, and the bits per dimension those nats make.
+    assertThat(quality.path("likelihoodNfe").asDouble()).isEqualTo(2);
+    double nll = quality.path("nll").asDouble();
+    assertThat(nll).isFinite();
+    assertThat(quality.path("bitsPerDim").asDouble())
+        .isCloseTo(nll / (784 * Math.log(2)) + 7, within(1e-3));
     assertThat(Files.readString(out.resolve("report.md"))).contains("| guidance | 2.0 |");
   }
 
@@ -130,14 +162,16 @@ class SweepTest {
   void imageSweepWithoutQualitySamplesNeedsNoDataSet(@TempDir Path out) throws Exception {
     Cli cli = Cli.run("sweep", "--url", InProcessService.url(), "--model",
         InProcessService.IMAGE_MODEL, "--samplers", "euler", "--steps", "1", "--requests", "2",
-        "-n", "2", "--warmup", "0s", "--quality-samples", "0", "--data-dir",
+        "-n", "2", "--warmup", "0s", "--quality-samples", "0", "--likelihood-samples", "0",
+        "--data-dir",
         out.resolve("no-fashion-mnist-here").toString(), "--no-progress", "--out", out.toString());
     assertThat(cli.exitCode()).as(cli.err()).isZero();
     List<String> csv = Files.readAllLines(out.resolve("results.csv"));
-    assertThat(csv.get(0)).endsWith(",qualitySamples,frechet,frechetFloor,classAccuracy");
-    // No quality samples, and the three metrics empty.
+    assertThat(csv.get(0)).endsWith(",qualitySamples,frechet,frechetFloor,classAccuracy,nll"
+        + ",nllStdErr,nllFloor,bitsPerDim,likelihoodNfe");
+    // No quality samples, and the eight metrics empty.
     assertThat(csv.get(1)).startsWith(InProcessService.IMAGE_MODEL + ",euler,1,,1.00000,2,0,,")
-        .endsWith(",0,,,");
+        .endsWith(",0,,,,,,,,");
     JsonNode quality = new ObjectMapper().readTree(out.resolve("results.json").toFile())
         .path("cells").get(0).path("quality");
     assertThat(quality.path("frechet").isNull()).isTrue();
@@ -163,5 +197,7 @@ class SweepTest {
     // Paced, not sent at once: the 40th request is due 39/40 s after the first.
     assertThat(cell.path("seconds").asDouble()).isGreaterThanOrEqualTo(0.975);
     assertThat(cell.path("quality").path("exactError").asDouble()).isFinite().isPositive();
+    // dpmpp-2m steps in (x0, eps), not along a general ODE: no likelihood.
+    assertThat(cell.path("quality").path("nll").isNull()).isTrue();
   }
 }

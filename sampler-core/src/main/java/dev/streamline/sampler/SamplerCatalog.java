@@ -22,8 +22,6 @@ public final class SamplerCatalog {
   private record Entry(SamplerSpec spec, Supplier<StepMethod> method) {}
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
-  /** The Runge–Kutta tableaux: they integrate any field, either way along it. */
-  private static final List<String> GENERAL = new java.util.ArrayList<>();
 
   static {
     fixed(EULER, 1, "Explicit Euler on the probability-flow ODE");
@@ -32,24 +30,24 @@ public final class SamplerCatalog {
     fixed(RK4, 4, "Classical fourth-order Runge-Kutta");
     adaptive(BOSH3, 3, "Bogacki-Shampine 3(2) with PI step-size control");
     adaptive(DOPRI5, 6, "Dormand-Prince 5(4) with PI step-size control");
-    add(new SamplerSpec("ddpm", "sde", 1, 1, true, false,
+    add(new SamplerSpec("ddpm", "sde", 1, 1, true, false, false, false,
         "Ancestral sampling from the DDPM posterior (Ho et al. 2020)"), DiffusionSamplers::ddpm);
-    add(new SamplerSpec("ddim", "ode", 1, 1, false, false,
+    add(new SamplerSpec("ddim", "ode", 1, 1, false, false, true, false,
         "DDIM (Song et al. 2021); eta > 0 adds DDPM-like noise"), DiffusionSamplers::ddim);
-    add(new SamplerSpec("euler-maruyama", "sde", 1, 1, true, false,
+    add(new SamplerSpec("euler-maruyama", "sde", 1, 1, true, false, false, false,
         "Euler-Maruyama on the reverse-time SDE (Song et al. 2021)"),
         FixedStepMethod.fromFiniteStart(DiffusionSamplers::eulerMaruyama));
-    add(new SamplerSpec("pc-langevin", "sde", 1, 2, true, false,
+    add(new SamplerSpec("pc-langevin", "sde", 1, 2, true, false, false, false,
         "Predictor-corrector: Euler-Maruyama predictor, Langevin corrector (Song et al. 2021)"),
         FixedStepMethod.fromFiniteStart(DiffusionSamplers::pcLangevin));
-    add(new SamplerSpec("edm-heun", "ode", 2, 2, false, false,
+    add(new SamplerSpec("edm-heun", "ode", 2, 2, false, false, false, false,
         "Karras et al. 2022, Algorithm 2; churn > 0 makes it stochastic"),
         DiffusionSamplers::edmHeun);
-    add(new SamplerSpec("dpmpp-2m", "ode", 2, 1, false, false,
+    add(new SamplerSpec("dpmpp-2m", "ode", 2, 1, false, false, false, false,
         "DPM-Solver++(2M) multistep (Lu et al. 2022)"), DiffusionSamplers::dpmpp2m);
-    add(new SamplerSpec("dpmpp-2m-sde", "sde", 2, 1, true, false,
+    add(new SamplerSpec("dpmpp-2m-sde", "sde", 2, 1, true, false, false, false,
         "DPM-Solver++(2M) SDE, midpoint form (Lu et al. 2022)"), DiffusionSamplers::dpmpp2mSde);
-    add(new SamplerSpec("unipc", "ode", 3, 1, false, false,
+    add(new SamplerSpec("unipc", "ode", 3, 1, false, false, false, false,
         "UniPC: UniP-2 predictor with UniC corrector, bh2 (Zhao et al. 2023)"),
         DiffusionSamplers::unipc);
   }
@@ -57,16 +55,15 @@ public final class SamplerCatalog {
   private SamplerCatalog() {}
 
   private static void fixed(ButcherTableau tableau, int evals, String description) {
-    GENERAL.add(tableau.id());
-    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, false, description),
-        RungeKutta.fixedStep(tableau));
+    // A Runge–Kutta tableau integrates any field, either way along it.
+    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, false, true, true,
+        description), RungeKutta.fixedStep(tableau));
   }
 
   private static void adaptive(ButcherTableau tableau, int evals, String description) {
-    GENERAL.add(tableau.id());
     AdaptiveRungeKutta solver = new AdaptiveRungeKutta(tableau);
-    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, true, description),
-        () -> solver);
+    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, true, true, true,
+        description), () -> solver);
   }
 
   private static void add(SamplerSpec spec, FixedStepMethod stateless) {
@@ -80,7 +77,8 @@ public final class SamplerCatalog {
 
   /** The samplers that integrate a likelihood's augmented ODE: the Runge–Kutta tableaux. */
   public static List<String> likelihoodSamplers() {
-    return List.copyOf(GENERAL);
+    return ENTRIES.values().stream().map(Entry::spec).filter(SamplerSpec::likelihood)
+        .map(SamplerSpec::id).toList();
   }
 
   /**
@@ -88,9 +86,8 @@ public final class SamplerCatalog {
    * ddim, whose reversed step is DDIM inversion.
    */
   public static List<String> encodingSamplers() {
-    List<String> out = new java.util.ArrayList<>(GENERAL);
-    out.add("ddim");
-    return List.copyOf(out);
+    return ENTRIES.values().stream().map(Entry::spec).filter(SamplerSpec::invertible)
+        .map(SamplerSpec::id).toList();
   }
 
   public static List<SamplerSpec> specs() {

@@ -12,6 +12,9 @@ import java.util.Set;
  * @param order convergence order of the deterministic part
  * @param evalsPerStep network evaluations per step (adaptive solvers: per attempted step)
  * @param options the {@link SamplerOption}s it reads, by id, as their declarations say
+ * @param invertible whether it also runs backwards, data to noise, for {@code encode}
+ * @param likelihood whether it integrates a likelihood's augmented ODE: a general ODE solver,
+ *     which steps along any field rather than in (x0, ε)
  */
 public record SamplerSpec(
     String id,
@@ -21,6 +24,8 @@ public record SamplerSpec(
     boolean stochastic,
     boolean adaptive,
     List<String> options,
+    boolean invertible,
+    boolean likelihood,
     String description) {
 
   public SamplerSpec {
@@ -28,9 +33,9 @@ public record SamplerSpec(
   }
 
   public SamplerSpec(String id, String family, int order, int evalsPerStep, boolean stochastic,
-      boolean adaptive, String description) {
+      boolean adaptive, boolean invertible, boolean likelihood, String description) {
     this(id, family, order, evalsPerStep, stochastic, adaptive,
-        SamplerOption.readBy(id, adaptive), description);
+        SamplerOption.readBy(id, adaptive), invertible, likelihood, description);
   }
 
   /**

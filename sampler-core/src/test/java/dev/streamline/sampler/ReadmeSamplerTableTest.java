@@ -18,11 +18,15 @@ class ReadmeSamplerTableTest {
   void readmeListsEverySamplerAsRegistered() throws IOException {
     String readme = readme();
     for (SamplerSpec s : SamplerCatalog.specs()) {
-      String row = String.format("| `%s` | %s | %d | %d | %s | %s | %s |", s.id(), s.family(),
-          s.order(), s.evalsPerStep(), s.stochastic() ? "yes" : "no", s.adaptive() ? "yes" : "no",
-          String.join(", ", s.options()));
+      String row = String.format("| `%s` | %s | %d | %d | %s | %s | %s | %s | %s |", s.id(),
+          s.family(), s.order(), s.evalsPerStep(), yes(s.stochastic()), yes(s.adaptive()),
+          yes(s.invertible()), yes(s.likelihood()), String.join(", ", s.options()));
       assertThat(readme).as(s.id()).contains(row);
     }
+  }
+
+  private static String yes(boolean property) {
+    return property ? "yes" : "no";
   }
 
   @Test

@@ -112,6 +112,8 @@ class ApiTest extends ServiceTest {
       assertThat(s.get("order").asInt()).isEqualTo(spec.order());
       assertThat(s.get("stochastic").asBoolean()).isEqualTo(spec.stochastic());
       assertThat(s.get("adaptive").asBoolean()).isEqualTo(spec.adaptive());
+      assertThat(s.get("invertible").asBoolean()).isEqualTo(spec.invertible());
+      assertThat(s.get("likelihood").asBoolean()).isEqualTo(spec.likelihood());
       assertThat(s.get("evalsPerStep").asInt()).isEqualTo(spec.evalsPerStep());
       assertThat(s.get("options").size()).isEqualTo(spec.options().size());
     }
