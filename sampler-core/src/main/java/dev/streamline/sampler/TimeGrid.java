@@ -27,11 +27,13 @@ import java.util.Locale;
 public record TimeGrid(Kind kind, double rho, double shift) {
 
   public enum Kind {
-    UNIFORM, KARRAS, LOG_SNR, LEADING, TRAILING, LINSPACE;
+    UNIFORM, KARRAS, LOG_SNR, LEADING, TRAILING, LINSPACE, EXPONENTIAL, POLYEXPONENTIAL,
+    SGM_UNIFORM, SIMPLE, DDIM_UNIFORM, NORMAL, BETA, LINEAR_QUADRATIC, KL_OPTIMAL;
 
-    /** Whether this grid is laid on the timesteps of a discrete table. */
+    /** Whether this grid is laid on the timesteps of a discrete table (and only there). */
     public boolean onTable() {
-      return this == LEADING || this == TRAILING || this == LINSPACE;
+      return this == LEADING || this == TRAILING || this == LINSPACE || this == SIMPLE
+          || this == DDIM_UNIFORM;
     }
 
     public String id() {
@@ -66,14 +68,14 @@ public record TimeGrid(Kind kind, double rho, double shift) {
       throw new InvalidJobException("steps must be >= 1, got " + steps);
     }
     Kind chosen = kind != null ? kind : process.defaultGrid();
-    if (chosen.onTable()) {
+    if (chosen.onTable() || (chosen == Kind.BETA && process instanceof NoiseProcess.DiscreteVp)) {
       return tableTimes(chosen, process, steps);
     }
     double t0 = process.noiseTime();
     double t1 = process.dataTime();
     double[] t = new double[steps + 1];
     switch (chosen) {
-      case UNIFORM -> {
+      case UNIFORM, NORMAL, SGM_UNIFORM -> {
         for (int i = 0; i <= steps; i++) {
           t[i] = t0 + (t1 - t0) * i / steps;
         }
@@ -86,11 +88,32 @@ public record TimeGrid(Kind kind, double rho, double shift) {
           t[i] = process.timeAtLogSnr(-Math.log(sigma));
         }
       }
-      case LOG_SNR -> {
+      case LOG_SNR, EXPONENTIAL, POLYEXPONENTIAL -> {
+        double exponent = chosen == Kind.POLYEXPONENTIAL ? rho : 1;
         double from = clampedLogSnr(process, t0);
         double to = clampedLogSnr(process, t1);
         for (int i = 0; i <= steps; i++) {
-          t[i] = process.timeAtLogSnr(from + (to - from) * i / steps);
+          double ramp = Math.pow(1 - (double) i / steps, exponent);
+          t[i] = process.timeAtLogSnr(to + (from - to) * ramp);
+        }
+      }
+      case KL_OPTIMAL -> {
+        double hi = Math.atan(clampedEdmSigma(process, t0));
+        double lo = Math.atan(clampedEdmSigma(process, t1));
+        for (int i = 0; i <= steps; i++) {
+          double w = (double) i / steps;
+          t[i] = process.timeAtLogSnr(-Math.log(Math.tan(w * lo + (1 - w) * hi)));
+        }
+      }
+      case BETA -> {
+        for (int i = 0; i < steps; i++) {
+          t[i] = process.timeAtNoiseFraction(betaQuantile(1 - (double) i / steps));
+        }
+      }
+      case LINEAR_QUADRATIC -> {
+        double[] u = linearQuadratic(steps);
+        for (int i = 0; i <= steps; i++) {
+          t[i] = process.timeAtNoiseFraction(u[i]);
         }
       }
       default -> throw new AssertionError();
@@ -117,27 +140,150 @@ public record TimeGrid(Kind kind, double rho, double shift) {
           + "' lies on the schedule's timesteps");
     }
     int n = table.timesteps();
-    double[] t = new double[steps];
-    for (int i = 0; i < steps; i++) {
+    double[] t = chosen == Kind.DDIM_UNIFORM ? ddimUniform(n, steps) : new double[steps];
+    for (int i = 0; i < steps && chosen != Kind.DDIM_UNIFORM; i++) {
       t[steps - 1 - i] = switch (chosen) {
         case LEADING -> i * (n / steps) + table.stepsOffset();
         case TRAILING -> Math.rint(n - (steps - 1 - i) * ((double) n / steps)) - 1;
         case LINSPACE -> steps == 1 ? 0 : Math.rint(i * (n - 1.0) / (steps - 1));
+        case SIMPLE -> n - 1 - Math.floor((steps - 1 - i) * ((double) n / steps));
+        case BETA -> Math.rint(betaQuantile(1 - (double) (steps - 1 - i) / steps) * (n - 1));
         default -> throw new AssertionError(chosen);
       };
     }
-    for (int i = 0; i < steps; i++) {
+    for (int i = 0; i < t.length; i++) {
       if (t[i] > n - 1 || (i > 0 && !(t[i] < t[i - 1]))) {
         throw new InvalidJobException("time grid '" + chosen.id() + "' cannot place " + steps
             + " steps on " + n + " timesteps (steps_offset " + table.stepsOffset() + ")");
       }
     }
-    if (t[steps - 1] == 0) {
+    if (t[t.length - 1] == 0) {
       return t;
     }
-    double[] ended = java.util.Arrays.copyOf(t, steps + 1);
-    ended[steps] = 0;
+    double[] ended = Arrays.copyOf(t, t.length + 1);
+    ended[t.length] = 0;
     return ended;
+  }
+
+  /**
+   * ComfyUI's ddim_uniform: every (N div n)-th timestep counted up from timestep 1, so its length
+   * is ceil((N-1)/(N div n)), which is n only when n divides N.
+   */
+  private static double[] ddimUniform(int n, int steps) {
+    int stride = Math.max(n / steps, 1);
+    int count = (n - 2) / stride + 1;
+    double[] t = new double[count];
+    for (int i = 0; i < count; i++) {
+      t[count - 1 - i] = 1 + i * stride;
+    }
+    return t;
+  }
+
+  /**
+   * Noise fractions of ComfyUI's linear_quadratic_schedule (Mochi): the first steps/2 steps fall
+   * linearly to a noise drop of 0.025, the rest follow the quadratic that meets that line with
+   * the same slope and reaches data at the last step.
+   */
+  private static double[] linearQuadratic(int steps) {
+    double[] u = new double[steps + 1];
+    if (steps == 1) {
+      u[0] = 1;
+      return u;
+    }
+    double threshold = 0.025;
+    int linear = steps / 2;
+    int quadratic = steps - linear;
+    double excess = linear - threshold * steps;
+    double a = excess / (linear * (double) quadratic * quadratic);
+    double b = threshold / linear - 2 * excess / ((double) quadratic * quadratic);
+    double c = a * linear * linear;
+    for (int i = 0; i < steps; i++) {
+      u[i] = 1 - (i < linear ? i * threshold / linear : a * i * i + b * i + c);
+    }
+    return u;
+  }
+
+  /** The beta grid's shape, that of Lee et al. (arXiv 2407.12173) and ComfyUI's defaults. */
+  private static final double BETA_ALPHA = 0.6;
+  private static final double BETA_BETA = 0.6;
+
+  /** The p-quantile of Beta(BETA_ALPHA, BETA_BETA): bisection, since the CDF is monotone. */
+  static double betaQuantile(double p) {
+    if (p <= 0 || p >= 1) {
+      return p <= 0 ? 0 : 1;
+    }
+    double lo = 0;
+    double hi = 1;
+    for (int i = 0; i < 200 && hi - lo > 1e-15; i++) {
+      double mid = 0.5 * (lo + hi);
+      if (regularizedBeta(mid, BETA_ALPHA, BETA_BETA) < p) {
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
+    return 0.5 * (lo + hi);
+  }
+
+  /**
+   * I_x(a, b) by its continued fraction (modified Lentz), evaluated on the side of the mean where
+   * it converges quickly and mirrored through I_x(a, b) = 1 - I_{1-x}(b, a) otherwise.
+   */
+  static double regularizedBeta(double x, double a, double b) {
+    if (x <= 0 || x >= 1) {
+      return x <= 0 ? 0 : 1;
+    }
+    if (x > (a + 1) / (a + b + 2)) {
+      return 1 - regularizedBeta(1 - x, b, a);
+    }
+    double logFront = a * Math.log(x) + b * Math.log1p(-x) - Math.log(a) - logBeta(a, b);
+    double tiny = 1e-300;
+    double f = tiny;
+    double c = f;
+    double d = 0;
+    for (int m = 0; m < 500; m++) {
+      for (int half = 0; half < 2; half++) {
+        double numerator;
+        if (m == 0 && half == 0) {
+          numerator = 1;
+        } else if (half == 0) {
+          numerator = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
+        } else {
+          numerator = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
+        }
+        d = 1 + numerator * d;
+        d = 1 / (Math.abs(d) < tiny ? tiny : d);
+        c = 1 + numerator / c;
+        c = Math.abs(c) < tiny ? tiny : c;
+        double delta = c * d;
+        f *= delta;
+        if (Math.abs(delta - 1) < 1e-15) {
+          return Math.exp(logFront) * f;
+        }
+      }
+    }
+    return Math.exp(logFront) * f;
+  }
+
+  private static double logBeta(double a, double b) {
+    return logGamma(a) + logGamma(b) - logGamma(a + b);
+  }
+
+  /** Lanczos (g = 7, n = 9), accurate to about 1e-15 for the positive arguments used here. */
+  private static double logGamma(double x) {
+    if (x < 0.5) {
+      return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+    }
+    double[] g = {0.99999999999980993, 676.5203681218851, -1259.1392167224028,
+        771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+        9.9843695780195716e-6, 1.5056327351493116e-7};
+    double z = x - 1;
+    double sum = g[0];
+    for (int i = 1; i < g.length; i++) {
+      sum += g[i] / (z + i);
+    }
+    double t = z + 7.5;
+    return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum);
   }
 
   private static double clampedLogSnr(NoiseProcess process, double t) {
