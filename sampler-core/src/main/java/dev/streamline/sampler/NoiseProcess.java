@@ -242,7 +242,8 @@ public sealed interface NoiseProcess {
     /**
      * @param alphasCumprod ᾱ_0 &gt; ᾱ_1 &gt; ... &gt; ᾱ_{N-1}, all in (0, 1)
      * @param spacing the grid a fixed-step sampler uses unless the job names one: diffusers'
-     *     timestep_spacing ({@code leading}, {@code trailing} or {@code linspace})
+     *     timestep_spacing ({@code leading}, {@code trailing} or {@code linspace}) or another grid
+     *     on the table's timesteps
      * @param stepsOffset diffusers' steps_offset, added to the timesteps of a leading grid
      */
     public DiscreteVp(double[] alphasCumprod, TimeGrid.Kind spacing, int stepsOffset) {
@@ -250,8 +251,8 @@ public sealed interface NoiseProcess {
         throw new IllegalArgumentException("a discrete schedule needs at least 2 timesteps");
       }
       if (!spacing.onTable()) {
-        throw new IllegalArgumentException("a discrete schedule's spacing is leading, trailing"
-            + " or linspace, got " + spacing.id());
+        throw new IllegalArgumentException("a discrete schedule's spacing lies on its timesteps"
+            + " (leading, trailing, linspace, simple or ddim-uniform), got " + spacing.id());
       }
       if (stepsOffset < 0) {
         throw new IllegalArgumentException("steps_offset must be >= 0, got " + stepsOffset);

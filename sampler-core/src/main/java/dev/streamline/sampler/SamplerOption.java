@@ -36,10 +36,11 @@ public enum SamplerOption {
   BATCH_ERROR_CONTROL("batchErrorControl", Type.FLAG, Range.ANY, Readers.ADAPTIVE, false,
       "one error norm and step for the whole batch, as torchdiffeq, instead of one per sample"),
   TIME_GRID("timeGrid", Type.GRID, Range.ANY, Readers.FIXED_STEP, false,
-      "step placement: uniform, karras, log-snr, or on a discrete schedule's timesteps"
-          + " leading, trailing or linspace (default the model's own)"),
+      "step placement: uniform, karras, log-snr, exponential, polyexponential, kl-optimal,"
+          + " normal, sgm-uniform, beta, linear-quadratic, or on a discrete schedule's timesteps"
+          + " leading, trailing, linspace, simple or ddim-uniform (default the model's own)"),
   RHO("rho", Type.NUMBER, Range.POSITIVE, Readers.FIXED_STEP, false,
-      "exponent of the karras grid (default 7)"),
+      "exponent of the karras and polyexponential grids (default 7)"),
   SHIFT("shift", Type.NUMBER, Range.POSITIVE, Readers.FIXED_STEP, false,
       "timestep shift s·u/(1+(s-1)·u) of SD3 (default 1, none)"),
   CLIP("clip", Type.NUMBER, Range.POSITIVE, Readers.EVERY, false,

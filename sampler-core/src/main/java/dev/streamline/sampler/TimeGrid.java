@@ -15,7 +15,24 @@ import java.util.Locale;
  *       training timesteps and n steps: leading takes i·(N div n) + steps_offset, trailing
  *       round(N - i·N/n) - 1, linspace round(i·(N-1)/(n-1)), for i below n, from the top; the
  *       walk then ends at timestep 0 unless the spacing already does, and jumps to x0 there.
+ *   <li>{@code exponential}, {@code polyexponential}: k-diffusion's, evenly in log sigma (the same
+ *       grid as log-snr) and in log sigma along a ramp (1 - i/n)^rho.
+ *   <li>{@code kl-optimal}: ComfyUI's, sigma = tan of atan(sigma) interpolated linearly.
+ *   <li>{@code normal}, {@code sgm-uniform}: ComfyUI's, evenly in the model's time; both come out
+ *       as uniform, since ComfyUI's normal visits sigma_min before its closing 0 and sgm_uniform
+ *       does not, a difference our own end at the data time (with the jump to x0) absorbs.
+ *   <li>{@code beta}: ComfyUI's (Lee et al., arXiv 2407.12173), noise fractions at the
+ *       Beta(0.6, 0.6) quantiles of 1 - i/n; on a discrete table rounded to its timesteps.
+ *   <li>{@code linear-quadratic}: ComfyUI's (Mochi), noise fraction falling linearly by 0.025 over
+ *       the first n/2 steps, then quadratically to data.
+ *   <li>{@code simple}, {@code ddim-uniform}: ComfyUI's picks from a discrete table (and only
+ *       there, since they are defined by its entries): every (N/n)-th timestep from the top, and
+ *       every (N div n)-th up from timestep 1, whose count is n only when n divides N.
  * </ul>
+ *
+ * The sigma-space grids (karras, exponential, polyexponential, kl-optimal) take n+1 points from
+ * sigma_max to sigma_min, the reference's n+1 sigmas without its closing 0; the others take the
+ * reference's n points above its closing 0 and end at the data time in its place.
  *
  * A {@code shift} s != 1 then moves every point's noise fraction u (1 at noise, 0 at data) to
  * s·u / (1 + (s-1)·u); for the linear interpolant u is sigma, so this is the timestep shift of

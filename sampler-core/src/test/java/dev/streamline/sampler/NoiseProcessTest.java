@@ -62,7 +62,8 @@ class NoiseProcessTest {
         .hasMessage("alphas_cumprod must decrease strictly inside (0, 1); entry 0 is 1.0");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new NoiseProcess.DiscreteVp(
             new double[] {0.9, 0.5}, TimeGrid.Kind.KARRAS, 0))
-        .hasMessage("a discrete schedule's spacing is leading, trailing or linspace, got karras");
+        .hasMessage("a discrete schedule's spacing lies on its timesteps (leading, trailing,"
+            + " linspace, simple or ddim-uniform), got karras");
   }
 
   private static double[] interior(NoiseProcess p) {

@@ -72,7 +72,9 @@ class ErrorsTest extends ServiceTest {
         "label 3 is outside [0, 3)");
     assertProblem(sample("tiny-unet", "{\"n\":2,\"labels\":[0,null]}"), 400, "labels[1] is null");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"timeGrid\":\"cosine\"}}"), 400,
-        "unknown time grid 'cosine'; expected one of [uniform, karras, log-snr, leading, trailing, linspace]");
+        "unknown time grid 'cosine'; expected one of [uniform, karras, log-snr, leading, trailing,"
+            + " linspace, exponential, polyexponential, sgm-uniform, simple, ddim-uniform, normal,"
+            + " beta, linear-quadratic, kl-optimal]");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":1,\"threshold\":0.99}}"),
         400, "clip and threshold both guard x0; choose one");
     assertProblem(sample("moons-flow", ""), 400,
