@@ -157,17 +157,8 @@ public record TimeGrid(Kind kind, double rho, double shift) {
           + "' lies on the schedule's timesteps");
     }
     int n = table.timesteps();
-    double[] t = chosen == Kind.DDIM_UNIFORM ? ddimUniform(n, steps) : new double[steps];
-    for (int i = 0; i < steps && chosen != Kind.DDIM_UNIFORM; i++) {
-      t[steps - 1 - i] = switch (chosen) {
-        case LEADING -> i * (n / steps) + table.stepsOffset();
-        case TRAILING -> Math.rint(n - (steps - 1 - i) * ((double) n / steps)) - 1;
-        case LINSPACE -> steps == 1 ? 0 : Math.rint(i * (n - 1.0) / (steps - 1));
-        case SIMPLE -> n - 1 - Math.floor((steps - 1 - i) * ((double) n / steps));
-        case BETA -> Math.rint(betaQuantile(1 - (double) (steps - 1 - i) / steps) * (n - 1));
-        default -> throw new AssertionError(chosen);
-      };
-    }
+    double[] t = chosen == Kind.DDIM_UNIFORM ? ddimUniform(n, steps)
+        : spacedOnTable(chosen, table, steps);
     for (int i = 0; i < t.length; i++) {
       if (t[i] > n - 1 || (i > 0 && !(t[i] < t[i - 1]))) {
         throw new InvalidJobException("time grid '" + chosen.id() + "' cannot place " + steps
@@ -180,6 +171,23 @@ public record TimeGrid(Kind kind, double rho, double shift) {
     double[] ended = Arrays.copyOf(t, t.length + 1);
     ended[t.length] = 0;
     return ended;
+  }
+
+  /** One timestep per step, from the top down; i counts up from the bottom. */
+  private static double[] spacedOnTable(Kind chosen, NoiseProcess.DiscreteVp table, int steps) {
+    int n = table.timesteps();
+    double[] t = new double[steps];
+    for (int i = 0; i < steps; i++) {
+      t[steps - 1 - i] = switch (chosen) {
+        case LEADING -> i * (n / steps) + table.stepsOffset();
+        case TRAILING -> Math.rint(n - (steps - 1 - i) * ((double) n / steps)) - 1;
+        case LINSPACE -> steps == 1 ? 0 : Math.rint(i * (n - 1.0) / (steps - 1));
+        case SIMPLE -> n - 1 - Math.floor((steps - 1 - i) * ((double) n / steps));
+        case BETA -> Math.rint(betaQuantile(1 - (double) (steps - 1 - i) / steps) * (n - 1));
+        default -> throw new AssertionError(chosen);
+      };
+    }
+    return t;
   }
 
   /**
