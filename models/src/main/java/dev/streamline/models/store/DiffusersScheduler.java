@@ -146,7 +146,12 @@ final class DiffusersScheduler {
     int offset = integer("steps_offset", 0);
     schedule.put("timestepSpacing", spacing);
     schedule.put("stepsOffset", offset);
-    refuseTrue("use_exponential_sigmas", "use_beta_sigmas");
+    // diffusers' beta sigmas are Beta quantiles in sigma, not ComfyUI's in timesteps.
+    refuseTrue("use_beta_sigmas");
+    if (flag("use_karras_sigmas") && flag("use_exponential_sigmas")) {
+      throw refuse("use_karras_sigmas and use_exponential_sigmas are both true; diffusers takes"
+          + " one sigma schedule");
+    }
     String variance = text("variance_type", "fixed_small");
     if (variance.startsWith("learned")) {
       throw refuse("variance_type '" + variance + "' is not supported: a learned variance doubles"
@@ -155,6 +160,9 @@ final class DiffusersScheduler {
     Map<SamplerOption, Object> defaults = new EnumMap<>(SamplerOption.class);
     if (flag("use_karras_sigmas")) {
       defaults.put(SamplerOption.TIME_GRID, TimeGrid.Kind.KARRAS);
+    }
+    if (flag("use_exponential_sigmas")) {
+      defaults.put(SamplerOption.TIME_GRID, TimeGrid.Kind.EXPONENTIAL);
     }
     x0Guard(defaults);
     String sampler = DISCRETE.get(type).get(0);

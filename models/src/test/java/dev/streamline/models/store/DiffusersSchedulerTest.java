@@ -60,6 +60,21 @@ class DiffusersSchedulerTest {
   }
 
   @Test
+  void sigmaScheduleFlagsChooseTheDefaultGrid() throws IOException {
+    String euler = "{\"_class_name\": \"EulerDiscreteScheduler\", ";
+    assertThat(resolve(euler + "\"use_karras_sigmas\": true}").defaults()
+        .value(SamplerOption.TIME_GRID)).isEqualTo(TimeGrid.Kind.KARRAS);
+    assertThat(resolve(euler + "\"use_exponential_sigmas\": true}").defaults()
+        .value(SamplerOption.TIME_GRID)).isEqualTo(TimeGrid.Kind.EXPONENTIAL);
+    assertThat(resolve(euler + "\"use_exponential_sigmas\": false}").defaults()
+        .value(SamplerOption.TIME_GRID)).isNull();
+    assertThatThrownBy(() -> resolve(euler + "\"use_karras_sigmas\": true,"
+        + " \"use_exponential_sigmas\": true}"))
+        .hasMessage(file() + "use_karras_sigmas and use_exponential_sigmas are both true;"
+            + " diffusers takes one sigma schedule");
+  }
+
+  @Test
   void flowAndEdmConfigsResolveToTheirPreconditioning() throws IOException {
     Conventions flow = resolve("{\"_class_name\": \"FlowMatchEulerDiscreteScheduler\","
         + " \"shift\": 3.0}");
