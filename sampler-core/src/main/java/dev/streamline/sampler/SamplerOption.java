@@ -43,7 +43,7 @@ public enum SamplerOption {
       "exponent of the karras and polyexponential grids (default 7)"),
   SHIFT("shift", Type.NUMBER, Range.POSITIVE, Readers.FIXED_STEP, false,
       "timestep shift s·u/(1+(s-1)·u) of SD3 (default 1, none)"),
-  CLIP("clip", Type.NUMBER, Range.POSITIVE, Readers.EVERY, false,
+  CLIP("clip", Type.NUMBER, Range.POSITIVE_FLOAT, Readers.EVERY, false,
       "clips x0 predictions to [-clip, clip]"),
   THRESHOLD("threshold", Type.NUMBER, Range.OPEN_UNIT, Readers.EVERY, false,
       "Imagen's dynamic thresholding of x0 at this percentile of abs(x0)");
@@ -80,6 +80,9 @@ public enum SamplerOption {
         "%s must be a finite number > 0, got %s");
     static final Range POSITIVE = new Range("> 0", 0, true, Double.NaN, false,
         "%s must be > 0, got %s");
+    /** A bound on float32 values: beyond the largest float it would become infinite. */
+    static final Range POSITIVE_FLOAT = new Range("in (0, 3.4e38)", 0, true, Float.MAX_VALUE,
+        false, "%s must be > 0 and below 3.4e38 (it bounds float32 values), got %s");
     static final Range NON_NEGATIVE = new Range(">= 0", 0, false, Double.NaN, false,
         "%s must be >= 0, got %s");
     static final Range AT_LEAST_ONE = new Range(">= 1", 1, false, Double.NaN, false,

@@ -54,6 +54,8 @@ class SamplingValidationTest extends ManagedTest {
   void optionsAreCheckedAsDeclared() {
     assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(MAX_NFE, 0))
         .isInstanceOf(InvalidJobException.class).hasMessage("maxNfe must be >= 1, got 0");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.CLIP, 3.5e38))
+        .hasMessage("clip must be > 0 and below 3.4e38 (it bounds float32 values), got 3.5E38");
     assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.THRESHOLD, 1.0))
         .hasMessage("threshold must be in (0, 1), got 1.0");
     assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.ETA, -0.5))

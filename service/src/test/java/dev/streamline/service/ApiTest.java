@@ -280,7 +280,11 @@ class ApiTest extends ServiceTest {
     assertThat(properties.get("maxNfe").get("minimum").asInt()).isEqualTo(1);
     assertThat(properties.get("threshold").get("exclusiveMaximum").asDouble()).isEqualTo(1);
     assertThat(properties.get("timeGrid").get("enum").toString())
-        .isEqualTo("[\"uniform\",\"karras\",\"log-snr\",\"leading\",\"trailing\",\"linspace\"]");
+        .isEqualTo("[\"uniform\",\"karras\",\"log-snr\",\"leading\",\"trailing\",\"linspace\","
+            + "\"exponential\",\"polyexponential\",\"sgm-uniform\",\"simple\",\"ddim-uniform\","
+            + "\"normal\",\"beta\",\"linear-quadratic\",\"kl-optimal\"]");
+    assertThat(properties.get("clip").get("exclusiveMaximum").asDouble())
+        .isEqualTo(Float.MAX_VALUE);
     assertThat(properties.get("batchErrorControl").get("type").asString()).isEqualTo("boolean");
   }
 

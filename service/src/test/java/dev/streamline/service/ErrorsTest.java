@@ -75,6 +75,9 @@ class ErrorsTest extends ServiceTest {
         "unknown time grid 'cosine'; expected one of [uniform, karras, log-snr, leading, trailing,"
             + " linspace, exponential, polyexponential, sgm-uniform, simple, ddim-uniform, normal,"
             + " beta, linear-quadratic, kl-optimal]");
+    // Was a 500: the bound overflowed float32 inside the engine.
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":3.5e38}}"), 400,
+        "clip must be > 0 and below 3.4e38 (it bounds float32 values), got 3.5E38");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":1,\"threshold\":0.99}}"),
         400, "clip and threshold both guard x0; choose one");
     assertProblem(sample("moons-flow", ""), 400,
