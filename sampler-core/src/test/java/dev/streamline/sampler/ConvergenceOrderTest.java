@@ -50,6 +50,13 @@ class ConvergenceOrderTest extends ManagedTest {
     assertThat(observedOrder("heun", 128)).isBetween(1.8, 2.2);
   }
 
+  /** DPM-2's Euler limit from pure noise and to sigma = 0 costs it no order. */
+  @Test
+  void dpm2IsSecondOrder() {
+    assertThat(observedOrder("dpm2", 128)).isBetween(1.7, 2.3);
+    assertThat(vpObservedOrder("dpm2", 128)).isBetween(1.7, 2.3);
+  }
+
   @Test
   void rk4IsFourthOrder() {
     assertThat(observedOrder("rk4", 32)).isBetween(3.7, 4.3);
