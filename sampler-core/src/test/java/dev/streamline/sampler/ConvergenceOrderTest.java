@@ -50,10 +50,14 @@ class ConvergenceOrderTest extends ManagedTest {
     assertThat(observedOrder("heun", 128)).isBetween(1.8, 2.2);
   }
 
-  /** DPM-2's Euler limit from pure noise and to sigma = 0 costs it no order. */
+  /**
+   * DPM-2's Euler steps from pure noise and to sigma = 0 cost it no order. On the flow's uniform
+   * grid the steps next to the data end stay a fixed ratio apart in sigma, so its order there
+   * nears 2 only slowly (1.60, 1.73, 1.80 from 64, 128, 256 steps).
+   */
   @Test
   void dpm2IsSecondOrder() {
-    assertThat(observedOrder("dpm2", 128)).isBetween(1.7, 2.3);
+    assertThat(observedOrder("dpm2", 256)).isBetween(1.7, 2.3);
     assertThat(vpObservedOrder("dpm2", 128)).isBetween(1.7, 2.3);
   }
 
