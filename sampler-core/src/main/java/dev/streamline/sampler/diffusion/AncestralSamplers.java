@@ -82,7 +82,8 @@ public final class AncestralSamplers {
     double tMid = split.midpoint(p, t);
     // The midpoint's own log-SNR, not the half of h: a tabulated process may clamp the time.
     double hMid = p.logSnr(tMid) - lambda;
-    NDArray xMid = x.mul(p.sigma(tMid) / sigma).add(e.x0().mul(p.alpha(tMid) * -Math.expm1(-hMid)));
+    NDArray xMid = x.mul(p.sigma(tMid) / sigma)
+        .add(e.x0().mul(p.alpha(tMid) * -Math.expm1(-hMid)));
     NDArray x0Mid = step.denoiser().estimate(xMid, tMid).x0();
     double h = split.lambdaDown() - lambda;
     NDArray next = x.mul(split.down() / sigma)
