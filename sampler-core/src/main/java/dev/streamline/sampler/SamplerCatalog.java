@@ -7,6 +7,7 @@ import static dev.streamline.sampler.ode.ButcherTableau.HEUN;
 import static dev.streamline.sampler.ode.ButcherTableau.MIDPOINT;
 import static dev.streamline.sampler.ode.ButcherTableau.RK4;
 
+import dev.streamline.sampler.diffusion.AncestralSamplers;
 import dev.streamline.sampler.diffusion.DiffusionSamplers;
 import dev.streamline.sampler.ode.AdaptiveRungeKutta;
 import dev.streamline.sampler.ode.ButcherTableau;
@@ -50,6 +51,18 @@ public final class SamplerCatalog {
     add(new SamplerSpec("unipc", "ode", 3, 1, false, false, false, false,
         "UniPC: UniP-2 predictor with UniC corrector, bh2 (Zhao et al. 2023)"),
         DiffusionSamplers::unipc);
+    add(new SamplerSpec("euler-ancestral", "sde", 1, 1, true, false, false, false,
+        "k-diffusion's euler_ancestral: Euler step to sigma_down, then noise sigma_up"),
+        AncestralSamplers::eulerAncestral);
+    add(new SamplerSpec("dpm2", "ode", 2, 2, false, false, false, false,
+        "k-diffusion's dpm_2: DPM-Solver-2 midpoint in log sigma (Karras et al. 2022)"),
+        AncestralSamplers::dpm2);
+    add(new SamplerSpec("dpm2-ancestral", "sde", 2, 2, true, false, false, false,
+        "k-diffusion's dpm_2_ancestral: DPM-2 to sigma_down, then noise sigma_up"),
+        AncestralSamplers::dpm2Ancestral);
+    add(new SamplerSpec("dpmpp-2s-ancestral", "sde", 2, 2, true, false, false, false,
+        "k-diffusion's dpmpp_2s_ancestral: DPM-Solver++(2S) (Lu et al. 2022) with ancestral noise"),
+        AncestralSamplers::dpmpp2sAncestral);
   }
 
   private SamplerCatalog() {}

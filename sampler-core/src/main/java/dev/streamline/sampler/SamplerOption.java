@@ -11,8 +11,9 @@ import java.util.Optional;
  * options table all come from here.
  */
 public enum SamplerOption {
-  ETA("eta", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("ddim", "dpmpp-2m-sde"), true,
-      "noise: 0 deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for dpmpp-2m-sde)"),
+  ETA("eta", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("ddim", "dpmpp-2m-sde",
+      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral"), true,
+      "noise: 0 deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for the others)"),
   CHURN("churn", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), true,
       "S_churn of Karras et al.: total noise added back over the run (default 0)"),
   CHURN_MIN("churnMin", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), false,

@@ -58,6 +58,10 @@ class DistributionTest extends ManagedTest {
         Arguments.of("flow", "ddpm", 200, none),
         Arguments.of("flow", "dpmpp-2m-sde", 50, none),
         Arguments.of("flow", "euler-maruyama", 400, logSnr),
+        Arguments.of("flow", "dpm2", 25, none),
+        Arguments.of("flow", "euler-ancestral", 200, none),
+        Arguments.of("flow", "dpm2-ancestral", 50, none),
+        Arguments.of("flow", "dpmpp-2s-ancestral", 50, none),
         Arguments.of("vp", "ddpm", 500, none),
         Arguments.of("vp", "ddim", 200, SamplerOptions.DEFAULT.with(ETA, 0.5)),
         Arguments.of("vp", "euler-maruyama", 1000, none),
@@ -66,11 +70,15 @@ class DistributionTest extends ManagedTest {
         Arguments.of("vp", "dpmpp-2m", 50, logSnr),
         Arguments.of("vp", "edm-heun", 100, SamplerOptions.DEFAULT.with(CHURN, 40.0)),
         Arguments.of("vp", "rk4", 50, none),
+        Arguments.of("vp", "euler-ancestral", 500, none),
+        Arguments.of("vp", "dpm2-ancestral", 100, none),
+        Arguments.of("vp", "dpmpp-2s-ancestral", 100, none),
         Arguments.of("vp-cosine/epsilon", "ddim", 100, none),
         Arguments.of("vp-cosine/v", "dpmpp-2m", 30, logSnr),
         Arguments.of("ve/score", "pc-langevin", 1000, none),
         Arguments.of("edm/x0", "edm-heun", 40, none),
-        Arguments.of("edm/x0", "dpmpp-2m-sde", 100, none));
+        Arguments.of("edm/x0", "dpmpp-2m-sde", 100, none),
+        Arguments.of("edm/x0", "dpmpp-2s-ancestral", 50, none));
   }
 
   private static Model model(String name) {

@@ -274,7 +274,8 @@ class ApiTest extends ServiceTest {
     assertThat(properties.get("eta").get("type").asString()).isEqualTo("number");
     assertThat(properties.get("eta").get("minimum").asDouble()).isEqualTo(0);
     assertThat(properties.get("eta").get("description").asString())
-        .isEqualTo(SamplerOption.ETA.description() + " (read by ddim, dpmpp-2m-sde)");
+        .isEqualTo(SamplerOption.ETA.description() + " (read by ddim, dpmpp-2m-sde,"
+            + " euler-ancestral, dpm2-ancestral, dpmpp-2s-ancestral)");
     assertThat(properties.get("rtol").get("exclusiveMinimum").asDouble()).isEqualTo(0);
     assertThat(properties.get("maxNfe").get("type").asString()).isEqualTo("integer");
     assertThat(properties.get("maxNfe").get("minimum").asInt()).isEqualTo(1);

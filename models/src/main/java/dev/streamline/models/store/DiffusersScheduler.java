@@ -32,7 +32,7 @@ final class DiffusersScheduler {
       "PNDMScheduler", List.of("dpmpp-2m", "leading"),
       "DPMSolverMultistepScheduler", List.of("dpmpp-2m", "linspace"),
       "EulerDiscreteScheduler", List.of("euler", "linspace"),
-      "EulerAncestralDiscreteScheduler", List.of("ddpm", "linspace"),
+      "EulerAncestralDiscreteScheduler", List.of("euler-ancestral", "linspace"),
       "HeunDiscreteScheduler", List.of("heun", "linspace"),
       "LMSDiscreteScheduler", List.of("dpmpp-2m", "linspace"),
       "UniPCMultistepScheduler", List.of("unipc", "linspace"));

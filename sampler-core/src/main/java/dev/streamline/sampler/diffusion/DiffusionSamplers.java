@@ -32,29 +32,11 @@ public final class DiffusionSamplers {
     return ddim(step, x, 1.0);
   }
 
-  private static NDArray ddim(Step step, NDArray x, double eta) {
-    NoiseProcess p = step.process();
+  /** DDIM's update is the Euler step to the ancestral split's down level, then its up noise. */
+  static NDArray ddim(Step step, NDArray x, double eta) {
     Estimate e = step.denoiser().estimate(x, step.t());
-    double sigmaNext = p.sigma(step.tNext());
-    // eta = 0 reads no posterior: run backwards (DDIM inversion) that would be the root of a
-    // negative number.
-    double noise = eta > 0 ? Math.min(sigmaNext, eta * posteriorSigma(p, step.t(), step.tNext()))
-        : 0;
-    NDArray next = e.x0().mul(p.alpha(step.tNext()))
-        .add(e.eps().mul(Math.sqrt(sigmaNext * sigmaNext - noise * noise)));
-    if (noise > 0) {
-      next = next.add(step.noise(x).mul(noise));
-    }
-    return next;
-  }
-
-  /** Standard deviation of q(x_s | x_t, x0): sigma_s·sqrt(1 - exp(2(lambda_t - lambda_s))). */
-  static double posteriorSigma(NoiseProcess p, double t, double s) {
-    double sigma = p.sigma(s);
-    if (sigma == 0) {
-      return 0;
-    }
-    return sigma * Math.sqrt(-Math.expm1(2 * (p.logSnr(t) - p.logSnr(s))));
+    AncestralStep split = AncestralStep.of(step.process(), step.t(), step.tNext(), eta);
+    return split.noised(step, split.euler(e));
   }
 
   /**
