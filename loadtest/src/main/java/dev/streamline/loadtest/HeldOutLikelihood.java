@@ -37,30 +37,29 @@ final class HeldOutLikelihood {
    * @param labels each point's class, or null for an unconditional model
    * @param logDensity each point's exact log-density where the data distribution is known, else
    *     null
+   * @param images whether they are 8-bit images, whose usual figure is bits per dimension
    * @param description where the points came from, for the report
    */
-  record HeldOut(float[][] rows, int[] labels, double[] logDensity, String description) {
+  record HeldOut(float[][] rows, int[] labels, double[] logDensity, boolean images,
+      String description) {
 
     /** Points drawn from an analytic model's mixture, with their exact log-density. */
     static HeldOut ofMixture(GaussianMixture target, int count, long seed) {
-      float[][] rows = floats(target.sample(count, new Random(heldOutSeed(seed))));
+      float[][] rows = Rows.toFloats(target.sample(count, new Random(heldOutSeed(seed))));
       // The density of the points as sent, in single precision.
+      double[][] sent = Rows.toDoubles(rows);
       double[] logDensity = new double[count];
       for (int i = 0; i < count; i++) {
-        double[] point = new double[rows[i].length];
-        for (int k = 0; k < point.length; k++) {
-          point[k] = rows[i][k];
-        }
-        logDensity[i] = target.logDensity(point, 1, 0);
+        logDensity[i] = target.logDensity(sent[i], 1, 0);
       }
-      return new HeldOut(rows, null, logDensity,
+      return new HeldOut(rows, null, logDensity, false,
           count + " fresh draws from the model's mixture, whose exact log-density is the floor");
     }
 
     /** Fresh draws from a toy data set's generator: points no training run has seen. */
     static HeldOut ofDataset(TwoDimensionalDataset dataset, int count, long seed) {
-      return new HeldOut(floats(dataset.sample(count, heldOutSeed(seed))), null, null,
-          count + " fresh draws from " + dataset.id());
+      return new HeldOut(Rows.toFloats(dataset.sample(count, heldOutSeed(seed))), null, null,
+          false, count + " fresh draws from " + dataset.id());
     }
 
     /**
@@ -81,24 +80,13 @@ final class HeldOutLikelihood {
           labels[i] = test.labels()[i];
         }
       }
-      return new HeldOut(rows, labels, null, "the first " + count + " Fashion-MNIST test images,"
-          + " dequantized uniformly within their 8-bit bins");
+      return new HeldOut(rows, labels, null, true, "the first " + count + " Fashion-MNIST test"
+          + " images, dequantized uniformly within their 8-bit bins");
     }
 
     /** Not the sweep's sampling seeds, nor the quality meters' reference draws. */
     private static long heldOutSeed(long seed) {
       return ~seed;
-    }
-
-    private static float[][] floats(double[][] points) {
-      float[][] rows = new float[points.length][];
-      for (int i = 0; i < points.length; i++) {
-        rows[i] = new float[points[i].length];
-        for (int k = 0; k < rows[i].length; k++) {
-          rows[i][k] = (float) points[i][k];
-        }
-      }
-      return rows;
     }
   }
 
@@ -135,7 +123,7 @@ final class HeldOutLikelihood {
 
   /** The metric charted against NFE: bits per dimension for images, else nats. */
   String primary() {
-    return shape.size() > 1 ? "bitsPerDim" : "nll";
+    return data.images() ? "bitsPerDim" : "nll";
   }
 
   /**

@@ -362,14 +362,17 @@ final class SweepCommand implements Callable<Integer> {
       throw bad("--likelihood-samples must be 0 (off) or from 1 to " + MAX_LIKELIHOOD_SAMPLES
           + ", got " + likelihoodSamples);
     }
-    if (divergence != null && !List.of("exact", "hutchinson").contains(divergence)) {
-      throw bad("--divergence must be exact or hutchinson, got '" + divergence + "'");
-    }
-    if (probes != null && (probes < 1 || probes > Divergence.MAX_PROBES)) {
-      throw bad("--probes must be from 1 to " + Divergence.MAX_PROBES + ", got " + probes);
-    }
-    if (probes != null && !"hutchinson".equals(divergence)) {
-      throw bad("--probes applies to --divergence hutchinson");
+    try {
+      Divergence.Kind kind = divergence == null ? null : Divergence.Kind.fromId(divergence);
+      if (probes != null && kind != Divergence.Kind.HUTCHINSON) {
+        throw bad("--probes applies to --divergence hutchinson");
+      }
+      if (probes != null) {
+        Divergence.hutchinson(probes);
+      }
+    } catch (IllegalArgumentException e) {
+      // The service's own check, in its own words: --divergence must be ..., --probes must be ...
+      throw bad("--" + e.getMessage());
     }
     if (!(referenceTolerance > 0 && referenceTolerance < 1)) {
       throw bad("--reference-tolerance must lie in (0, 1), got " + referenceTolerance);

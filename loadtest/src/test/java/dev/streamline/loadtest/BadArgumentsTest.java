@@ -98,6 +98,24 @@ class BadArgumentsTest {
         + " moons-flow is not one\nTry 'loadtest sweep --help'.\n");
   }
 
+  @Test
+  void heldOutImagesMustBeThereAndEnough() {
+    // Likelihood alone needs the test images too.
+    Cli missing = sweep(InProcessService.url(), "--model", InProcessService.IMAGE_MODEL,
+        "--samplers", "euler", "--quality-samples", "0", "--likelihood-samples", "2",
+        "--data-dir", out.resolve("nowhere").toString());
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).startsWith("error: --data-dir: ").doesNotContain("Exception");
+    // The models module's 200-image subset of the test split.
+    Path subset = Path.of("..", "models", "src", "test", "resources", "fashion-mnist-subset");
+    Cli few = sweep(InProcessService.url(), "--model", InProcessService.IMAGE_MODEL,
+        "--samplers", "euler", "--quality-samples", "0", "--likelihood-samples", "201",
+        "--data-dir", subset.toString());
+    assertThat(few.exitCode()).isEqualTo(2);
+    assertThat(few.err()).startsWith("error: --likelihood-samples is 201; the test split in "
+        + subset + " holds 200 images");
+  }
+
   /** Checked before the server is asked anything: the URL below is never reached. */
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
@@ -129,7 +147,7 @@ class BadArgumentsTest {
           + " 10000, got -1",
       "--likelihood-samples  | 10001     | --likelihood-samples must be 0 (off) or from 1 to"
           + " 10000, got 10001",
-      "--divergence          | trace     | --divergence must be exact or hutchinson, got"
+      "--divergence          | trace     | --divergence must be 'exact' or 'hutchinson', got"
           + " 'trace'",
       "--probes              | 2         | --probes applies to --divergence hutchinson",
       "--reference-tolerance | 1         | --reference-tolerance must lie in (0, 1), got 1.0",
@@ -153,7 +171,7 @@ class BadArgumentsTest {
     Cli cli = Cli.run("sweep", "--model", "m", "--samplers", "euler", "--no-progress", "--out",
         out.toString(), "--divergence", "hutchinson", "--probes", "65");
     assertThat(cli.exitCode()).isEqualTo(2);
-    assertThat(cli.err()).startsWith("error: --probes must be from 1 to 64, got 65");
+    assertThat(cli.err()).startsWith("error: --probes must be in [1, 64], got 65");
   }
 
   @Test

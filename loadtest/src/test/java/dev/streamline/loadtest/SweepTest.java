@@ -197,7 +197,12 @@ class SweepTest {
     // Paced, not sent at once: the 40th request is due 39/40 s after the first.
     assertThat(cell.path("seconds").asDouble()).isGreaterThanOrEqualTo(0.975);
     assertThat(cell.path("quality").path("exactError").asDouble()).isFinite().isPositive();
-    // dpmpp-2m steps in (x0, eps), not along a general ODE: no likelihood.
+    // dpmpp-2m steps in (x0, eps), not along a general ODE: no likelihood, and the report says
+    // why rather than drawing an empty chart.
     assertThat(cell.path("quality").path("nll").isNull()).isTrue();
+    assertThat(Files.readString(out.resolve("report.md")))
+        .contains("## Likelihood of held-out data\n\nNo sampler of this sweep integrates a"
+            + " likelihood");
+    assertThat(out.resolve(Charts.LIKELIHOOD)).doesNotExist();
   }
 }

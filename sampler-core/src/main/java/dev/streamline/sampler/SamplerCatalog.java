@@ -15,6 +15,7 @@ import dev.streamline.sampler.ode.RungeKutta;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /** Every sampler Streamline offers, by id: what it is (its spec) and how it steps (its method). */
@@ -25,58 +26,69 @@ public final class SamplerCatalog {
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
   static {
-    fixed(EULER, 1, "Explicit Euler on the probability-flow ODE");
-    fixed(MIDPOINT, 2, "Explicit midpoint rule");
-    fixed(HEUN, 2, "Heun's method (explicit trapezoid)");
-    fixed(RK4, 4, "Classical fourth-order Runge-Kutta");
-    adaptive(BOSH3, 3, "Bogacki-Shampine 3(2) with PI step-size control");
-    adaptive(DOPRI5, 6, "Dormand-Prince 5(4) with PI step-size control");
-    add(new SamplerSpec("ddpm", "sde", 1, 1, true, false, false, false,
+    rungeKutta(EULER, 1, false, "Explicit Euler on the probability-flow ODE");
+    rungeKutta(MIDPOINT, 2, false, "Explicit midpoint rule");
+    rungeKutta(HEUN, 2, false, "Heun's method (explicit trapezoid)");
+    rungeKutta(RK4, 4, false, "Classical fourth-order Runge-Kutta");
+    rungeKutta(BOSH3, 3, true, "Bogacki-Shampine 3(2) with PI step-size control");
+    rungeKutta(DOPRI5, 6, true, "Dormand-Prince 5(4) with PI step-size control");
+    add(sde("ddpm", 1, 1,
         "Ancestral sampling from the DDPM posterior (Ho et al. 2020)"), DiffusionSamplers::ddpm);
     add(new SamplerSpec("ddim", "ode", 1, 1, false, false, true, false,
         "DDIM (Song et al. 2021); eta > 0 adds DDPM-like noise"), DiffusionSamplers::ddim);
-    add(new SamplerSpec("euler-maruyama", "sde", 1, 1, true, false, false, false,
+    add(sde("euler-maruyama", 1, 1,
         "Euler-Maruyama on the reverse-time SDE (Song et al. 2021)"),
         FixedStepMethod.fromFiniteStart(DiffusionSamplers::eulerMaruyama));
-    add(new SamplerSpec("pc-langevin", "sde", 1, 2, true, false, false, false,
+    add(sde("pc-langevin", 1, 2,
         "Predictor-corrector: Euler-Maruyama predictor, Langevin corrector (Song et al. 2021)"),
         FixedStepMethod.fromFiniteStart(DiffusionSamplers::pcLangevin));
-    add(new SamplerSpec("edm-heun", "ode", 2, 2, false, false, false, false,
+    add(ode("edm-heun", 2, 2,
         "Karras et al. 2022, Algorithm 2; churn > 0 makes it stochastic"),
         DiffusionSamplers::edmHeun);
-    add(new SamplerSpec("dpmpp-2m", "ode", 2, 1, false, false, false, false,
+    add(ode("dpmpp-2m", 2, 1,
         "DPM-Solver++(2M) multistep (Lu et al. 2022)"), DiffusionSamplers::dpmpp2m);
-    add(new SamplerSpec("dpmpp-2m-sde", "sde", 2, 1, true, false, false, false,
+    add(sde("dpmpp-2m-sde", 2, 1,
         "DPM-Solver++(2M) SDE, midpoint form (Lu et al. 2022)"), DiffusionSamplers::dpmpp2mSde);
-    add(new SamplerSpec("unipc", "ode", 3, 1, false, false, false, false,
+    add(ode("unipc", 3, 1,
         "UniPC: UniP-2 predictor with UniC corrector, bh2 (Zhao et al. 2023)"),
         DiffusionSamplers::unipc);
-    add(new SamplerSpec("euler-ancestral", "sde", 1, 1, true, false, false, false,
+    add(sde("euler-ancestral", 1, 1,
         "k-diffusion's euler_ancestral: Euler step to sigma_down, then noise sigma_up"),
         AncestralSamplers::eulerAncestral);
-    add(new SamplerSpec("dpm2", "ode", 2, 2, false, false, false, false,
+    add(ode("dpm2", 2, 2,
         "k-diffusion's dpm_2: DPM-Solver-2 midpoint in log sigma (Karras et al. 2022)"),
         AncestralSamplers::dpm2);
-    add(new SamplerSpec("dpm2-ancestral", "sde", 2, 2, true, false, false, false,
+    add(sde("dpm2-ancestral", 2, 2,
         "k-diffusion's dpm_2_ancestral: DPM-2 to sigma_down, then noise sigma_up"),
         AncestralSamplers::dpm2Ancestral);
-    add(new SamplerSpec("dpmpp-2s-ancestral", "sde", 2, 2, true, false, false, false,
+    add(sde("dpmpp-2s-ancestral", 2, 2,
         "k-diffusion's dpmpp_2s_ancestral: DPM-Solver++(2S) (Lu et al. 2022) with ancestral noise"),
         AncestralSamplers::dpmpp2sAncestral);
   }
 
   private SamplerCatalog() {}
 
-  private static void fixed(ButcherTableau tableau, int evals, String description) {
-    // A Runge–Kutta tableau integrates any field, either way along it.
-    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, false, true, true,
-        description), RungeKutta.fixedStep(tableau));
+  /** A Runge–Kutta tableau: it integrates any field, either way along it. */
+  private static void rungeKutta(ButcherTableau tableau, int evals, boolean adaptive,
+      String description) {
+    SamplerSpec spec = new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false,
+        adaptive, true, true, description);
+    if (adaptive) {
+      AdaptiveRungeKutta solver = new AdaptiveRungeKutta(tableau);
+      add(spec, () -> solver);
+    } else {
+      add(spec, RungeKutta.fixedStep(tableau));
+    }
   }
 
-  private static void adaptive(ButcherTableau tableau, int evals, String description) {
-    AdaptiveRungeKutta solver = new AdaptiveRungeKutta(tableau);
-    add(new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false, true, true, true,
-        description), () -> solver);
+  /** A deterministic diffusion sampler that runs one way only, noise to data. */
+  private static SamplerSpec ode(String id, int order, int evals, String description) {
+    return new SamplerSpec(id, "ode", order, evals, false, false, false, false, description);
+  }
+
+  /** A sampler of the reverse SDE, which draws noise at every step. */
+  private static SamplerSpec sde(String id, int order, int evals, String description) {
+    return new SamplerSpec(id, "sde", order, evals, true, false, false, false, description);
   }
 
   private static void add(SamplerSpec spec, FixedStepMethod stateless) {
@@ -90,8 +102,7 @@ public final class SamplerCatalog {
 
   /** The samplers that integrate a likelihood's augmented ODE: the Runge–Kutta tableaux. */
   public static List<String> likelihoodSamplers() {
-    return ENTRIES.values().stream().map(Entry::spec).filter(SamplerSpec::likelihood)
-        .map(SamplerSpec::id).toList();
+    return ids(SamplerSpec::likelihood);
   }
 
   /**
@@ -99,8 +110,11 @@ public final class SamplerCatalog {
    * ddim, whose reversed step is DDIM inversion.
    */
   public static List<String> encodingSamplers() {
-    return ENTRIES.values().stream().map(Entry::spec).filter(SamplerSpec::invertible)
-        .map(SamplerSpec::id).toList();
+    return ids(SamplerSpec::invertible);
+  }
+
+  private static List<String> ids(Predicate<SamplerSpec> property) {
+    return specs().stream().filter(property).map(SamplerSpec::id).toList();
   }
 
   public static List<SamplerSpec> specs() {
