@@ -24,6 +24,7 @@ public final class SamplerCatalog {
   private record Entry(SamplerSpec spec, Supplier<StepMethod> method) {}
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
+  private static final Map<String, String> ALIASES = new LinkedHashMap<>();
 
   static {
     rungeKutta(EULER, 1, false, "Explicit Euler on the probability-flow ODE");
@@ -64,6 +65,16 @@ public final class SamplerCatalog {
     add(sde("dpmpp-2s-ancestral", 2, 2,
         "k-diffusion's dpmpp_2s_ancestral: DPM-Solver++(2S) (Lu et al. 2022) with ancestral noise"),
         AncestralSamplers::dpmpp2sAncestral);
+
+    // k-diffusion's and ComfyUI's names. Their euler and heun are Euler and Heun in the model's
+    // sigma: ours on a flow model, where sigma is t, but ddim and edm-heun on an epsilon model,
+    // so those two names are not aliases here.
+    alias("euler_ancestral", "euler-ancestral");
+    alias("dpm_2", "dpm2");
+    alias("dpm_2_ancestral", "dpm2-ancestral");
+    alias("dpmpp_2s_ancestral", "dpmpp-2s-ancestral");
+    alias("dpmpp_2m", "dpmpp-2m");
+    alias("dpmpp_2m_sde", "dpmpp-2m-sde");
   }
 
   private SamplerCatalog() {}
@@ -121,6 +132,7 @@ public final class SamplerCatalog {
     return ENTRIES.values().stream().map(Entry::spec).toList();
   }
 
+  /** The sampler of this id or alias. */
   public static SamplerSpec spec(String id) {
     return entry(id).spec();
   }
@@ -130,11 +142,18 @@ public final class SamplerCatalog {
     return entry(id).method().get();
   }
 
-  private static Entry entry(String id) {
+  /** Another name for a sampler: requests may use it, answers give the sampler's own id. */
+  private static void alias(String alias, String id) {
     Entry entry = ENTRIES.get(id);
+    ENTRIES.put(id, new Entry(entry.spec().withAlias(alias), entry.method()));
+    ALIASES.put(alias, id);
+  }
+
+  private static Entry entry(String id) {
+    Entry entry = ENTRIES.get(ALIASES.getOrDefault(id, id));
     if (entry == null) {
-      throw new InvalidJobException(
-          "unknown sampler '" + id + "'; expected one of " + ENTRIES.keySet());
+      throw new InvalidJobException("unknown sampler '" + id + "'; expected one of "
+          + ENTRIES.keySet() + " or an alias of one, " + ALIASES.keySet());
     }
     return entry;
   }

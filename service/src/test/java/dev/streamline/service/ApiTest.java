@@ -116,6 +116,9 @@ class ApiTest extends ServiceTest {
       assertThat(s.get("likelihood").asBoolean()).isEqualTo(spec.likelihood());
       assertThat(s.get("evalsPerStep").asInt()).isEqualTo(spec.evalsPerStep());
       assertThat(s.get("options").size()).isEqualTo(spec.options().size());
+      List<String> aliases = new ArrayList<>();
+      s.get("aliases").forEach(a -> aliases.add(a.asString()));
+      assertThat(aliases).isEqualTo(spec.aliases());
     }
   }
 
@@ -139,6 +142,11 @@ class ApiTest extends ServiceTest {
     assertThat(json.has("trajectory")).isFalse();
     JsonNode again = Http.json(http.post(SAMPLES.formatted("gaussians8-diffusion"), body, null));
     assertThat(again.get("samples")).isEqualTo(json.get("samples"));
+    // ComfyUI's name for the sampler runs it, and the answer names the sampler's own id.
+    JsonNode aliased = Http.json(http.post(SAMPLES.formatted("gaussians8-diffusion"),
+        body.replace("dpmpp-2m", "dpmpp_2m"), null));
+    assertThat(aliased.get("sampler").asString()).isEqualTo("dpmpp-2m");
+    assertThat(aliased.get("samples")).isEqualTo(json.get("samples"));
     // Sample i depends on seed + i only: the same seeds give the same samples in a smaller batch.
     JsonNode tail = Http.json(http.post(SAMPLES.formatted("gaussians8-diffusion"),
         "{\"n\":2,\"sampler\":\"dpmpp-2m\",\"steps\":12,\"seed\":10}", null));
