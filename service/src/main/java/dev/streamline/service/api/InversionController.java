@@ -37,11 +37,14 @@ public class InversionController {
   @ApiResponse(responseCode = "200", description = "the latents", content = @Content(
       mediaType = MediaType.APPLICATION_JSON_VALUE,
       schema = @Schema(implementation = EncodeResponse.class)))
-  @PostMapping(path = "/v1/models/{id}/encode", consumes = MediaType.APPLICATION_JSON_VALUE,
-      produces = MediaType.APPLICATION_JSON_VALUE)
+  @PostMapping(path = {"/v1/models/{id}/encode", "/v1/models/{id}/versions/{version}/encode"},
+      consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> encode(@PathVariable String id,
-      @RequestBody EncodeRequest body) {
-    ServedModel served = answers.model(id);
+      @PathVariable(required = false) String version, @RequestBody EncodeRequest body) {
+    return answers.withModel(id, version, served -> encode(served, body));
+  }
+
+  private Mono<ResponseEntity<?>> encode(ServedModel served, EncodeRequest body) {
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with samples");
     }
@@ -56,11 +59,15 @@ public class InversionController {
   @ApiResponse(responseCode = "200", description = "the log-likelihoods", content = @Content(
       mediaType = MediaType.APPLICATION_JSON_VALUE,
       schema = @Schema(implementation = LikelihoodResponse.class)))
-  @PostMapping(path = "/v1/models/{id}/likelihood", consumes = MediaType.APPLICATION_JSON_VALUE,
-      produces = MediaType.APPLICATION_JSON_VALUE)
+  @PostMapping(
+      path = {"/v1/models/{id}/likelihood", "/v1/models/{id}/versions/{version}/likelihood"},
+      consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> likelihood(@PathVariable String id,
-      @RequestBody LikelihoodRequest body) {
-    ServedModel served = answers.model(id);
+      @PathVariable(required = false) String version, @RequestBody LikelihoodRequest body) {
+    return answers.withModel(id, version, served -> likelihood(served, body));
+  }
+
+  private Mono<ResponseEntity<?>> likelihood(ServedModel served, LikelihoodRequest body) {
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with samples");
     }

@@ -44,13 +44,18 @@ public class SamplesController {
     this.answers = answers;
   }
 
-  @PostMapping(path = "/v1/models/{id}/samples", consumes = MediaType.APPLICATION_JSON_VALUE,
+  @PostMapping(path = {"/v1/models/{id}/samples", "/v1/models/{id}/versions/{version}/samples"},
+      consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = {MediaType.APPLICATION_JSON_VALUE, NPY_VALUE, MediaType.IMAGE_PNG_VALUE})
   public Mono<ResponseEntity<?>> sample(@PathVariable String id,
-      @RequestBody SampleRequest body,
+      @PathVariable(required = false) String version, @RequestBody SampleRequest body,
       @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
-    ServedModel served = answers.model(id);
+    return answers.withModel(id, version, served -> sample(served, body, accept));
+  }
+
+  private Mono<ResponseEntity<?>> sample(ServedModel served, SampleRequest body, String accept) {
     ModelInfo model = served.info();
+    String id = model.id();
     SampleOrder order = order(body);
     // PNG answers are always decoded, so asking for latents takes PNG off the table.
     boolean png = model.isImage() && !order.asksForLatents();

@@ -6,7 +6,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Readiness of the models: DOWN while they load and warm up, then UP, naming any that failed
- * (they are not served, the others are).
+ * (they are not served, the others are) and any whose new files failed to load (they serve
+ * their previous ones).
  */
 @Component("models")
 public class ModelsHealthIndicator implements HealthIndicator {
@@ -26,6 +27,9 @@ public class ModelsHealthIndicator implements HealthIndicator {
     }
     if (!registry.failures().isEmpty()) {
       health.withDetail("failed", registry.failures());
+    }
+    if (!registry.reloadFailures().isEmpty()) {
+      health.withDetail("reloadFailed", registry.reloadFailures());
     }
     return health.build();
   }
