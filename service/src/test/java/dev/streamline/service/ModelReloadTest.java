@@ -42,7 +42,8 @@ import tools.jackson.databind.JsonNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "streamline.model-dirs=" + ModelReloadTest.MODELS, "streamline.model-poll-interval=100ms",
-    "streamline.bundled-models=false", "streamline.analytic-models=false"})
+    "streamline.bundled-models=false", "streamline.analytic-models=false",
+    "streamline.limits.request-timeout=300s"})
 @Import(ModelReloadTest.Fixtures.class)
 class ModelReloadTest extends HttpTest {
 
@@ -56,24 +57,24 @@ class ModelReloadTest extends HttpTest {
     @Bean
     Path reloadModels() {
       FileSystemUtils.deleteRecursively(ROOT.toFile());
-      write("leaving", null, 1, ROOT.resolve("leaving"));
-      write("swapped", null, 1, ROOT.resolve("swapped"));
-      write("sturdy", null, 1, ROOT.resolve("sturdy"));
-      write("multi", "1.9", 1, ROOT.resolve("multi-old"));
-      write("multi", "1.10", 2, ROOT.resolve("multi-new"));
+      write("leaving", null, 1, 64, ROOT.resolve("leaving"));
+      write("swapped", null, 1, 32, ROOT.resolve("swapped"));
+      write("sturdy", null, 1, 32, ROOT.resolve("sturdy"));
+      write("multi", "1.9", 1, 32, ROOT.resolve("multi-old"));
+      write("multi", "1.10", 2, 32, ROOT.resolve("multi-new"));
       return ROOT;
     }
   }
 
   /**
-   * A small untrained 2-d flow whose weights are drawn from the seed, written as ModelStore does
+   * An untrained 2-d flow whose weights are drawn from the seed, written as ModelStore does
    * (a hidden sibling renamed into place, replacing what was there).
    */
-  static void write(String id, String version, int seed, Path directory) {
+  static void write(String id, String version, int seed, int hidden, Path directory) {
     ModelManifest manifest = new ModelManifest(id, version, "flow",
         ProcessSpec.of(new NoiseProcess.LinearInterpolant()), "velocity",
         new ModelManifest.Architecture("mlp", ModelStore.NETWORK_WEIGHTS,
-            Map.of("hidden", 32, "depth", 2, "timeFeatures", 8)),
+            Map.of("hidden", hidden, "depth", 2, "timeFeatures", 8)),
         List.of(2), null, List.of(), "heun", 4, null, null, null, null, null, null, null, null,
         null);
     Block network = ModelStore.newNetwork(manifest);
@@ -113,7 +114,7 @@ class ModelReloadTest extends HttpTest {
   @Test
   void aDirectoryAddedWhileServingIsServedAfterItsWarmUp() {
     assertThat(http.get("/v1/models/added").statusCode()).isEqualTo(404);
-    write("added", null, 4, ROOT.resolve("added"));
+    write("added", null, 4, 32, ROOT.resolve("added"));
     eventually().until(() -> http.get("/v1/models/added").statusCode() == 200);
     assertThat(samples("/v1/models/added/samples")).hasSize(3);
     assertThat(counted("streamline_model_loads_total", "added")).isEqualTo(1);
@@ -123,7 +124,8 @@ class ModelReloadTest extends HttpTest {
 
   @Test
   void aRemovedModelFinishesItsRequestsInFlightAndGoes() throws Exception {
-    // Not mergeable (over max-batch-size rows) and 16,000 passes long: in flight for seconds.
+    // Not mergeable (over max-batch-size rows), 16,000 passes of a wider network: in flight for
+    // seconds.
     CompletableFuture<HttpResponse<byte[]>> inFlight = CompletableFuture.supplyAsync(() ->
         sample("/v1/models/leaving/samples", "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}"));
     eventually().until(() -> counted("streamline_queue_depth", "leaving") == 1);
@@ -158,7 +160,7 @@ class ModelReloadTest extends HttpTest {
       });
     }
     eventually().until(() -> answers.size() >= 16);
-    write("swapped", null, 2, ROOT.resolve("swapped"));
+    write("swapped", null, 2, 32, ROOT.resolve("swapped"));
     eventually().until(() -> !samples("/v1/models/swapped/samples").equals(before));
     int switched = answers.size();
     eventually().until(() -> answers.size() >= switched + 32);
@@ -188,7 +190,7 @@ class ModelReloadTest extends HttpTest {
     assertThat(samples("/v1/models/sturdy/samples")).isEqualTo(before);
     assertThat(counted("streamline_model_load_failures_total", "sturdy")).isEqualTo(1);
 
-    write("sturdy", null, 3, ROOT.resolve("sturdy"));
+    write("sturdy", null, 3, 32, ROOT.resolve("sturdy"));
     eventually().until(() -> !samples("/v1/models/sturdy/samples").equals(before));
     assertThat(models().path("details").path("reloadFailed").has("sturdy")).isFalse();
   }
@@ -238,6 +240,19 @@ class ModelReloadTest extends HttpTest {
         .isEqualTo("model 'multi' has no version '0.1'; served versions: [1.9, 1.10]");
     assertThat(Http.json(sample("/v1/models/nothing/versions/1/samples", BODY)).get("detail")
         .asString()).startsWith("no model 'nothing'; served: [");
+  }
+
+  @Test
+  void theOpenApiDescriptionHasEachPathWithItsOwnParameters() {
+    JsonNode paths = http.getJson("/v3/api-docs").get("paths");
+    for (String endpoint : List.of("samples", "likelihood", "encode")) {
+      assertThat(paths.get("/v1/models/{id}/" + endpoint).get("post").get("parameters")
+          .findValuesAsString("name")).as(endpoint).doesNotContain("version").contains("id");
+      assertThat(paths.get("/v1/models/{id}/versions/{version}/" + endpoint).get("post")
+          .get("parameters").findValuesAsString("name")).as(endpoint).contains("id", "version");
+    }
+    assertThat(paths.get("/v1/models/{id}").get("get").get("parameters")
+        .findValuesAsString("name")).containsExactly("id");
   }
 
   private void assertNotFound(String path, String body, String detail) {

@@ -45,6 +45,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -92,6 +93,8 @@ public class ModelRegistry implements SmartLifecycle {
   private Path bundledDirectory;
   /** Loads, looks at the directories and frees models: one thread, so none of it overlaps. */
   private ScheduledExecutorService models;
+  /** The looks at the directories, while running; null when not. */
+  private ScheduledFuture<?> polling;
 
   public ModelRegistry(StreamlineProperties properties, MeterRegistry meters) {
     this.properties = properties;
@@ -192,7 +195,10 @@ public class ModelRegistry implements SmartLifecycle {
     return loaded;
   }
 
-  /** Loads once; a context that stops and starts again (Spring's test cache pauses them) keeps its models. */
+  /**
+   * Loads once; a context that stops and starts again (Spring's test cache pauses them) keeps its
+   * models, and looks at their directories only while it runs.
+   */
   @Override
   public synchronized void start() {
     running = true;
@@ -203,10 +209,10 @@ public class ModelRegistry implements SmartLifecycle {
         return thread;
       });
       models.execute(this::loadAll);
-      long every = properties.modelPollInterval().toNanos();
-      if (every > 0 && !properties.modelDirs().isEmpty()) {
-        models.scheduleWithFixedDelay(this::poll, every, every, TimeUnit.NANOSECONDS);
-      }
+    }
+    long every = properties.modelPollInterval().toNanos();
+    if (polling == null && every > 0 && !properties.modelDirs().isEmpty()) {
+      polling = models.scheduleWithFixedDelay(this::poll, every, every, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -425,9 +431,9 @@ public class ModelRegistry implements SmartLifecycle {
       log.info("model {} ready in {} ms", model.info().label(), millisSince(started));
     } else {
       count(Event.RELOADED, model.info().id());
-      log.info("model {} reloaded from {} in {} ms, in place of {}; the previous files are"
-          + " freed after their last request", model.info().label(), directory,
-          millisSince(started), old.info().label());
+      log.info("model {} reloaded from {} in {} ms, replacing {}; the previous files are freed"
+          + " after their last request", model.info().label(), directory, millisSince(started),
+          old.info().label());
     }
   }
 
@@ -612,8 +618,12 @@ public class ModelRegistry implements SmartLifecycle {
   }
 
   @Override
-  public void stop() {
+  public synchronized void stop() {
     running = false;
+    if (polling != null) {
+      polling.cancel(false);
+      polling = null;
+    }
   }
 
   /**
