@@ -195,6 +195,29 @@ class ModelReloadTest extends HttpTest {
     assertThat(models().path("details").path("reloadFailed").has("sturdy")).isFalse();
   }
 
+  @Test
+  void aBrokenNewDirectoryIsReportedUntilItIsFixedOrGone() throws IOException {
+    Path late = ROOT.resolve("late");
+    Files.createDirectories(late);
+    Files.writeString(late.resolve(ModelStore.MANIFEST), "{\"id\": \"late\", \"kind\": ");
+    eventually().until(() -> models().path("details").path("failed").has("late"));
+    HttpResponse<byte[]> refused = sample("/v1/models/late/samples", BODY);
+    assertThat(refused.statusCode()).isEqualTo(503);
+    assertThat(Http.json(refused).get("detail").asString())
+        .startsWith("model 'late' failed to load: " + late.resolve(ModelStore.MANIFEST)
+            + ": not valid JSON");
+
+    write("late", null, 5, 32, late);
+    eventually().until(() -> http.get("/v1/models/late").statusCode() == 200);
+    assertThat(models().path("details").path("failed").has("late")).isFalse();
+    assertThat(samples("/v1/models/late/samples")).hasSize(3);
+
+    FileSystemUtils.deleteRecursively(late);
+    eventually().until(() -> http.get("/v1/models/late").statusCode() == 404);
+    assertThat(models().path("details").path("failed").has("late")).isFalse();
+    assertThat(counted("streamline_model_load_failures_total", "late")).isEqualTo(1);
+  }
+
   private JsonNode models() {
     return http.getJson("/actuator/health").get("components").get("models");
   }

@@ -101,7 +101,10 @@ public class ModelRegistry implements SmartLifecycle {
     this.meters = meters;
   }
 
-  /** A model directory's files as last acted on, what serves from it, and why it does not. */
+  /**
+   * A model directory's files as last acted on (null: it was not there), what serves from it,
+   * and why it does not.
+   */
   private record Watched(Contents files, ServedModel model, String failedAs, String reloadFailure) {}
 
   /**
@@ -285,10 +288,12 @@ public class ModelRegistry implements SmartLifecycle {
    * @param settle act on a change only when the last look saw it too
    */
   private void sync(boolean settle) {
+    // A configured directory that is not there is seen as null: gone if it served, else a
+    // failure to load, as at start.
     Map<Path, Contents> seen = new LinkedHashMap<>();
     for (Path root : properties.modelDirs()) {
       for (Path directory : modelDirectories(root)) {
-        seen.put(directory, contents(directory));
+        seen.put(directory, Files.isDirectory(directory) ? contents(directory) : null);
       }
     }
     Set<Path> paths = new LinkedHashSet<>(watched.keySet());
@@ -301,15 +306,16 @@ public class ModelRegistry implements SmartLifecycle {
       }
       Contents now = seen.get(path);
       Watched before = watched.get(path);
-      if (before != null && now != null && now.equals(before.files())) {
+      if (before != null && Objects.equals(now, before.files())) {
         changing.remove(path);
         continue;
       }
-      if (settle && !Optional.ofNullable(now).equals(changing.put(path, Optional.ofNullable(now)))) {
+      Optional<Contents> change = Optional.ofNullable(now);
+      if (settle && !change.equals(changing.put(path, change))) {
         continue;
       }
       changing.remove(path);
-      if (now == null) {
+      if (now == null && before != null) {
         unload(path, before);
       } else {
         load(path, now, before);
@@ -399,7 +405,10 @@ public class ModelRegistry implements SmartLifecycle {
     }
   }
 
-  /** A model directory new or changed: served in place of what served from it, or failed. */
+  /**
+   * A model directory new or changed (or configured and not there, which fails): served in place
+   * of what served from it, or failed.
+   */
   private void load(Path directory, Contents files, Watched before) {
     long started = System.nanoTime();
     ServedModel old = before == null ? null : before.model();
