@@ -24,7 +24,10 @@ public final class SamplerCatalog {
   private record Entry(SamplerSpec spec, Supplier<StepMethod> method) {}
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
-  private static final Map<String, String> ALIASES = new LinkedHashMap<>();
+  private static final Map<String, Alias> ALIASES = new LinkedHashMap<>();
+
+  /** Another name for a sampler, with the options it implies where the name says more. */
+  private record Alias(String id, SamplerOptions preset) {}
 
   static {
     rungeKutta(EULER, 1, false, "Explicit Euler on the probability-flow ODE");
@@ -144,13 +147,28 @@ public final class SamplerCatalog {
 
   /** Another name for a sampler: requests may use it, answers give the sampler's own id. */
   private static void alias(String alias, String id) {
+    alias(alias, id, SamplerOptions.DEFAULT);
+  }
+
+  /** A name that also sets options, as ComfyUI's uni_pc (bh1) and dpmpp_2m_sde_heun do. */
+  private static void alias(String alias, String id, SamplerOptions preset) {
     Entry entry = ENTRIES.get(id);
     ENTRIES.put(id, new Entry(entry.spec().withAlias(alias), entry.method()));
-    ALIASES.put(alias, id);
+    ALIASES.put(alias, new Alias(id, preset));
+  }
+
+  /**
+   * The options a sampler's name implies under those a job gives: none for an id, the preset of
+   * an alias that says more than the sampler's name.
+   */
+  public static SamplerOptions named(String id, SamplerOptions given) {
+    Alias alias = ALIASES.get(id);
+    return alias == null ? given : given.over(alias.preset(), entry(id).spec());
   }
 
   private static Entry entry(String id) {
-    Entry entry = ENTRIES.get(ALIASES.getOrDefault(id, id));
+    Alias alias = ALIASES.get(id);
+    Entry entry = ENTRIES.get(alias == null ? id : alias.id());
     if (entry == null) {
       throw new InvalidJobException("unknown sampler '" + id + "'; expected one of "
           + ENTRIES.keySet() + " or an alias of one, " + ALIASES.keySet());

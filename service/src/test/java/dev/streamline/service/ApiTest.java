@@ -225,6 +225,11 @@ class ApiTest extends ServiceTest {
       int gray = image.getRaster().getSample(2 + 30 + p[1], 2 + 30 + p[0], 0);
       assertThat((long) gray).isEqualTo(expected);
     }
+    // The gaps are mid-gray: corners, between columns and between rows.
+    for (int[] gap : new int[][] {{0, 0}, {31, 10}, {45, 30}, {91, 61}}) {
+      assertThat(image.getRaster().getSample(gap[0], gap[1], 0)).as("gap at %s", gap[0])
+          .isEqualTo(128);
+    }
   }
 
   @Test
