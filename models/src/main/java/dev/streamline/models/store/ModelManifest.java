@@ -58,7 +58,10 @@ public record ModelManifest(
     classes = classes == null ? List.of() : classes;
   }
 
-  /** A manifest of Streamline's own, unversioned, with no scheduler and the process's own time input. */
+  /**
+   * A manifest of Streamline's own, unversioned, with no scheduler and the process's own time
+   * input.
+   */
   public ModelManifest(String id, String kind, ProcessSpec process, String parameterization,
       Architecture architecture, List<Integer> shape, Normalization normalization,
       List<String> classes, String defaultSampler, Integer defaultSteps,

@@ -105,7 +105,8 @@ public class ModelRegistry implements SmartLifecycle {
    * A model directory's files as last acted on (null: it was not there), what serves from it,
    * and why it does not.
    */
-  private record Watched(Contents files, ServedModel model, String failedAs, String reloadFailure) {}
+  private record Watched(Contents files, ServedModel model, String failedAs,
+      String reloadFailure) {}
 
   /**
    * What a model directory holds, to tell a change: its model.json, and every file's size and
