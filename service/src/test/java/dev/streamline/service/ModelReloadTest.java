@@ -241,17 +241,25 @@ class ModelReloadTest extends HttpTest {
     assertThat(http.getJson("/v1/models/sturdy").has("versions")).isFalse();
 
     JsonNode newest = samples("/v1/models/multi/samples");
+    assertThat(Http.json(sample("/v1/models/multi/samples", BODY)).get("version").asString())
+        .isEqualTo("1.10");
+    assertThat(Http.json(sample("/v1/models/multi/versions/1.9/samples", BODY)).get("version")
+        .asString()).isEqualTo("1.9");
+    assertThat(Http.json(sample("/v1/models/sturdy/samples", BODY)).has("version")).isFalse();
     assertThat(samples("/v1/models/multi/versions/1.10/samples")).isEqualTo(newest);
     assertThat(samples("/v1/models/multi/versions/1.9/samples")).isNotEqualTo(newest);
     String likelihood = "{\"samples\": [[0.5, -0.5]], \"sampler\": \"rk4\", \"steps\": 4}";
-    double newestLogP = Http.json(http.post("/v1/models/multi/likelihood", likelihood, null))
-        .get("logLikelihood").get(0).asDouble();
+    JsonNode scored = Http.json(http.post("/v1/models/multi/likelihood", likelihood, null));
+    assertThat(scored.get("version").asString()).isEqualTo("1.10");
+    double newestLogP = scored.get("logLikelihood").get(0).asDouble();
     assertThat(Http.json(http.post("/v1/models/multi/versions/1.10/likelihood", likelihood,
         null)).get("logLikelihood").get(0).asDouble()).isEqualTo(newestLogP);
     assertThat(Http.json(http.post("/v1/models/multi/versions/1.9/likelihood", likelihood,
         null)).get("logLikelihood").get(0).asDouble()).isNotEqualTo(newestLogP);
-    assertThat(http.post("/v1/models/multi/versions/1.9/encode", likelihood, null).statusCode())
-        .isEqualTo(200);
+    HttpResponse<byte[]> encoded = http.post("/v1/models/multi/versions/1.9/encode", likelihood,
+        null);
+    assertThat(encoded.statusCode()).isEqualTo(200);
+    assertThat(Http.json(encoded).get("version").asString()).isEqualTo("1.9");
 
     assertNotFound("/v1/models/multi/versions/2/samples", BODY,
         "model 'multi' has no version '2'; served versions: [1.9, 1.10]");
