@@ -149,7 +149,7 @@ public record SamplingJob(
     if (!spec.adaptive()) {
       // Laid out once here so that a grid the model's process cannot hold (a table spacing on a
       // continuous process, a shift on a table) is refused before the run starts.
-      options.grid().times(model.process(), steps);
+      options.grid().times(model.process(), span().total());
     }
     Shape shape = new Shape(n).addAll(model.sampleShape());
     if (latents != null && latents.length != shape.size()) {
