@@ -297,7 +297,9 @@ public final class SamplingLoop {
   private double[] schedule(FixedStepMethod fixed) {
     SamplingJob.Span span = job.span();
     double[] whole = fixed.grid(process(), options().grid().times(process(), span.total()));
-    return Arrays.copyOfRange(whole, span.first(), span.end() + 1);
+    // A table spacing that already ends on timestep 0 lays out one point fewer.
+    int last = whole.length - 1;
+    return Arrays.copyOfRange(whole, Math.min(span.first(), last), Math.min(span.end(), last) + 1);
   }
 
   /**
