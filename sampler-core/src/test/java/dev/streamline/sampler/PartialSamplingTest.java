@@ -108,4 +108,23 @@ class PartialSamplingTest extends ManagedTest {
     double gap = Engine.maxError(tail.samples(), whole.samples());
     assertThat(gap).isGreaterThan(1e-4).isLessThan(0.05);
   }
+
+  /**
+   * diffusers' linspace spacing of 10 steps ends on timestep 0 itself: 9 steps and the jump to
+   * x0. Its parts are the steps it has: [0, 4) then [4, 10) are the whole run, NFE 4 + 6.
+   */
+  @Test
+  void aTableSpacingThatEndsOnTimestepZeroSplitsToo() {
+    Model model = new dev.streamline.sampler.analytic.GaussianMixtureModel(Engine.MIXTURE,
+        NoiseProcessTest.table(TimeGrid.Kind.LINSPACE, 0), Parameterization.EPSILON);
+    SamplingResult whole = Engine.run(model, job("ddim", 10, Map.of()), manager);
+    SamplingResult head = Engine.run(model, job("ddim", 10, Map.of(SamplerOption.END_STEP, 4)),
+        manager);
+    SamplingResult tail = Engine.run(model, job("ddim", 10, Map.of(SamplerOption.START_STEP, 4))
+        .withLatents(flat(head.samples())), manager);
+    assertThat(whole.nfe()).isEqualTo(10);
+    assertThat(head.nfe()).isEqualTo(4);
+    assertThat(tail.nfe()).isEqualTo(6);
+    assertThat(tail.samples().toFloatArray()).isEqualTo(whole.samples().toFloatArray());
+  }
 }
