@@ -15,26 +15,39 @@ public final class Denoiser {
 
   private final Model model;
   private final int[] labels;
-  private final double guidance;
+  private final Guidance guidance;
   private final X0Guard guard;
   private final Diagnostics diagnostics;
   private int evaluations;
 
   /**
+   * A denoiser of an unguided job, or of plain guidance at one scale.
+   *
    * @param labels one class per sample, or null for an unconditional model
    * @param guidance classifier-free guidance scale w (1 = plain conditional prediction)
    */
   public Denoiser(Model model, int[] labels, double guidance, X0Guard guard) {
-    this(model, labels, guidance, guard, null);
+    this(model, labels, Guidance.plain(guidance), guard, null);
   }
 
   /** @param diagnostics records every evaluation's rows and the guard's acts; null for none */
-  Denoiser(Model model, int[] labels, double guidance, X0Guard guard, Diagnostics diagnostics) {
+  Denoiser(Model model, int[] labels, Guidance guidance, X0Guard guard, Diagnostics diagnostics) {
     this.model = model;
     this.labels = labels;
     this.guidance = guidance;
     this.guard = guard;
     this.diagnostics = diagnostics;
+  }
+
+  /**
+   * A guided estimate with the unconditional one beside it, for CFG++; where the step is not
+   * guided (no labels, or outside the guidance interval) both are the one estimate made.
+   */
+  public record Guided(Estimate estimate, Estimate unconditional) {
+    /** CFG++'s pair: the guided x0, to denoise with, and the unconditional eps, to renoise. */
+    public Estimate plusPlus() {
+      return new Estimate(estimate.x0(), unconditional.eps());
+    }
   }
 
   /** The field and its divergence ∇·v [B] at a time per row. */
@@ -51,9 +64,37 @@ public final class Denoiser {
 
   /** The estimate at one shared time for every row of x (rows are samples 0..B-1). */
   public Estimate estimate(NDArray x, double t) {
+    return estimate(x, shared(x, t), null);
+  }
+
+  /** The guided and unconditional estimates at one shared time, for CFG++. */
+  public Guided guided(NDArray x, double t) {
+    double[] times = shared(x, t);
+    return evaluate(x, times, null, Coefficients.of(model.process(), times, x));
+  }
+
+  /** The unconditional estimate alone, at one shared time: one evaluation of the rows. */
+  public Estimate unconditional(NDArray x, double t) {
+    double[] times = shared(x, t);
+    Coefficients c = Coefficients.of(model.process(), times, x);
+    int[] none = labels == null ? null : new int[times.length];
+    if (none != null) {
+      java.util.Arrays.fill(none, Model.NULL_LABEL);
+    }
+    NDArray prediction = model.predict(x, times(x.getManager(), times, x), none);
+    counted(x, null);
+    return model.parameterization().decompose(prediction, x, c);
+  }
+
+  /** Tells the guidance which step of the whole schedule the next evaluations belong to. */
+  void atStep(int index) {
+    guidance.atStep(index);
+  }
+
+  private static double[] shared(NDArray x, double t) {
     double[] times = new double[(int) x.getShape().get(0)];
     java.util.Arrays.fill(times, t);
-    return estimate(x, times, null);
+    return times;
   }
 
   /**
@@ -68,7 +109,7 @@ public final class Denoiser {
   /** The probability-flow ODE field dx/dt at a time per row; rows as in {@link #estimate}. */
   public NDArray velocity(NDArray x, double[] t, int[] rows) {
     if (model.parameterization() == Parameterization.VELOCITY
-        && guard.kind() == X0Guard.Kind.NONE) {
+        && guard.kind() == X0Guard.Kind.NONE && !guidance.inX0()) {
       // The model answers dx/dt itself: a round trip through (x0, eps) would only cost a dozen
       // array operations per evaluation (the sampler's overhead on small networks) and rounding.
       NDArray prediction = predict(x, t, rowLabels(rows));
@@ -100,21 +141,45 @@ public final class Denoiser {
   }
 
   private Estimate estimate(NDArray x, double[] t, int[] rows, Coefficients c) {
-    NDArray prediction = predict(x, t, rowLabels(rows));
+    return evaluate(x, t, rows, c).estimate();
+  }
+
+  private Guided evaluate(NDArray x, double[] t, int[] rows, Coefficients c) {
+    int[] rowLabels = rowLabels(rows);
+    Parameterization p = model.parameterization();
+    Guided raw;
+    if (rowLabels == null || !guidance.active()) {
+      Estimate only = p.decompose(model.predict(x, times(x.getManager(), t, x), rowLabels), x, c);
+      raw = new Guided(only, only);
+    } else {
+      NDList halves = bothHalves(x, t, rowLabels);
+      NDArray conditional = halves.get(0);
+      NDArray unconditional = halves.get(1);
+      Estimate uncond = p.decompose(unconditional, x, c);
+      Estimate guided;
+      if (guidance.inX0()) {
+        Estimate cond = p.decompose(conditional, x, c);
+        Estimate linear = p.decompose(guidance.linear(conditional, unconditional), x, c);
+        guided = linear.withX0(guidance.projectedX0(cond.x0(), uncond.x0()), x, c);
+      } else {
+        guided = p.decompose(guidance.prediction(conditional, unconditional), x, c);
+      }
+      raw = new Guided(guided, uncond);
+    }
     counted(x, rows);
-    Estimate raw = model.parameterization().decompose(prediction, x, c);
-    Estimate guarded = guard.apply(raw, x, c);
-    if (diagnostics != null && guarded != raw) {
+    Estimate guarded = guard.apply(raw.estimate(), x, c);
+    if (diagnostics != null && guarded != raw.estimate()) {
       long batch = x.getShape().get(0);
-      float[] change = raw.x0().sub(guarded.x0()).abs().reshape(batch, -1).max(new int[] {1})
-          .toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+      float[] change = raw.estimate().x0().sub(guarded.x0()).abs().reshape(batch, -1)
+          .max(new int[] {1}).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+          .toFloatArray();
       boolean[] acted = new boolean[change.length];
       for (int i = 0; i < acted.length; i++) {
         acted[i] = change[i] > 0;
       }
       diagnostics.guarded(rows, acted);
     }
-    return guarded;
+    return new Guided(guarded, raw.unconditional());
   }
 
   private void counted(NDArray x, int[] rows) {
@@ -126,7 +191,7 @@ public final class Denoiser {
 
   private JacobianTrace.Traced traced(NDArray x, double[] t, int[] rowLabels, NDArray probes) {
     NDManager manager = x.getManager();
-    if (rowLabels == null || guidance == 1.0) {
+    if (rowLabels == null || !guidance.active()) {
       return model.traced(x, times(manager, t, x), rowLabels, probes);
     }
     JacobianTrace.Traced both = model.traced(NDArrays.concat(new NDList(x, x)),
@@ -134,13 +199,8 @@ public final class Denoiser {
         NDArrays.concat(new NDList(probes, probes)));
     NDList predictions = both.prediction().split(2);
     NDList traces = both.trace().split(2);
-    return new JacobianTrace.Traced(guided(predictions.get(0), predictions.get(1)),
-        guided(traces.get(0), traces.get(1)));
-  }
-
-  /** The guided combination u + w·(c − u), of predictions or (being linear) their traces. */
-  private NDArray guided(NDArray conditional, NDArray unconditional) {
-    return unconditional.add(conditional.sub(unconditional).mul(guidance));
+    return new JacobianTrace.Traced(guidance.linear(predictions.get(0), predictions.get(1)),
+        guidance.linear(traces.get(0), traces.get(1)));
   }
 
   private static double[] doubled(double[] t) {
@@ -159,14 +219,18 @@ public final class Denoiser {
   }
 
   private NDArray predict(NDArray x, double[] t, int[] rowLabels) {
-    NDManager manager = x.getManager();
-    if (rowLabels == null || guidance == 1.0) {
-      return model.predict(x, times(manager, t, x), rowLabels);
+    if (rowLabels == null || !guidance.active()) {
+      return model.predict(x, times(x.getManager(), t, x), rowLabels);
     }
+    NDList halves = bothHalves(x, t, rowLabels);
+    return guidance.prediction(halves.get(0), halves.get(1));
+  }
+
+  /** The conditional and unconditional predictions, from one call on the rows stacked twice. */
+  private NDList bothHalves(NDArray x, double[] t, int[] rowLabels) {
     NDArray stacked = NDArrays.concat(new NDList(x, x));
-    NDList halves = model.predict(stacked, times(manager, doubled(t), x),
+    return model.predict(stacked, times(x.getManager(), doubled(t), x),
         withNullLabels(rowLabels)).split(2);
-    return guided(halves.get(0), halves.get(1));
   }
 
   private static NDArray times(NDManager manager, double[] t, NDArray like) {

@@ -90,6 +90,8 @@ public final class SamplerCatalog {
     if (adaptive) {
       AdaptiveRungeKutta solver = new AdaptiveRungeKutta(tableau);
       add(spec, () -> solver);
+    } else if (tableau == EULER) {
+      add(spec, DiffusionSamplers.euler(RungeKutta.fixedStep(tableau)));
     } else {
       add(spec, RungeKutta.fixedStep(tableau));
     }

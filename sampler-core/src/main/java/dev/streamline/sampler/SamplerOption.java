@@ -47,7 +47,34 @@ public enum SamplerOption {
   CLIP("clip", Type.NUMBER, Range.POSITIVE_FLOAT, Readers.EVERY, false,
       "clips x0 predictions to [-clip, clip]"),
   THRESHOLD("threshold", Type.NUMBER, Range.OPEN_UNIT, Readers.EVERY, false,
-      "Imagen's dynamic thresholding of x0 at this percentile of abs(x0)");
+      "Imagen's dynamic thresholding of x0 at this percentile of abs(x0)"),
+  GUIDANCE_RESCALE("guidanceRescale", Type.NUMBER, Range.UNIT, Readers.EVERY, false,
+      "phi of Lin et al. 2023 (diffusers' guidance_rescale): the guided prediction rescaled to"
+          + " the conditional one's standard deviation per sample, mixed in by phi (default 0)"),
+  GUIDANCE_START("guidanceStart", Type.NUMBER, Range.UNIT, Readers.FIXED_STEP, false,
+      "guidance from step floor(guidanceStart·N) of the N-step schedule on (default 0)"),
+  GUIDANCE_END("guidanceEnd", Type.NUMBER, Range.UNIT, Readers.FIXED_STEP, false,
+      "guidance before step floor(guidanceEnd·N) only (default 1); steps outside the interval"
+          + " evaluate the conditional prediction alone"),
+  APG_ETA("apgEta", Type.NUMBER, Range.FINITE, Readers.FIXED_STEP, false,
+      "adaptive projected guidance (Sadat et al. 2024): weight of the guidance's component"
+          + " parallel to the conditional x0 (default 0; 1 with no threshold or momentum is CFG)"),
+  APG_MOMENTUM("apgMomentum", Type.NUMBER, Range.OPEN_SYMMETRIC_UNIT, Readers.FIXED_STEP, false,
+      "APG's momentum beta: the guidance is its running sum Δ + beta·previous (default 0)"),
+  APG_NORM_THRESHOLD("apgNormThreshold", Type.NUMBER, Range.NON_NEGATIVE, Readers.FIXED_STEP,
+      false, "APG's r: the guidance's norm per sample is capped at r (default 0, no cap)"),
+  CFG_PLUS_PLUS("cfgPlusPlus", Type.FLAG, Range.ANY, Readers.listed("euler", "ddim",
+      "euler-ancestral", "dpmpp-2m", "dpmpp-2s-ancestral"), false,
+      "CFG++ (Chung et al. 2024) as ComfyUI's _cfg_pp samplers: the guided x0 with the"
+          + " unconditional eps; guidance is their cfg, CFG++'s lambda, used as given"),
+  START_STEP("startStep", Type.INTEGER, Range.NON_NEGATIVE, Readers.FIXED_STEP, false,
+      "partial sampling: run the steps from this one of the steps-step schedule, from latents"
+          + " as the state there (default 0)"),
+  END_STEP("endStep", Type.INTEGER, Range.AT_LEAST_ONE, Readers.FIXED_STEP, false,
+      "partial sampling: stop before this step and return the state there (default steps)"),
+  DENOISE("denoise", Type.NUMBER, Range.HALF_OPEN_UNIT, Readers.FIXED_STEP, false,
+      "ComfyUI's denoise: run the last steps of a floor(steps/denoise)-step schedule, from"
+          + " latents as the state there (default 1)");
 
   /** The JSON type of an option's value. */
   public enum Type {
@@ -72,29 +99,38 @@ public enum SamplerOption {
    * The values an option takes: bounds (NaN for none) and the message that refuses the others.
    *
    * @param text as the README's options table writes it; empty for any
-   * @param maximum an exclusive upper bound, or NaN
+   * @param maximum an upper bound, or NaN
    */
   public record Range(String text, double minimum, boolean exclusiveMinimum, double maximum,
-      boolean finite, String refusal) {
-    static final Range ANY = new Range("", Double.NaN, false, Double.NaN, false, null);
-    static final Range POSITIVE_FINITE = new Range("> 0", 0, true, Double.NaN, true,
+      boolean exclusiveMaximum, boolean finite, String refusal) {
+    static final Range ANY = new Range("", Double.NaN, false, Double.NaN, false, false, null);
+    static final Range FINITE = new Range("finite", Double.NaN, false, Double.NaN, false, true,
+        "%s must be a finite number, got %s");
+    static final Range POSITIVE_FINITE = new Range("> 0", 0, true, Double.NaN, false, true,
         "%s must be a finite number > 0, got %s");
-    static final Range POSITIVE = new Range("> 0", 0, true, Double.NaN, false,
+    static final Range POSITIVE = new Range("> 0", 0, true, Double.NaN, false, false,
         "%s must be > 0, got %s");
     /** A bound on float32 values: beyond the largest float it would become infinite. */
     static final Range POSITIVE_FLOAT = new Range("in (0, 3.4e38)", 0, true, Float.MAX_VALUE,
-        false, "%s must be > 0 and below 3.4e38 (it bounds float32 values), got %s");
-    static final Range NON_NEGATIVE = new Range(">= 0", 0, false, Double.NaN, false,
+        true, false, "%s must be > 0 and below 3.4e38 (it bounds float32 values), got %s");
+    static final Range NON_NEGATIVE = new Range(">= 0", 0, false, Double.NaN, false, false,
         "%s must be >= 0, got %s");
-    static final Range AT_LEAST_ONE = new Range(">= 1", 1, false, Double.NaN, false,
+    static final Range AT_LEAST_ONE = new Range(">= 1", 1, false, Double.NaN, false, false,
         "%s must be >= 1, got %s");
-    static final Range OPEN_UNIT = new Range("in (0, 1)", 0, true, 1, false,
+    static final Range OPEN_UNIT = new Range("in (0, 1)", 0, true, 1, true, false,
         "%s must be in (0, 1), got %s");
+    static final Range HALF_OPEN_UNIT = new Range("in (0, 1]", 0, true, 1, false, false,
+        "%s must be in (0, 1], got %s");
+    static final Range UNIT = new Range("in [0, 1]", 0, false, 1, false, false,
+        "%s must be in [0, 1], got %s");
+    static final Range OPEN_SYMMETRIC_UNIT = new Range("in (-1, 1)", -1, true, 1, true, false,
+        "%s must be in (-1, 1), got %s");
 
     /** NaN holds for no bound. */
     boolean holds(double value) {
       return (Double.isNaN(minimum) || (exclusiveMinimum ? value > minimum : value >= minimum))
-          && (Double.isNaN(maximum) || value < maximum) && (!finite || Double.isFinite(value));
+          && (Double.isNaN(maximum) || (exclusiveMaximum ? value < maximum : value <= maximum))
+          && (!finite || Double.isFinite(value));
     }
   }
 

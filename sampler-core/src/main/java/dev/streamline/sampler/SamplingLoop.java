@@ -45,8 +45,8 @@ public final class SamplingLoop {
   private SamplingLoop(Model model, SamplingJob job, Rows rows, boolean forward, NDManager home,
       Diagnostics diagnostics, List<StepObserver> observers) {
     this.job = job;
-    this.denoiser = new Denoiser(model, rows.labels, job.guidance(), job.options().x0Guard(),
-        diagnostics);
+    this.denoiser = new Denoiser(model, rows.labels, Guidance.of(job, home),
+        job.options().x0Guard(), diagnostics);
     this.noise = new SeededNoise(rows.seeds, model.sampleShape());
     this.home = home;
     this.diagnostics = diagnostics;
@@ -143,22 +143,26 @@ public final class SamplingLoop {
     int dimension = Math.toIntExact(shape.size());
     StepMethod method = SamplerCatalog.method(job.sampler());
     Rows rows = Rows.of(job, inspection.sensitivity());
+    SamplingJob.Span span = job.span();
+    boolean partway = forward && span.partway();
     try (NDManager run = manager.newSubManager()) {
-      Trajectory trajectory = job.recordTrajectory()
-          ? new Trajectory(n, forward ? process.noiseTime() : process.dataTime()) : null;
       Diagnostics diagnostics = inspection.diagnostics() ? new Diagnostics(n, dimension) : null;
       List<StepObserver> observers = new ArrayList<>();
-      if (trajectory != null) {
-        observers.add(trajectory);
-      }
       if (diagnostics != null) {
         observers.add(diagnostics);
       }
       SamplingLoop loop = new SamplingLoop(model, job, rows, forward, run, diagnostics,
           observers);
-      NDArray x = forward
-          ? loop.start(shape).get(":" + n).mul(process.sigma(process.noiseTime()))
-          : data.toType(job.dataType(), true);
+      Trajectory trajectory = null;
+      if (job.recordTrajectory()) {
+        // A partial run is fixed-step (forModel); it starts at its first step's time.
+        trajectory = new Trajectory(n, !forward ? process.dataTime()
+            : partway ? loop.schedule((FixedStepMethod) method)[0] : process.noiseTime());
+        observers.add(0, trajectory);
+      }
+      NDArray x = !forward ? data.toType(job.dataType(), true)
+          : partway ? loop.start(shape)
+          : loop.start(shape).get(":" + n).mul(process.sigma(process.noiseTime()));
       x.attach(run);
       NDArray offsets = null;
       if (inspection.sensitivity()) {
@@ -186,7 +190,7 @@ public final class SamplingLoop {
         logLikelihood = logLikelihood(x.get(":" + n), integral.get(":" + n),
             process.sigma(process.noiseTime()));
       }
-      if (forward && process.sigma(loop.to) > 0) {
+      if (forward && process.sigma(loop.to) > 0 && !span.stopsEarly()) {
         try (Scope scope = loop.scope(x)) {
           x = scope.finish(loop.denoiser.estimate(x, loop.to).x0(), loop.lastStep + 1, loop.to);
         }
@@ -286,14 +290,33 @@ public final class SamplingLoop {
     return home.create(latents, new Shape(job.n()).addAll(shape)).toType(job.dataType(), false);
   }
 
-  /** Walks a fixed-step method over the job's grid, each step in its own scope. */
+  /**
+   * The times a fixed-step method steps over, noise end first: the points of its whole schedule
+   * from the job's first step to its end ({@link SamplingJob#span}).
+   */
+  private double[] schedule(FixedStepMethod fixed) {
+    SamplingJob.Span span = job.span();
+    double[] whole = fixed.grid(process(), options().grid().times(process(), span.total()));
+    // A table spacing that already ends on timestep 0 lays out one point fewer.
+    int last = whole.length - 1;
+    return Arrays.copyOfRange(whole, Math.min(span.first(), last), Math.min(span.end(), last) + 1);
+  }
+
+  /**
+   * Walks a fixed-step method over the job's grid, each step in its own scope. The method sees
+   * only the steps it runs (a partial run starts without history, as a fresh one); the guidance
+   * interval counts in the steps of the whole schedule.
+   */
   NDArray steps(FixedStepMethod fixed, NDArray x) {
-    double[] grid = fixed.grid(process(), options().grid().times(process(), job.steps()));
-    if (from != process().noiseTime()) {
+    double[] grid = schedule(fixed);
+    boolean backwards = from != process().noiseTime();
+    if (backwards) {
       grid = reversed(grid);
     }
+    int first = job.span().first();
     List<NDArray> carried = new ArrayList<>();
     for (int i = 0; i + 1 < grid.length; i++) {
+      denoiser.atStep(backwards ? first + grid.length - 2 - i : first + i);
       carried.add(x);
       try (Scope scope = new Scope(carried)) {
         Step step = new Step(scope, grid, i);

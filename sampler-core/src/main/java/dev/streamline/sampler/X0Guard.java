@@ -36,11 +36,7 @@ public record X0Guard(Kind kind, double value) {
     if (kind == Kind.NONE) {
       return e;
     }
-    NDArray x0 = kind == Kind.CLIP ? e.x0().clip(-value, value) : threshold(e.x0());
-    NDArray safeSigma = c.sigma().maximum(Double.MIN_NORMAL);
-    NDArray eps = x.sub(x0.mul(c.alpha())).div(safeSigma);
-    NDArray keep = c.sigma().gt(0).broadcast(x.getShape());
-    return new Estimate(x0, ai.djl.ndarray.NDArrays.where(keep, eps, e.eps()));
+    return e.withX0(kind == Kind.CLIP ? e.x0().clip(-value, value) : threshold(e.x0()), x, c);
   }
 
   private NDArray threshold(NDArray x0) {

@@ -3,7 +3,10 @@ package dev.streamline.sampler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
+import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -48,5 +51,32 @@ class BatchInvarianceTest extends ManagedTest {
     NDArray first = sample(sampler, 16, 5, Engine.vpModel());
     NDArray second = sample(sampler, 16, 5, Engine.vpModel());
     assertThat(Engine.maxError(first, second)).isZero();
+  }
+
+  /**
+   * The guidance variants act per sample (rescale by its own spreads, APG by its own norms and
+   * running sum, CFG++ by its own estimates): a guided sample is the same alone or in a batch.
+   */
+  @Test
+  void guidedVariantsAreOnePerSample() {
+    Model model = new ComponentModel(Engine.MIXTURE, Engine.VP, null);
+    List<Map<SamplerOption, Object>> variants = List.of(
+        Map.of(SamplerOption.GUIDANCE_RESCALE, 0.7),
+        Map.of(SamplerOption.APG_ETA, 0.0, SamplerOption.APG_MOMENTUM, -0.5,
+            SamplerOption.APG_NORM_THRESHOLD, 0.5),
+        Map.of(SamplerOption.CFG_PLUS_PLUS, true));
+    for (Map<SamplerOption, Object> options : variants) {
+      int[] labels = new int[16];
+      java.util.Arrays.setAll(labels, i -> i % 3);
+      NDArray big = Engine.run(model, SamplingJob.of("euler-ancestral", 12, 16, 100)
+          .withLabels(labels, 2.5).withOptions(SamplerOptions.of(options)), manager).samples();
+      for (int i : new int[] {0, 4, 11}) {
+        NDArray alone = Engine.run(model, SamplingJob.of("euler-ancestral", 12, 1, 100 + i)
+            .withLabels(new int[] {labels[i]}, 2.5).withOptions(SamplerOptions.of(options)),
+            manager).samples();
+        assertThat(Engine.maxError(alone.get(0), big.get(i))).as(options.toString())
+            .isLessThan(1e-5);
+      }
+    }
   }
 }

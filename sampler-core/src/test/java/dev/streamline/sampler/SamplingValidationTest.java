@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 
@@ -281,5 +282,90 @@ class SamplingValidationTest extends ManagedTest {
     assertThatThrownBy(() -> leading.forModel(flow)).isInstanceOf(InvalidJobException.class)
         .hasMessage("time grid 'leading' steps on the timesteps of a discrete schedule; this"
             + " model's process is linear: use uniform, karras or log-snr");
+  }
+
+  private static SamplingJob with(String sampler, Map<SamplerOption, ?> options) {
+    return SamplingJob.of(sampler, 8, 2, 0).withOptions(SamplerOptions.of(options));
+  }
+
+  private static void refused(SamplingJob job, Model model, String message) {
+    assertThatThrownBy(() -> job.forModel(model)).isInstanceOf(InvalidJobException.class)
+        .hasMessage(message);
+  }
+
+  /** Partial sampling's combinations, each refused with what to change. */
+  @Test
+  void partialSamplingChecksItsSteps() {
+    Model flow = Engine.flowModel();
+    float[] latents = new float[4];
+    refused(with("euler", Map.of(SamplerOption.DENOISE, 0.5, SamplerOption.END_STEP, 4))
+        .withLatents(latents), flow, "denoise chooses the steps itself (the last steps of a"
+            + " longer schedule); give it or startStep/endStep, not both");
+    refused(with("euler", Map.of(SamplerOption.END_STEP, 9)), flow,
+        "endStep 9 is past the schedule's 8 steps");
+    refused(with("euler", Map.of(SamplerOption.START_STEP, 5, SamplerOption.END_STEP, 5))
+        .withLatents(latents), flow, "startStep 5 must be below endStep 5");
+    refused(with("euler", Map.of(SamplerOption.START_STEP, 3)), flow, "a run from step 3 of 8"
+        + " starts from latents as the state at that step; give them (to start from data, noise"
+        + " it to that step's level first, alpha·x0 + sigma·z)");
+    refused(with("euler", Map.of(SamplerOption.DENOISE, 0.5)), flow, "a run from step 8 of 16"
+        + " starts from latents as the state at that step; give them (to start from data, noise"
+        + " it to that step's level first, alpha·x0 + sigma·z)");
+    refused(with("euler", Map.of(SamplerOption.DENOISE, 1e-6)), flow,
+        "denoise 1.0E-6 asks for a schedule of 8000000 steps; at most 1000000");
+    refused(with("dopri5", Map.of(SamplerOption.END_STEP, 4)), flow, "partial sampling runs"
+        + " part of a fixed schedule; sampler 'dopri5' chooses its own steps");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.DENOISE, 0.0))
+        .hasMessage("denoise must be in (0, 1], got 0.0");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.START_STEP, -1))
+        .hasMessage("startStep must be >= 0, got -1");
+    assertThat(with("euler", Map.of(SamplerOption.END_STEP, 3)).forModel(flow).span())
+        .isEqualTo(new SamplingJob.Span(8, 0, 3));
+  }
+
+  /** The guidance options need guidance, and some pairs exclude each other. */
+  @Test
+  void guidanceOptionsNeedGuidance() {
+    Model model = new ComponentModel(Engine.MIXTURE, Engine.FLOW, null);
+    refused(with("euler", Map.of(SamplerOption.GUIDANCE_RESCALE, 0.7)), model,
+        "[guidanceRescale] shape classifier-free guidance; give labels and a guidance scale"
+            + " other than 1");
+    refused(with("euler", Map.of(SamplerOption.APG_ETA, 0.0, SamplerOption.GUIDANCE_END, 0.5))
+        .withLabels(new int[] {1}, 1.0), model, "[guidanceEnd, apgEta] shape classifier-free"
+            + " guidance; give labels and a guidance scale other than 1");
+    refused(with("euler", Map.of(SamplerOption.CFG_PLUS_PLUS, true)), model,
+        "cfgPlusPlus contrasts the labelled prediction with the unconditional one; give labels");
+    refused(with("euler", Map.of(SamplerOption.GUIDANCE_START, 0.6,
+        SamplerOption.GUIDANCE_END, 0.6)).withLabels(new int[] {1}, 3.0), model,
+        "guidanceStart must be below guidanceEnd");
+    refused(with("euler", Map.of(SamplerOption.APG_MOMENTUM, 0.5,
+        SamplerOption.GUIDANCE_RESCALE, 0.5)).withLabels(new int[] {1}, 3.0), model,
+        "APG and guidanceRescale both reshape the guidance; choose one");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.GUIDANCE_RESCALE, 1.5))
+        .hasMessage("guidanceRescale must be in [0, 1], got 1.5");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.APG_MOMENTUM, -1.0))
+        .hasMessage("apgMomentum must be in (-1, 1), got -1.0");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.APG_ETA,
+        Double.POSITIVE_INFINITY)).hasMessage("apgEta must be a finite number, got Infinity");
+    // CFG++ at scale 1 is allowed: it still renoises with the unconditional estimate.
+    assertThat(with("euler", Map.of(SamplerOption.CFG_PLUS_PLUS, true))
+        .withLabels(new int[] {1}, 1.0).forModel(model).guidance()).isEqualTo(1.0);
+  }
+
+  /** What only sampling forwards means is refused by encode and likelihood, by name. */
+  @Test
+  void encodeAndLikelihoodRefuseSamplingOnlyOptions() {
+    assertThatThrownBy(() -> with("euler", Map.of(SamplerOption.END_STEP, 4,
+        SamplerOption.CFG_PLUS_PLUS, true)).forEncoding())
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessage("[cfgPlusPlus, endStep] belong to sampling (partial runs, CFG++'s renoising,"
+            + " APG's momentum along the sampling order); encode runs the whole ODE backwards"
+            + " without them");
+    assertThatThrownBy(() -> with("heun", Map.of(SamplerOption.GUIDANCE_RESCALE, 0.5))
+        .forLikelihood()).isInstanceOf(InvalidJobException.class)
+        .hasMessage("[guidanceRescale] is not linear in the predictions, so the divergence of"
+            + " its field is not the guided divergence; leave it out");
+    assertThat(with("heun", Map.of(SamplerOption.GUIDANCE_START, 0.5)).forLikelihood())
+        .isNotNull();
   }
 }

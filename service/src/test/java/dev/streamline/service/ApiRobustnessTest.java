@@ -686,7 +686,9 @@ class ApiRobustnessTest extends HttpTest {
 
   private static final List<String> OPTIONS = List.of("eta", "churn", "churnMin", "churnMax",
       "churnNoise", "snr", "rtol", "atol", "minStep", "maxStep", "maxNfe", "batchErrorControl",
-      "timeGrid", "rho", "shift", "clip", "threshold");
+      "timeGrid", "rho", "shift", "clip", "threshold", "guidanceRescale", "guidanceStart",
+      "guidanceEnd", "apgEta", "apgMomentum", "apgNormThreshold", "cfgPlusPlus", "startStep",
+      "endStep", "denoise");
 
   /**
    * Options, mostly of those the sampler reads ({@code reads}; null for an unknown sampler, whose
@@ -765,6 +767,24 @@ class ApiRobustnessTest extends HttpTest {
       case "threshold" -> good ? pick(c, spins, ok(n, "0.9"), ok(n, "0.995"), ok(n, "null"))
           : pick(c, spins, bad(n, "0"), bad(n, "1"), bad(n, "1.5"), bad(n, "-0.1"),
               bad(n, "\"NaN\""), bad(n, "\"x\""));
+      // The guidance and partial-sampling options hold or fail with other fields (labels,
+      // guidance, latents, steps, each other): a value in range may go either way.
+      case "guidanceRescale", "guidanceStart", "guidanceEnd" -> good
+          ? pick(c, spins, either(n, "0"), either(n, "0.5"), either(n, "1"), ok(n, "null"))
+          : pick(c, spins, bad(n, "-0.1"), bad(n, "1.5"), bad(n, "\"NaN\""), bad(n, "\"x\""),
+              bad(n, "true"));
+      case "apgEta", "apgMomentum", "apgNormThreshold" -> good
+          ? pick(c, spins, either(n, "0"), either(n, "0.5"), ok(n, "null"))
+          : pick(c, spins, bad(n, "\"NaN\""), bad(n, "\"Infinity\""), bad(n, "1e400"),
+              bad(n, "\"x\""), either(n, "-0.5"), either(n, "1"));
+      case "cfgPlusPlus" -> good ? pick(c, spins, either(n, "true"), ok(n, "false"), ok(n, "null"))
+          : pick(c, spins, bad(n, "\"yes\""), bad(n, "1"), bad(n, "[]"));
+      case "startStep", "endStep" -> good
+          ? pick(c, spins, either(n, "0"), either(n, "1"), either(n, "3"), ok(n, "null"))
+          : pick(c, spins, bad(n, "-1"), bad(n, "1.5"), bad(n, "\"x\""), either(n, "2147483647"));
+      case "denoise" -> good ? pick(c, spins, either(n, "1"), either(n, "0.5"), ok(n, "null"))
+          : pick(c, spins, bad(n, "0"), bad(n, "-0.5"), bad(n, "1.5"), bad(n, "\"NaN\""),
+              either(n, "1e-300"));
       // Not an option: bad whatever its value.
       default -> pick(c, spins, bad(n, "1"), bad(n, "null"), bad(n, "\"karras\""));
     };

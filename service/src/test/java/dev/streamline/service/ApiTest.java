@@ -300,6 +300,32 @@ class ApiTest extends ServiceTest {
     assertThat(properties.get("clip").get("exclusiveMaximum").asDouble())
         .isEqualTo(Float.MAX_VALUE);
     assertThat(properties.get("batchErrorControl").get("type").asString()).isEqualTo("boolean");
+    assertThat(properties.get("guidanceRescale").get("maximum").asDouble()).isEqualTo(1);
+    assertThat(properties.get("guidanceRescale").has("exclusiveMaximum")).isFalse();
+    assertThat(properties.get("denoise").get("exclusiveMinimum").asDouble()).isEqualTo(0);
+    assertThat(properties.get("denoise").get("maximum").asDouble()).isEqualTo(1);
+  }
+
+  /**
+   * The partial-sampling options pass through the request to the run: steps [0, 3) of 8, then
+   * [3, 8) from the state they return, are the whole run, with NFE 3 and 5.
+   */
+  @Test
+  void partialRunsContinueEachOtherThroughTheApi() {
+    String path = String.format(SAMPLES, "analytic-gmm-flow");
+    JsonNode whole = Http.json(http.post(path, "{\"n\":3,\"sampler\":\"euler\",\"steps\":8,"
+        + "\"seed\":5}", "application/json"));
+    JsonNode head = Http.json(http.post(path, "{\"n\":3,\"sampler\":\"euler\",\"steps\":8,"
+        + "\"seed\":5,\"options\":{\"endStep\":3}}", "application/json"));
+    assertThat(head.get("nfe").asInt()).isEqualTo(3);
+    HttpResponse<byte[]> tail = http.post(path, "{\"n\":3,\"sampler\":\"euler\",\"steps\":8,"
+        + "\"latents\":" + head.get("samples") + ",\"options\":{\"startStep\":3}}",
+        "application/json");
+    assertThat(tail.statusCode()).as(new String(tail.body(), StandardCharsets.UTF_8))
+        .isEqualTo(200);
+    assertThat(Http.json(tail).get("nfe").asInt()).isEqualTo(5);
+    assertThat(Http.json(tail).get("samples").toString())
+        .isEqualTo(whole.get("samples").toString());
   }
 
   @Test

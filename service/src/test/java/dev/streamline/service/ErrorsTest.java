@@ -53,7 +53,15 @@ class ErrorsTest extends ServiceTest {
     assertThat(Http.json(sample("moons-flow", "{\"n\":1,\"sampler\":\"plms\"}")).get("detail")
         .asString()).startsWith("unknown sampler 'plms'");
     assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":\"heun\",\"options\":{\"eta\":1}}"),
-        400, "sampler 'heun' does not read [eta]; it reads [timeGrid, rho, shift, clip, threshold]");
+        400, "sampler 'heun' does not read [eta]; it reads [timeGrid, rho, shift, clip, threshold,"
+            + " guidanceRescale, guidanceStart, guidanceEnd, apgEta, apgMomentum, apgNormThreshold,"
+            + " startStep, endStep, denoise]");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"steps\":8,\"options\":{\"startStep\":2}}"),
+        400, "a run from step 2 of 8 starts from latents as the state at that step; give them (to"
+            + " start from data, noise it to that step's level first, alpha·x0 + sigma·z)");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"guidanceRescale\":0.5}}"),
+        400, "[guidanceRescale] shape classifier-free guidance; give labels and a guidance scale"
+            + " other than 1");
     assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":\"dopri5\",\"options\":{\"rtol\":-1}}"),
         400, "rtol must be a finite number > 0, got -1.0");
     assertProblem(sample("moons-flow",
@@ -119,7 +127,9 @@ class ErrorsTest extends ServiceTest {
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"etaa\":1}}"), 400,
         "unreadable request body: Unrecognized property \"etaa\" in options; known: [eta, churn,"
             + " churnMin, churnMax, churnNoise, snr, rtol, atol, minStep, maxStep, maxNfe,"
-            + " batchErrorControl, timeGrid, rho, shift, clip, threshold]");
+            + " batchErrorControl, timeGrid, rho, shift, clip, threshold, guidanceRescale,"
+            + " guidanceStart, guidanceEnd, apgEta, apgMomentum, apgNormThreshold, cfgPlusPlus,"
+            + " startStep, endStep, denoise]");
   }
 
   @Test

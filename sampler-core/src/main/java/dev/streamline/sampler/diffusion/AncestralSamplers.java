@@ -1,6 +1,7 @@
 package dev.streamline.sampler.diffusion;
 
 import ai.djl.ndarray.NDArray;
+import dev.streamline.sampler.Denoiser;
 import dev.streamline.sampler.Estimate;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.SamplerOption;
@@ -72,10 +73,16 @@ public final class AncestralSamplers {
   public static NDArray dpmpp2sAncestral(Step step, NDArray x) {
     NoiseProcess p = step.process();
     double t = step.t();
-    Estimate e = step.denoiser().estimate(x, t);
+    boolean plusPlus = DiffusionSamplers.cfgPlusPlus(step);
+    Denoiser.Guided g = plusPlus ? step.denoiser().guided(x, t) : null;
+    Estimate e = plusPlus ? g.unconditional() : step.denoiser().estimate(x, t);
     AncestralStep split = AncestralStep.of(p, t, step.tNext(), eta(step));
+    // CFG++ (ComfyUI's dpmpp_2s_ancestral_cfg_pp): the step of the unconditional model, moved by
+    // alpha_s × the guidance of its first evaluation in x0.
+    NDArray guidance = plusPlus
+        ? g.estimate().x0().sub(e.x0()).mul(split.alphaNext()) : null;
     if (split.eulerOnly(p, t)) {
-      return split.noised(step, split.euler(e));
+      return split.noised(step, guided(split.euler(e), guidance));
     }
     double lambda = p.logSnr(t);
     double sigma = p.sigma(t);
@@ -84,11 +91,16 @@ public final class AncestralSamplers {
     double hMid = p.logSnr(tMid) - lambda;
     NDArray xMid = x.mul(p.sigma(tMid) / sigma)
         .add(e.x0().mul(p.alpha(tMid) * -Math.expm1(-hMid)));
-    NDArray x0Mid = step.denoiser().estimate(xMid, tMid).x0();
+    NDArray x0Mid = plusPlus ? step.denoiser().unconditional(xMid, tMid).x0()
+        : step.denoiser().estimate(xMid, tMid).x0();
     double h = split.lambdaDown() - lambda;
     NDArray next = x.mul(split.down() / sigma)
         .add(x0Mid.mul(split.alphaNext() * -Math.expm1(-h)));
-    return split.noised(step, next);
+    return split.noised(step, guided(next, guidance));
+  }
+
+  private static NDArray guided(NDArray next, NDArray guidance) {
+    return guidance == null ? next : next.add(guidance);
   }
 
   /** The ancestral samplers' eta: 1 by default, the DDPM posterior's noise, as in k-diffusion. */

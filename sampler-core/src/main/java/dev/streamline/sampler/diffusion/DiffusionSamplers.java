@@ -1,6 +1,7 @@
 package dev.streamline.sampler.diffusion;
 
 import ai.djl.ndarray.NDArray;
+import dev.streamline.sampler.Denoiser;
 import dev.streamline.sampler.Estimate;
 import dev.streamline.sampler.FixedStepMethod;
 import dev.streamline.sampler.NoiseProcess;
@@ -32,11 +33,29 @@ public final class DiffusionSamplers {
     return ddim(step, x, 1.0);
   }
 
-  /** DDIM's update is the Euler step to the ancestral split's down level, then its up noise. */
+  /**
+   * DDIM's update is the Euler step to the ancestral split's down level, then its up noise. With
+   * cfgPlusPlus it is CFG++'s (Chung et al. 2024, Algorithm 1; ComfyUI's euler_ancestral_cfg_pp):
+   * alpha_s·x0 of the guided estimate + down·eps of the unconditional one.
+   */
   static NDArray ddim(Step step, NDArray x, double eta) {
-    Estimate e = step.denoiser().estimate(x, step.t());
+    Estimate e = cfgPlusPlus(step) ? step.denoiser().guided(x, step.t()).plusPlus()
+        : step.denoiser().estimate(x, step.t());
     AncestralStep split = AncestralStep.of(step.process(), step.t(), step.tNext(), eta);
     return split.noised(step, split.euler(e));
+  }
+
+  /**
+   * Euler, which with cfgPlusPlus takes k-diffusion's Euler step (DDIM's, the Euler step in
+   * x/alpha and sigma/alpha) with CFG++'s pair, as ComfyUI's euler_cfg_pp; on a flow model
+   * plain Euler is that same step.
+   */
+  public static FixedStepMethod euler(FixedStepMethod plain) {
+    return (step, x) -> cfgPlusPlus(step) ? ddim(step, x, 0.0) : plain.step(step, x);
+  }
+
+  static boolean cfgPlusPlus(Step step) {
+    return step.options().flag(SamplerOption.CFG_PLUS_PLUS);
   }
 
   /**
@@ -152,13 +171,19 @@ public final class DiffusionSamplers {
       NoiseProcess p = step.process();
       double t = step.t();
       double tNext = step.tNext();
-      NDArray x0 = step.denoiser().estimate(x, t).x0();
+      boolean plusPlus = !sde && cfgPlusPlus(step);
+      Denoiser.Guided g = plusPlus ? step.denoiser().guided(x, t) : null;
+      NDArray x0 = plusPlus ? g.estimate().x0() : step.denoiser().estimate(x, t).x0();
+      // CFG++ (ComfyUI's dpmpp_2m_cfg_pp) steps from the state of its pair, alpha·x0 + sigma·eps
+      // of the unconditional estimate, and extrapolates from the unconditional x0 of the last step.
+      NDArray from = plusPlus
+          ? x0.mul(p.alpha(t)).add(g.unconditional().eps().mul(p.sigma(t))) : x;
       double sigmaNext = p.sigma(tNext);
       double h = p.logSnr(tNext) - p.logSnr(t);
       double etaH = eta == 0 ? 0 : eta * h;
       double decay = sigmaNext == 0 ? 0 : sigmaNext / p.sigma(t) * Math.exp(-etaH);
       double gain = p.alpha(tNext) * -Math.expm1(-h - etaH);
-      NDArray next = x.mul(decay).add(x0.mul(gain));
+      NDArray next = from.mul(decay).add(x0.mul(gain));
       if (previous != null && sigmaNext > 0) {
         double r = previousH / h;
         next = next.add(x0.sub(previous).mul(0.5 * gain / r));
@@ -166,7 +191,7 @@ public final class DiffusionSamplers {
       if (eta > 0 && sigmaNext > 0) {
         next = next.add(step.noise(x).mul(sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH))));
       }
-      previous = step.keep(x0);
+      previous = step.keep(plusPlus ? g.unconditional().x0() : x0);
       previousH = h;
       return next;
     }

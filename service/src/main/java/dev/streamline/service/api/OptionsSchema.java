@@ -48,7 +48,12 @@ class OptionsSchema implements OpenApiCustomizer {
       }
     }
     if (!Double.isNaN(range.maximum())) {
-      schema.setExclusiveMaximumValue(BigDecimal.valueOf(range.maximum()).stripTrailingZeros());
+      BigDecimal maximum = BigDecimal.valueOf(range.maximum()).stripTrailingZeros();
+      if (range.exclusiveMaximum()) {
+        schema.setExclusiveMaximumValue(maximum);
+      } else {
+        schema.setMaximum(maximum);
+      }
     }
     schema.setDescription(option.description() + " (read by " + option.readers().text() + ")");
     return schema;

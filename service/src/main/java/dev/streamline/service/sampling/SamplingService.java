@@ -318,14 +318,14 @@ public class SamplingService implements DisposableBean {
     long seed = order.seed() == null
         ? ThreadLocalRandom.current().nextLong(SEED_BOUND) : order.seed();
     double guidance = order.guidance() == null ? 1.0 : order.guidance();
+    float[] latents = order.latents() == null ? null
+        : Latents.flatten(order.latents(), order.n(), model.shape());
     SamplingJob request = new SamplingJob(sampler, steps, order.n(), seed, guidance,
-        order.labels(), null, SamplerOptions.of(order.options()), order.returnTrajectory(),
+        order.labels(), latents, SamplerOptions.of(order.options()), order.returnTrajectory(),
         DataType.FLOAT32);
-    // Checked here, and one per sample, so that no member's labels can fail a merged run.
+    // Checked here, latents included (a partial run starts from them), and labels one per
+    // sample, so that no member's labels can fail a merged run.
     request = request.forModel(served.model());
-    if (order.latents() != null) {
-      request = request.withLatents(Latents.flatten(order.latents(), order.n(), model.shape()));
-    }
     return new SamplingRun(served, request, deadline, started, 1, decodes(model, order),
         order.inspection());
   }
