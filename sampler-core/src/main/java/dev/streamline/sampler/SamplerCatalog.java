@@ -9,6 +9,7 @@ import static dev.streamline.sampler.ode.ButcherTableau.RK4;
 
 import dev.streamline.sampler.diffusion.AncestralSamplers;
 import dev.streamline.sampler.diffusion.DiffusionSamplers;
+import dev.streamline.sampler.diffusion.MultistepSamplers;
 import dev.streamline.sampler.ode.AdaptiveRungeKutta;
 import dev.streamline.sampler.ode.ButcherTableau;
 import dev.streamline.sampler.ode.RungeKutta;
@@ -64,6 +65,17 @@ public final class SamplerCatalog {
     add(sde("dpmpp-2s-ancestral", 2, 2,
         "k-diffusion's dpmpp_2s_ancestral: DPM-Solver++(2S) (Lu et al. 2022) with ancestral noise"),
         AncestralSamplers::dpmpp2sAncestral);
+    add(ode("lms", 4, 1,
+        "k-diffusion's lms: linear multistep of order 4 in sigma"), MultistepSamplers::lms);
+    add(ode("ipndm", 4, 1,
+        "Improved PNDM (Zhang & Chen 2022): fixed Adams-Bashforth weights on eps"),
+        MultistepSamplers::ipndm);
+    add(ode("deis", 3, 1,
+        "DEIS with time-based Adams-Bashforth weights, tAB (Zhang & Chen 2022)"),
+        MultistepSamplers::deis);
+    add(ode("res-multistep", 2, 1,
+        "ComfyUI's res_multistep: second-order multistep exponential integrator (RES)"),
+        MultistepSamplers::resMultistep);
   }
 
   private SamplerCatalog() {}
