@@ -67,8 +67,8 @@ public final class SamplerCatalog {
         AncestralSamplers::dpmpp2sAncestral);
     add(ode("lms", 4, 1,
         "k-diffusion's lms: linear multistep of order 4 in sigma"), MultistepSamplers::lms);
-    add(ode("ipndm", 4, 1,
-        "Improved PNDM (Zhang & Chen 2022): fixed Adams-Bashforth weights on eps"),
+    add(ode("ipndm", 2, 1,
+        "Improved PNDM (Zhang & Chen 2022): Adams-Bashforth weights of order 4 for equal steps"),
         MultistepSamplers::ipndm);
     add(ode("deis", 3, 1,
         "DEIS with time-based Adams-Bashforth weights, tAB (Zhang & Chen 2022)"),
