@@ -118,8 +118,8 @@ class ErrorsTest extends ServiceTest {
         "unreadable request body: Number value length (1002) exceeds the maximum allowed (1000)");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"etaa\":1}}"), 400,
         "unreadable request body: Unrecognized property \"etaa\" in options; known: [eta, churn,"
-            + " churnMin, churnMax, churnNoise, snr, rtol, atol, minStep, maxStep, maxNfe,"
-            + " batchErrorControl, timeGrid, rho, shift, clip, threshold]");
+            + " churnMin, churnMax, churnNoise, solverOrder, snr, rtol, atol, minStep, maxStep,"
+            + " maxNfe, batchErrorControl, timeGrid, rho, shift, clip, threshold]");
   }
 
   @Test

@@ -5,10 +5,12 @@ import dev.streamline.sampler.Estimate;
 import dev.streamline.sampler.FixedStepMethod;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.SamplerOption;
+import dev.streamline.sampler.SamplerOptions;
 import dev.streamline.sampler.SamplingLoop.Step;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.DoubleUnaryOperator;
+import java.util.function.ToIntFunction;
 
 /**
  * The linear multistep samplers of k-diffusion and ComfyUI: one evaluation per step, with the
@@ -27,55 +29,65 @@ public final class MultistepSamplers {
 
   /**
    * Linear multistep of order 4 in sigma (k-diffusion's sample_lms): eps as the polynomial through
-   * the last four estimates over s, integrated exactly over the step, c_j = ∫ ℓ_j(s) ds with ℓ_j
-   * the Lagrange basis of the (non-uniform) nodes s_i, s_{i-1}, ... An estimate at pure noise is
-   * no node: the basis with one node gone to infinity is the basis of the others, so it is left
-   * out, which is that limit.
+   * the last four estimates over s, integrated exactly over the step, c_j = ∫ ℓ_j(s) ds with
+   * ℓ_j the Lagrange basis of the (non-uniform) nodes s_i, s_{i-1}, ...
    */
   public static FixedStepMethod lms() {
-    return new LagrangeMultistep(4, false);
+    return new LagrangeMultistep(options -> 4, Variable.SIGMA);
   }
 
   /**
    * DEIS with its time-based Adams–Bashforth weights (tAB-DEIS, Zhang &amp; Chen 2022, as
    * ComfyUI's deis): eps as the polynomial in the process's own time t through the last
-   * {@code solverOrder} estimates, integrated exactly against dy = ds, c_j = ∫ ℓ_j(t(s)) ds. The
-   * pure-noise end is an ordinary node in t, so only the first step is the Euler limit.
+   * {@code solverOrder} estimates, integrated exactly against dy = ds, c_j = ∫ ℓ_j(t(s)) ds.
    */
   public static FixedStepMethod deis() {
-    return new LagrangeMultistep(3, true);
+    return new LagrangeMultistep(options -> options.integer(SamplerOption.SOLVER_ORDER, 3),
+        Variable.TIME);
   }
 
-  /** One run of lms or deis: eps interpolated in s or in t. */
+  /** The variable eps is interpolated in: s, infinite at pure noise, or t, finite there. */
+  private enum Variable {
+    SIGMA {
+      @Override double at(NoiseProcess p, double t) { return p.edmSigma(t); }
+      @Override double ofSigma(NoiseProcess p, double s) { return s; }
+    },
+    TIME {
+      @Override double at(NoiseProcess p, double t) { return t; }
+      @Override double ofSigma(NoiseProcess p, double s) { return p.timeAtLogSnr(-Math.log(s)); }
+    };
+
+    abstract double at(NoiseProcess p, double t);
+
+    abstract double ofSigma(NoiseProcess p, double s);
+  }
+
+  /** One run of lms or deis. */
   private static final class LagrangeMultistep implements FixedStepMethod {
 
-    private final int maxOrder;
-    private final boolean inTime;
+    private final ToIntFunction<SamplerOptions> order;
+    private final Variable variable;
     private History history;
 
-    LagrangeMultistep(int maxOrder, boolean inTime) {
-      this.maxOrder = maxOrder;
-      this.inTime = inTime;
+    LagrangeMultistep(ToIntFunction<SamplerOptions> order, Variable variable) {
+      this.order = order;
+      this.variable = variable;
     }
 
     @Override
     public NDArray step(Step step, NDArray x) {
       NoiseProcess p = step.process();
-      int order = inTime ? step.options().integer(SamplerOption.SOLVER_ORDER, maxOrder) : maxOrder;
       if (history == null) {
-        history = new History(order - 1);
+        history = new History(order.applyAsInt(step.options()) - 1);
       }
       double t = step.t();
-      double s = p.edmSigma(t);
       Estimate e = step.denoiser().estimate(x, t);
-      double node = inTime ? t : s;
-      DoubleUnaryOperator variable = inTime ? u -> p.timeAtLogSnr(-Math.log(u)) : u -> u;
+      double node = variable.at(p, t);
       double[] c = history.size() == 0 ? new double[1]
-          : lagrangeIntegrals(history.nodesWith(node), s, p.edmSigma(step.tNext()), variable);
+          : lagrangeIntegrals(history.nodesWith(node), p.edmSigma(t), p.edmSigma(step.tNext()),
+              s -> variable.ofSigma(p, s));
       NDArray next = corrected(step, e, history, c);
-      if (inTime || Double.isFinite(s)) {
-        history.push(step, e.eps(), node);
-      }
+      history.push(step, e.eps(), node);
       return next;
     }
   }
@@ -83,8 +95,7 @@ public final class MultistepSamplers {
   /**
    * Improved PNDM (Zhang &amp; Chen 2022; ComfyUI's ipndm): the Adams–Bashforth weights of a
    * uniform grid, (1), (3, -1)/2, (23, -16, 5)/12, (55, -59, 37, -9)/24, applied to eps over
-   * whatever step s_next - s is taken, with the lower orders while the history fills. The
-   * pure-noise estimate is left out of the history, as for lms.
+   * whatever step s_next - s is taken, with the lower orders while the history fills.
    */
   public static FixedStepMethod ipndm() {
     return new FixedStepMethod() {
@@ -102,9 +113,7 @@ public final class MultistepSamplers {
           c[j] = h * beta[j];
         }
         NDArray next = corrected(step, e, history, c);
-        if (Double.isFinite(s)) {
-          history.push(step, e.eps(), s);
-        }
+        history.push(step, e.eps(), s);
         return next;
       }
     };
@@ -177,7 +186,8 @@ public final class MultistepSamplers {
    * x_next = (sigma_next/sigma)·x + alpha_next·[(1 - e^-h)·x0 + (h - (1 - e^-h))·D], which is
    * h·(phi_1(-h)·x0 + phi_2(-h)·(x0 - x0_prev)/r) with r = h_prev/h. First order (DDIM) on the
    * first step, where the previous estimate was at pure noise (h_prev = inf, D = 0 in the limit)
-   * and on a step to sigma = 0 (h = inf).
+   * and on a step to sigma = 0 (h = inf). It is DPM-Solver++(2M) with the exact weight
+   * h - (1 - e^-h) of the slope in place of that method's (1 - e^-h)·h/2.
    */
   public static FixedStepMethod resMultistep() {
     return new FixedStepMethod() {
@@ -194,7 +204,8 @@ public final class MultistepSamplers {
         double h = p.logSnr(tNext) - p.logSnr(t);
         double alphaNext = p.alpha(tNext);
         double gain = -Math.expm1(-h);
-        NDArray next = x.mul(sigmaNext == 0 ? 0 : sigmaNext / p.sigma(t)).add(x0.mul(alphaNext * gain));
+        NDArray next = x.mul(sigmaNext == 0 ? 0 : sigmaNext / p.sigma(t))
+            .add(x0.mul(alphaNext * gain));
         if (previous != null && Double.isFinite(previousH) && sigmaNext > 0) {
           NDArray slope = x0.sub(previous).div(previousH);
           next = next.add(slope.mul(alphaNext * (h - gain)));
@@ -235,13 +246,16 @@ public final class MultistepSamplers {
       return out;
     }
 
-    /** Adds the newest estimate, drops the oldest beyond capacity, and keeps the rest a step. */
+    /**
+     * Adds the newest estimate, drops the oldest beyond capacity, and keeps the rest a step. An
+     * estimate at an infinite node (pure noise in s) is no node of a polynomial: the Lagrange basis
+     * with one node gone to infinity is the basis of the others, so the limit leaves it out.
+     */
     void push(Step step, NDArray value, double node) {
-      if (capacity == 0) {
-        return;
+      if (Double.isFinite(node)) {
+        values.add(0, value);
+        nodes.add(0, node);
       }
-      values.add(0, value);
-      nodes.add(0, node);
       if (values.size() > capacity) {
         values.remove(capacity);
         nodes.remove(capacity);
