@@ -289,10 +289,11 @@ class ErrorsTest extends ServiceTest {
         .contains("model.json: not valid JSON");
     assertThat(models.get("details").get("failed").get("karras-ve").asString())
         .endsWith("downloaded-model/scheduler_config.json: _class_name 'KarrasVeScheduler' is not"
-            + " supported; supported: [DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler,"
-            + " EDMDPMSolverMultistepScheduler, EDMEulerScheduler, EulerAncestralDiscreteScheduler,"
-            + " EulerDiscreteScheduler, FlowMatchEulerDiscreteScheduler, HeunDiscreteScheduler,"
-            + " LMSDiscreteScheduler, PNDMScheduler, UniPCMultistepScheduler]");
+            + " supported; supported: [DDIMScheduler, DDPMScheduler, DEISMultistepScheduler,"
+            + " DPMSolverMultistepScheduler, EDMDPMSolverMultistepScheduler, EDMEulerScheduler,"
+            + " EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,"
+            + " FlowMatchEulerDiscreteScheduler, HeunDiscreteScheduler, LMSDiscreteScheduler,"
+            + " PNDMScheduler, UniPCMultistepScheduler]");
     HttpResponse<byte[]> response = sample("broken", "{\"n\":1}");
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(Http.json(response).get("detail").asString())
