@@ -95,7 +95,9 @@ public final class MultistepSamplers {
   /**
    * Improved PNDM (Zhang &amp; Chen 2022; ComfyUI's ipndm): the Adams–Bashforth weights of a
    * uniform grid, (1), (3, -1)/2, (23, -16, 5)/12, (55, -59, 37, -9)/24, applied to eps over
-   * whatever step s_next - s is taken, with the lower orders while the history fills.
+   * whatever step s_next - s is taken, with the lower orders while the history fills. On steps
+   * equal in s that is lms; on any other grid the weights miss the steps' ratios by O(h), which
+   * leaves it second order.
    */
   public static FixedStepMethod ipndm() {
     return new FixedStepMethod() {
