@@ -9,6 +9,7 @@ import static dev.streamline.sampler.ode.ButcherTableau.RK4;
 
 import dev.streamline.sampler.diffusion.AncestralSamplers;
 import dev.streamline.sampler.diffusion.DiffusionSamplers;
+import dev.streamline.sampler.diffusion.MultistepSamplers;
 import dev.streamline.sampler.ode.AdaptiveRungeKutta;
 import dev.streamline.sampler.ode.ButcherTableau;
 import dev.streamline.sampler.ode.RungeKutta;
@@ -68,6 +69,17 @@ public final class SamplerCatalog {
     add(sde("dpmpp-2s-ancestral", 2, 2,
         "k-diffusion's dpmpp_2s_ancestral: DPM-Solver++(2S) (Lu et al. 2022) with ancestral noise"),
         AncestralSamplers::dpmpp2sAncestral);
+    add(ode("lms", 4, 1,
+        "k-diffusion's lms: linear multistep of order 4 in sigma"), MultistepSamplers::lms);
+    add(ode("ipndm", 2, 1,
+        "Improved PNDM (Zhang & Chen 2022): Adams-Bashforth weights of order 4 for equal steps"),
+        MultistepSamplers::ipndm);
+    add(ode("deis", 3, 1,
+        "DEIS with time-based Adams-Bashforth weights, tAB (Zhang & Chen 2022)"),
+        MultistepSamplers::deis);
+    add(ode("res-multistep", 2, 1,
+        "ComfyUI's res_multistep: second-order multistep exponential integrator (RES)"),
+        MultistepSamplers::resMultistep);
 
     // k-diffusion's and ComfyUI's names. Their euler and heun are Euler and Heun in the model's
     // sigma: ours on a flow model, where sigma is t, but ddim and edm-heun on an epsilon model,

@@ -22,6 +22,8 @@ public enum SamplerOption {
       "S_tmax: churn only where sigma <= churnMax (default unbounded)"),
   CHURN_NOISE("churnNoise", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), false,
       "S_noise: scale of the churn noise (default 1)"),
+  SOLVER_ORDER("solverOrder", Type.INTEGER, Range.ONE_TO_THREE, Readers.listed("deis"), false,
+      "order of the polynomial DEIS fits to its last estimates, 1 to 3 (default 3)"),
   SNR("snr", Type.NUMBER, Range.POSITIVE_FINITE, Readers.listed("pc-langevin"), false,
       "signal-to-noise ratio that sizes the Langevin corrector step (default 0.16)"),
   RTOL("rtol", Type.NUMBER, Range.POSITIVE_FINITE, Readers.ADAPTIVE, false,
@@ -117,6 +119,8 @@ public enum SamplerOption {
         "%s must be >= 0, got %s");
     static final Range AT_LEAST_ONE = new Range(">= 1", 1, false, Double.NaN, false, false,
         "%s must be >= 1, got %s");
+    static final Range ONE_TO_THREE = new Range("1 to 3", 1, false, 3, false, false,
+        "%s must be 1, 2 or 3, got %s");
     static final Range OPEN_UNIT = new Range("in (0, 1)", 0, true, 1, true, false,
         "%s must be in (0, 1), got %s");
     static final Range HALF_OPEN_UNIT = new Range("in (0, 1]", 0, true, 1, false, false,

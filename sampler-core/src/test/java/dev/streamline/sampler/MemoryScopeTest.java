@@ -38,7 +38,8 @@ class MemoryScopeTest {
 
   @Test
   void aThousandStepsDoNotGrowTheRun() {
-    for (String sampler : new String[] {"euler", "dpmpp-2m", "pc-langevin", "edm-heun"}) {
+    for (String sampler : new String[] {"euler", "dpmpp-2m", "pc-langevin", "edm-heun", "lms",
+        "deis"}) {
       List<Integer> counts = liveArraysPerStep(sampler, 1000);
       assertThat(counts).as(sampler).hasSize(1000);
       assertThat(counts.get(500)).as(sampler).isEqualTo(counts.get(10));

@@ -89,6 +89,17 @@ class SamplingValidationTest extends ManagedTest {
         .hasMessage("snr must be a finite number > 0, got NaN");
     assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(MAX_NFE, 1.5))
         .hasMessage("maxNfe must be an integer, got 1.5");
+    for (int order : new int[] {0, 4}) {
+      assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.SOLVER_ORDER, order))
+          .hasMessage("solverOrder must be 1, 2 or 3, got " + order);
+    }
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.SOLVER_ORDER, 2.0))
+        .hasMessage("solverOrder must be an integer, got 2.0");
+    assertThatThrownBy(() -> SamplerCatalog.spec("lms")
+        .checkReads(java.util.Set.of(SamplerOption.SOLVER_ORDER)))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessage("sampler 'lms' does not read [solverOrder]; it reads [timeGrid, rho, shift,"
+            + " clip, threshold]");
     assertThat(SamplerOptions.DEFAULT.with(SamplerOption.THRESHOLD, 0.5).x0Guard())
         .isEqualTo(X0Guard.dynamic(0.5));
     assertThat(SamplerOptions.DEFAULT.with(SamplerOption.TIME_GRID, "karras").grid().kind())
@@ -212,6 +223,10 @@ class SamplingValidationTest extends ManagedTest {
     assertThat(Engine.run(vp, SamplingJob.of("euler", 10, 2, 1), manager).nfe()).isEqualTo(11);
     assertThat(Engine.run(vp, SamplingJob.of("pc-langevin", 10, 2, 1), manager).nfe())
         .isEqualTo(21);
+    for (String multistep : new String[] {"lms", "ipndm", "deis", "res-multistep"}) {
+      assertThat(Engine.run(flow, SamplingJob.of(multistep, 10, 2, 1), manager).nfe())
+          .as(multistep).isEqualTo(10);
+    }
   }
 
   /** A 2D flow velocity field of x and the first sample's time. */

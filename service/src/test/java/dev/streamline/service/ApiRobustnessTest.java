@@ -685,7 +685,7 @@ class ApiRobustnessTest extends HttpTest {
   }
 
   private static final List<String> OPTIONS = List.of("eta", "churn", "churnMin", "churnMax",
-      "churnNoise", "snr", "rtol", "atol", "minStep", "maxStep", "maxNfe", "batchErrorControl",
+      "churnNoise", "solverOrder", "snr", "rtol", "atol", "minStep", "maxStep", "maxNfe", "batchErrorControl",
       "timeGrid", "rho", "shift", "clip", "threshold", "guidanceRescale", "guidanceStart",
       "guidanceEnd", "apgEta", "apgMomentum", "apgNormThreshold", "cfgPlusPlus", "startStep",
       "endStep", "denoise");
@@ -746,6 +746,9 @@ class ApiRobustnessTest extends HttpTest {
       case "minStep" -> good ? pick(c, spins, ok(n, "null"), either(n, "1e-6"))
           : pick(c, spins, bad(n, "0"), bad(n, "-1"), bad(n, "\"NaN\""), bad(n, "\"Infinity\""),
               bad(n, "1e400"), either(n, "0.5"), either(n, "1e300"));
+      case "solverOrder" -> good ? pick(c, spins, ok(n, "1"), ok(n, "3"), ok(n, "null"))
+          : pick(c, spins, bad(n, "0"), bad(n, "4"), bad(n, "2.5"), bad(n, "\"2\""),
+              bad(n, "true"));
       case "maxNfe" -> good ? pick(c, spins, ok(n, "null"), either(n, "500"))
           : pick(c, spins, either(n, "1"), bad(n, "0"), bad(n, "-1"), bad(n, "1.5"),
               bad(n, "\"x\""), bad(n, "1e10"), bad(n, "2147483648"), bad(n, "[]"));

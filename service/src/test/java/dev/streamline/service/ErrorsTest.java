@@ -2,6 +2,7 @@ package dev.streamline.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streamline.sampler.SamplerOption;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,6 +10,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -125,11 +127,8 @@ class ErrorsTest extends ServiceTest {
     assertProblem(sample("moons-flow", "{\"n\":1" + "0".repeat(1001) + "}"), 400,
         "unreadable request body: Number value length (1002) exceeds the maximum allowed (1000)");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"etaa\":1}}"), 400,
-        "unreadable request body: Unrecognized property \"etaa\" in options; known: [eta, churn,"
-            + " churnMin, churnMax, churnNoise, snr, rtol, atol, minStep, maxStep, maxNfe,"
-            + " batchErrorControl, timeGrid, rho, shift, clip, threshold, guidanceRescale,"
-            + " guidanceStart, guidanceEnd, apgEta, apgMomentum, apgNormThreshold, cfgPlusPlus,"
-            + " startStep, endStep, denoise]");
+        "unreadable request body: Unrecognized property \"etaa\" in options; known: "
+            + Arrays.stream(SamplerOption.values()).map(SamplerOption::id).toList());
   }
 
   @Test
@@ -299,10 +298,11 @@ class ErrorsTest extends ServiceTest {
         .contains("model.json: not valid JSON");
     assertThat(models.get("details").get("failed").get("karras-ve").asString())
         .endsWith("downloaded-model/scheduler_config.json: _class_name 'KarrasVeScheduler' is not"
-            + " supported; supported: [DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler,"
-            + " EDMDPMSolverMultistepScheduler, EDMEulerScheduler, EulerAncestralDiscreteScheduler,"
-            + " EulerDiscreteScheduler, FlowMatchEulerDiscreteScheduler, HeunDiscreteScheduler,"
-            + " LMSDiscreteScheduler, PNDMScheduler, UniPCMultistepScheduler]");
+            + " supported; supported: [DDIMScheduler, DDPMScheduler, DEISMultistepScheduler,"
+            + " DPMSolverMultistepScheduler, EDMDPMSolverMultistepScheduler, EDMEulerScheduler,"
+            + " EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,"
+            + " FlowMatchEulerDiscreteScheduler, HeunDiscreteScheduler, LMSDiscreteScheduler,"
+            + " PNDMScheduler, UniPCMultistepScheduler]");
     HttpResponse<byte[]> response = sample("broken", "{\"n\":1}");
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(Http.json(response).get("detail").asString())

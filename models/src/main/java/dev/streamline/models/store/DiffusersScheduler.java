@@ -29,13 +29,14 @@ final class DiffusersScheduler {
   private static final Map<String, List<String>> DISCRETE = Map.of(
       "DDPMScheduler", List.of("ddpm", "leading"),
       "DDIMScheduler", List.of("ddim", "leading"),
-      "PNDMScheduler", List.of("dpmpp-2m", "leading"),
+      "PNDMScheduler", List.of("ipndm", "leading"),
       "DPMSolverMultistepScheduler", List.of("dpmpp-2m", "linspace"),
       "EulerDiscreteScheduler", List.of("euler", "linspace"),
       "EulerAncestralDiscreteScheduler", List.of("euler-ancestral", "linspace"),
       "HeunDiscreteScheduler", List.of("heun", "linspace"),
-      "LMSDiscreteScheduler", List.of("dpmpp-2m", "linspace"),
-      "UniPCMultistepScheduler", List.of("unipc", "linspace"));
+      "LMSDiscreteScheduler", List.of("lms", "linspace"),
+      "UniPCMultistepScheduler", List.of("unipc", "linspace"),
+      "DEISMultistepScheduler", List.of("deis", "linspace"));
   private static final String FLOW = "FlowMatchEulerDiscreteScheduler";
   private static final Map<String, String> EDM = Map.of(
       "EDMEulerScheduler", "euler",
@@ -165,6 +166,14 @@ final class DiffusersScheduler {
       defaults.put(SamplerOption.TIME_GRID, TimeGrid.Kind.EXPONENTIAL);
     }
     x0Guard(defaults);
+    if (type.equals("DEISMultistepScheduler")) {
+      // diffusers' default order is 2, not deis's 3.
+      int order = integer("solver_order", 2);
+      if (order < 1 || order > 3) {
+        throw refuse("solver_order must be 1, 2 or 3 for DEISMultistepScheduler, got " + order);
+      }
+      defaults.put(SamplerOption.SOLVER_ORDER, order);
+    }
     String sampler = DISCRETE.get(type).get(0);
     if (type.equals("DPMSolverMultistepScheduler")
         && text("algorithm_type", "dpmsolver++").startsWith("sde-")) {

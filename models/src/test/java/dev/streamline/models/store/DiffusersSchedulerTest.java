@@ -97,6 +97,26 @@ class DiffusersSchedulerTest {
     assertThat(edm.defaultSampler()).isEqualTo("dpmpp-2m");
   }
 
+  /** PNDM's pseudo-linear multistep is ipndm's, LMS is lms, DEIS is deis at diffusers' order. */
+  @Test
+  void multistepSchedulersGetTheirMultistepSamplers() throws IOException {
+    Conventions pndm = resolve("{\"_class_name\": \"PNDMScheduler\", \"skip_prk_steps\": true}");
+    assertThat(pndm.defaultSampler()).isEqualTo("ipndm");
+    assertThat(pndm.process().defaultGrid()).isEqualTo(TimeGrid.Kind.LEADING);
+    Conventions lms = resolve("{\"_class_name\": \"LMSDiscreteScheduler\"}");
+    assertThat(lms.defaultSampler()).isEqualTo("lms");
+    assertThat(lms.process().defaultGrid()).isEqualTo(TimeGrid.Kind.LINSPACE);
+    Conventions deis = resolve("{\"_class_name\": \"DEISMultistepScheduler\","
+        + " \"algorithm_type\": \"deis\", \"solver_type\": \"logrho\"}");
+    assertThat(deis.defaultSampler()).isEqualTo("deis");
+    assertThat(deis.process().defaultGrid()).isEqualTo(TimeGrid.Kind.LINSPACE);
+    assertThat(deis.defaults().value(SamplerOption.SOLVER_ORDER)).isEqualTo(2);
+    assertThat(resolve("{\"_class_name\": \"DEISMultistepScheduler\", \"solver_order\": 3}")
+        .defaults().value(SamplerOption.SOLVER_ORDER)).isEqualTo(3);
+    assertThat(resolve("{\"_class_name\": \"UniPCMultistepScheduler\", \"solver_order\": 3}")
+        .defaults().value(SamplerOption.SOLVER_ORDER)).isNull();
+  }
+
   @Test
   void modelJsonFieldsOverrideTheScheduler() throws IOException {
     Conventions c = resolve("{\"_class_name\": \"EulerDiscreteScheduler\"}",
@@ -112,10 +132,11 @@ class DiffusersSchedulerTest {
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "{\"_class_name\": \"KarrasVeScheduler\"}|_class_name 'KarrasVeScheduler' is not supported;"
-          + " supported: [DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler,"
-          + " EDMDPMSolverMultistepScheduler, EDMEulerScheduler, EulerAncestralDiscreteScheduler,"
-          + " EulerDiscreteScheduler, FlowMatchEulerDiscreteScheduler, HeunDiscreteScheduler,"
-          + " LMSDiscreteScheduler, PNDMScheduler, UniPCMultistepScheduler]",
+          + " supported: [DDIMScheduler, DDPMScheduler, DEISMultistepScheduler,"
+          + " DPMSolverMultistepScheduler, EDMDPMSolverMultistepScheduler, EDMEulerScheduler,"
+          + " EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,"
+          + " FlowMatchEulerDiscreteScheduler, HeunDiscreteScheduler, LMSDiscreteScheduler,"
+          + " PNDMScheduler, UniPCMultistepScheduler]",
       "{}|_class_name is missing; it names the diffusers scheduler class",
       "{\"_class_name\": \"DDIMScheduler\", \"beta_schedule\": \"sigmoid\"}|beta_schedule 'sigmoid'"
           + " is not supported; supported: [linear, scaled_linear, squaredcos_cap_v2] or"
@@ -144,6 +165,8 @@ class DiffusersSchedulerTest {
           + " must be an integer, got 1.5",
       "{\"_class_name\": \"DDIMScheduler\", \"trained_betas\": [0.1, 0.2]}|trained_betas must be"
           + " a list of num_train_timesteps=1000 numbers",
+      "{\"_class_name\": \"DEISMultistepScheduler\", \"solver_order\": 4}|solver_order must be 1,"
+          + " 2 or 3 for DEISMultistepScheduler, got 4",
   })
   void refusesWhatItCannotServeWithTheFileTheKeyAndTheValue(String config, String message) {
     assertThatThrownBy(() -> resolve(config)).isInstanceOf(ModelStoreException.class)
