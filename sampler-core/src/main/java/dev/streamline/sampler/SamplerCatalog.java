@@ -48,9 +48,10 @@ public final class SamplerCatalog {
     add(ode("dpmpp-2m", 2, 1,
         "DPM-Solver++(2M) multistep (Lu et al. 2022)"), DiffusionSamplers::dpmpp2m);
     add(sde("dpmpp-2m-sde", 2, 1,
-        "DPM-Solver++(2M) SDE, midpoint form (Lu et al. 2022)"), DiffusionSamplers::dpmpp2mSde);
+        "DPM-Solver++(2M) SDE, midpoint or heun form (Lu et al. 2022)"),
+        DiffusionSamplers::dpmpp2mSde);
     add(ode("unipc", 3, 1,
-        "UniPC: UniP-2 predictor with UniC corrector, bh2 (Zhao et al. 2023)"),
+        "UniPC: UniP-2 predictor with UniC corrector, bh1 or bh2 (Zhao et al. 2023)"),
         DiffusionSamplers::unipc);
     add(sde("euler-ancestral", 1, 1,
         "k-diffusion's euler_ancestral: Euler step to sigma_down, then noise sigma_up"),
@@ -64,6 +65,12 @@ public final class SamplerCatalog {
     add(sde("dpmpp-2s-ancestral", 2, 2,
         "k-diffusion's dpmpp_2s_ancestral: DPM-Solver++(2S) (Lu et al. 2022) with ancestral noise"),
         AncestralSamplers::dpmpp2sAncestral);
+    add(sde("dpmpp-sde", 2, 2,
+        "k-diffusion's dpmpp_sde: DPM-Solver++ (Lu et al. 2022) SDE, two stages at r = 1/2"),
+        AncestralSamplers::dpmppSde);
+    add(sde("dpmpp-3m-sde", 3, 1,
+        "k-diffusion's dpmpp_3m_sde: DPM-Solver++(3M) SDE multistep"),
+        DiffusionSamplers::dpmpp3mSde);
   }
 
   private SamplerCatalog() {}

@@ -45,8 +45,8 @@ public record SamplingJob(
     if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
       throw new InvalidJobException("dataType must be FLOAT32 or FLOAT64, got " + dataType);
     }
-    SamplerCatalog.spec(sampler);
     options = options == null ? SamplerOptions.DEFAULT : options;
+    SamplerCatalog.spec(sampler).checkChoices(options);
   }
 
   /** A float32 job with no guidance, labels, latents or trajectory. */

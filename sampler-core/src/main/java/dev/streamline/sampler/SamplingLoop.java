@@ -29,6 +29,10 @@ public final class SamplingLoop {
   private final SamplingJob job;
   private final Denoiser denoiser;
   private final SeededNoise noise;
+  /** The per-step noise's paths when the job asks for {@code brownian-tree}; made at first use. */
+  private BrownianTree tree;
+  private final long[] seeds;
+  private final Shape sampleShape;
   private final NDManager home;
   private final List<StepObserver> observers;
   private final Diagnostics diagnostics;
@@ -48,6 +52,8 @@ public final class SamplingLoop {
     this.denoiser = new Denoiser(model, rows.labels, job.guidance(), job.options().x0Guard(),
         diagnostics);
     this.noise = new SeededNoise(rows.seeds, model.sampleShape());
+    this.seeds = rows.seeds;
+    this.sampleShape = model.sampleShape();
     this.home = home;
     this.diagnostics = diagnostics;
     this.observers = observers;
@@ -432,9 +438,24 @@ public final class SamplingLoop {
     /** The run's grid: steps + 1 times from noise to data. Read only. */
     public double[] grid() { return grid; }
 
-    /** Fresh standard normal noise for every sample, in the manager and type of {@code like}. */
+    /** The noise of {@link #noise(NDArray, double, double)} over the whole step. */
     public NDArray noise(NDArray like) {
-      return noise.next(like.getManager(), like.getDataType());
+      return noise(like, t(), tNext());
+    }
+
+    /**
+     * Standard normal noise for every sample, in the manager and type of {@code like}, for the
+     * time interval (from, to) of this step: a fresh draw, or with the {@code brownian-tree}
+     * noise option each sample's Brownian increment over it divided by sqrt(|to - from|).
+     */
+    public NDArray noise(NDArray like, double from, double to) {
+      if (!options().choice(SamplerOption.NOISE, "gaussian").equals("brownian-tree")) {
+        return noise.next(like.getManager(), like.getDataType());
+      }
+      if (tree == null) {
+        tree = BrownianTree.over(process(), seeds, sampleShape);
+      }
+      return tree.noise(like.getManager(), like.getDataType(), from, to);
     }
 
     /**
