@@ -9,26 +9,43 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Sample i is the same whether it is drawn alone, in a batch of 7 or in a batch of 64. */
 class BatchInvarianceTest extends ManagedTest {
 
-  private NDArray sample(String sampler, int n, long seed, Model model) {
-    SamplingJob job = SamplingJob.of(sampler, 20, n, seed);
+  private NDArray sample(String sampler, int n, long seed, Model model, SamplerOptions options) {
+    SamplingJob job = SamplingJob.of(sampler, 20, n, seed).withOptions(options);
     return Engine.run(model, job, manager).samples();
+  }
+
+  private NDArray sample(String sampler, int n, long seed, Model model) {
+    return sample(sampler, n, seed, model, SamplerOptions.DEFAULT);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"heun", "ddpm", "dpmpp-2m-sde", "pc-langevin", "dopri5",
-      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral"})
+      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral", "dpmpp-sde", "dpmpp-3m-sde"})
   void sampleDoesNotDependOnItsBatch(String sampler) {
     Model model = sampler.equals("heun") || sampler.equals("dopri5")
         ? Engine.flowModel() : Engine.vpModel();
-    NDArray big = sample(sampler, 64, 100, model);
-    NDArray seven = sample(sampler, 7, 100, model);
+    assertBatchInvariant(sampler, model, SamplerOptions.DEFAULT);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ddpm", "euler-maruyama", "dpmpp-2m-sde", "euler-ancestral",
+      "dpmpp-sde", "dpmpp-3m-sde"})
+  void brownianTreeNoiseDoesNotDependOnItsBatch(String sampler) {
+    assertBatchInvariant(sampler, Engine.vpModel(),
+        SamplerOptions.DEFAULT.with(SamplerOption.NOISE, "brownian-tree"));
+  }
+
+  private void assertBatchInvariant(String sampler, Model model, SamplerOptions options) {
+    NDArray big = sample(sampler, 64, 100, model, options);
+    NDArray seven = sample(sampler, 7, 100, model, options);
     for (int i : new int[] {0, 3, 6}) {
-      NDArray alone = sample(sampler, 1, 100 + i, model);
+      NDArray alone = sample(sampler, 1, 100 + i, model, options);
       assertThat(Engine.maxError(alone.get(0), big.get(i))).isLessThan(1e-5);
       assertThat(Engine.maxError(seven.get(i), big.get(i))).isLessThan(1e-5);
     }
     // Sample 6 of a batch seeded 100 is sample 0 of a batch seeded 106.
-    assertThat(Engine.maxError(sample(sampler, 3, 106, model).get(0), big.get(6))).isLessThan(1e-5);
+    assertThat(Engine.maxError(sample(sampler, 3, 106, model, options).get(0), big.get(6)))
+        .isLessThan(1e-5);
     // ...and different seeds give different samples.
     assertThat(Engine.maxError(big.get(0), big.get(1))).isGreaterThan(1e-2);
   }

@@ -1,8 +1,10 @@
 package dev.streamline.sampler;
 
 import static dev.streamline.sampler.SamplerOption.ATOL;
+import static dev.streamline.sampler.SamplerOption.ETA;
 import static dev.streamline.sampler.SamplerOption.MAX_NFE;
 import static dev.streamline.sampler.SamplerOption.RTOL;
+import static dev.streamline.sampler.SamplerOption.SOLVER_TYPE;
 import static dev.streamline.sampler.SamplerOption.TIME_GRID;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -82,7 +84,11 @@ class ConvergenceOrderTest extends ManagedTest {
 
   /** Order on the VP model's log-SNR grid, where the multistep solvers are at home. */
   private double vpObservedOrder(String sampler, int steps) {
-    SamplerOptions grid = SamplerOptions.DEFAULT.with(TIME_GRID, TimeGrid.Kind.LOG_SNR);
+    return vpObservedOrder(sampler, steps, SamplerOptions.DEFAULT);
+  }
+
+  private double vpObservedOrder(String sampler, int steps, SamplerOptions options) {
+    SamplerOptions grid = options.with(TIME_GRID, TimeGrid.Kind.LOG_SNR);
     double[] errors = new double[2];
     for (int k = 0; k < 2; k++) {
       NDArray samples = Engine.run(Engine.vpModel(),
@@ -97,6 +103,48 @@ class ConvergenceOrderTest extends ManagedTest {
   void multistepSolversReachTheirOrders() {
     assertThat(vpObservedOrder("dpmpp-2m", 256)).isBetween(1.8, 2.3);
     assertThat(vpObservedOrder("unipc", 256)).isBetween(2.7, 3.3);
+  }
+
+  /**
+   * UniPC's bh1 keeps order 3 (B(h) = h + O(h²) either way); DPM-Solver++'s heun form is second
+   * order like its midpoint form, and the SDE methods at eta = 0 are their ODE methods: 3M at
+   * order 3.
+   */
+  @Test
+  void solverTypesReachTheirOrders() {
+    SamplerOptions heun = SamplerOptions.DEFAULT.with(SOLVER_TYPE, "heun");
+    SamplerOptions deterministic = SamplerOptions.DEFAULT.with(ETA, 0.0);
+    double bh1 = vpObservedOrder("unipc", 256, SamplerOptions.DEFAULT.with(SOLVER_TYPE, "bh1"));
+    double sdeHeun = vpObservedOrder("dpmpp-2m-sde", 256, heun.with(ETA, 0.0));
+    double odeHeun = vpObservedOrder("dpmpp-2m", 256, heun);
+    double threeM = vpObservedOrder("dpmpp-3m-sde", 128, deterministic);
+    System.out.printf("orders: unipc bh1 %.2f, dpmpp-2m-sde heun %.2f, dpmpp-2m heun %.2f,"
+        + " dpmpp-3m-sde %.2f%n", bh1, sdeHeun, odeHeun, threeM);
+    assertThat(bh1).isBetween(2.7, 3.3);
+    assertThat(sdeHeun).isBetween(1.8, 2.3);
+    assertThat(odeHeun).isBetween(1.8, 2.3);
+    assertThat(threeM).isBetween(2.7, 3.3);
+  }
+
+  @Test
+  void theSdeMethodsAtEtaZeroAreTheOdeMethodBitwiseAndTheFormsDiffer() {
+    for (String form : new String[] {"midpoint", "heun"}) {
+      SamplerOptions options = SamplerOptions.DEFAULT.with(SOLVER_TYPE, form);
+      NDArray ode = Engine.run(Engine.vpModel(), Engine.exact("dpmpp-2m", 20)
+          .withOptions(options), manager).samples();
+      NDArray sde = Engine.run(Engine.vpModel(), Engine.exact("dpmpp-2m-sde", 20)
+          .withOptions(options.with(ETA, 0.0)), manager).samples();
+      assertThat(Engine.maxError(ode, sde)).as(form).isZero();
+    }
+    NDArray midpoint = Engine.run(Engine.vpModel(), Engine.exact("dpmpp-2m", 20), manager)
+        .samples();
+    NDArray heun = Engine.run(Engine.vpModel(), Engine.exact("dpmpp-2m", 20)
+        .withOptions(SamplerOptions.DEFAULT.with(SOLVER_TYPE, "heun")), manager).samples();
+    NDArray bh2 = Engine.run(Engine.vpModel(), Engine.exact("unipc", 20), manager).samples();
+    NDArray bh1 = Engine.run(Engine.vpModel(), Engine.exact("unipc", 20)
+        .withOptions(SamplerOptions.DEFAULT.with(SOLVER_TYPE, "bh1")), manager).samples();
+    assertThat(Engine.maxError(midpoint, heun)).isGreaterThan(1e-6);
+    assertThat(Engine.maxError(bh1, bh2)).isGreaterThan(1e-6);
   }
 
   @Test

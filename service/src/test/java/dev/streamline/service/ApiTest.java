@@ -116,7 +116,11 @@ class ApiTest extends ServiceTest {
       assertThat(s.get("likelihood").asBoolean()).isEqualTo(spec.likelihood());
       assertThat(s.get("evalsPerStep").asInt()).isEqualTo(spec.evalsPerStep());
       assertThat(s.get("options").size()).isEqualTo(spec.options().size());
+      assertThat(s.get("choices").propertyNames()).containsExactlyElementsOf(
+          spec.choices().keySet());
     }
+    JsonNode unipc = samplers.get(specs.indexOf(SamplerCatalog.spec("unipc")));
+    assertThat(unipc.get("choices").toString()).isEqualTo("{\"solverType\":[\"bh1\",\"bh2\"]}");
   }
 
   @Test
@@ -287,6 +291,14 @@ class ApiTest extends ServiceTest {
     assertThat(properties.get("clip").get("exclusiveMaximum").asDouble())
         .isEqualTo(Float.MAX_VALUE);
     assertThat(properties.get("batchErrorControl").get("type").asString()).isEqualTo("boolean");
+    assertThat(properties.get("noise").get("type").asString()).isEqualTo("string");
+    assertThat(properties.get("noise").get("enum").toString())
+        .isEqualTo("[\"gaussian\",\"brownian-tree\"]");
+    assertThat(properties.get("solverType").get("enum").toString())
+        .isEqualTo("[\"midpoint\",\"heun\",\"bh1\",\"bh2\"]");
+    assertThat(properties.get("solverType").get("description").asString())
+        .isEqualTo(SamplerOption.SOLVER_TYPE.description() + " (read by dpmpp-2m, dpmpp-2m-sde,"
+            + " unipc; values midpoint, heun (dpmpp-2m, dpmpp-2m-sde); bh1, bh2 (unipc))");
   }
 
   @Test
