@@ -68,8 +68,9 @@ public final class SamplerCatalog {
     add(sde("dpmpp-sde", 2, 2,
         "k-diffusion's dpmpp_sde: DPM-Solver++ (Lu et al. 2022) SDE, two stages at r = 1/2"),
         AncestralSamplers::dpmppSde);
-    add(sde("dpmpp-3m-sde", 3, 1,
-        "k-diffusion's dpmpp_3m_sde: DPM-Solver++(3M) SDE multistep"),
+    add(sde("dpmpp-3m-sde", 2, 1,
+        "k-diffusion's dpmpp_3m_sde: DPM-Solver++(3M) SDE; its first-order first step keeps it"
+            + " at order 2"),
         DiffusionSamplers::dpmpp3mSde);
   }
 

@@ -73,7 +73,7 @@ public final class DiffusionSamplers {
     double sigma = step.process().sigma(step.t());
     double size = 2 * Math.pow(step.options().number(SamplerOption.SNR, 0.16) * sigma, 2);
     NDArray score = step.denoiser().estimate(x, step.t()).eps().mul(-1 / sigma);
-    NDArray corrected = x.add(score.mul(size)).add(step.noise(x).mul(Math.sqrt(2 * size)));
+    NDArray corrected = x.add(score.mul(size)).add(step.draw(x).mul(Math.sqrt(2 * size)));
     return eulerMaruyama(step, corrected);
   }
 
@@ -103,7 +103,7 @@ public final class DiffusionSamplers {
     if (gamma > 0) {
       tHat = p.timeAtLogSnr(-Math.log(sigmaHat));
       double lift = Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * churnNoise;
-      xHat = x.div(p.alpha(t)).add(step.noise(x).mul(lift)).mul(p.alpha(tHat));
+      xHat = x.div(p.alpha(t)).add(step.draw(x).mul(lift)).mul(p.alpha(tHat));
     }
     Estimate first = step.denoiser().estimate(xHat, tHat);
     double alphaNext = p.alpha(step.tNext());
