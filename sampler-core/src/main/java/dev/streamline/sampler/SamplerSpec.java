@@ -1,5 +1,6 @@
 package dev.streamline.sampler;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.Set;
  * @param invertible whether it also runs backwards, data to noise, for {@code encode}
  * @param likelihood whether it integrates a likelihood's augmented ODE: a general ODE solver,
  *     which steps along any field rather than in (x0, ε)
+ * @param aliases other names that requests may use for it, k-diffusion's and ComfyUI's
  */
 public record SamplerSpec(
     String id,
@@ -31,18 +33,28 @@ public record SamplerSpec(
     Map<String, List<String>> choices,
     boolean invertible,
     boolean likelihood,
-    String description) {
+    String description,
+    List<String> aliases) {
 
   public SamplerSpec {
     options = List.copyOf(options);
     choices = Collections.unmodifiableMap(new LinkedHashMap<>(choices));
+    aliases = List.copyOf(aliases);
   }
 
   public SamplerSpec(String id, String family, int order, int evalsPerStep, boolean stochastic,
       boolean adaptive, boolean invertible, boolean likelihood, String description) {
     this(id, family, order, evalsPerStep, stochastic, adaptive,
         SamplerOption.readBy(id, adaptive), SamplerOption.choicesOf(id, adaptive), invertible,
-        likelihood, description);
+        likelihood, description, List.of());
+  }
+
+  /** This spec, answering to one more name. */
+  SamplerSpec withAlias(String alias) {
+    List<String> more = new ArrayList<>(aliases);
+    more.add(alias);
+    return new SamplerSpec(id, family, order, evalsPerStep, stochastic, adaptive, options,
+        choices, invertible, likelihood, description, more);
   }
 
   /** Whether this sampler takes the value for the option: any value of a type, one of its choices. */

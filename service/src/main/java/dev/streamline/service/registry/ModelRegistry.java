@@ -109,6 +109,12 @@ public class ModelRegistry implements SmartLifecycle {
         Integer.toString(properties.threads().interOp()));
     try {
       manager = NDManager.newBaseManager(properties.djlDevice());
+      // In place of the engine's own start-up lines, which call the graph optimizer on: that is
+      // libtorch's global default, which every TorchScript forward here sets per thread.
+      log.info("{} {} on {}: {} intra-op and {} inter-op threads; TorchScript graph optimizer"
+          + " off unless a model's optimizeGraph asks for it", manager.getEngine().getEngineName(),
+          manager.getEngine().getVersion(), manager.getDevice(), properties.threads().intraOp(),
+          properties.threads().interOp());
       for (Candidate candidate : candidates()) {
         if (closing) {
           return;

@@ -124,7 +124,7 @@ public class SamplingService implements DisposableBean {
           order.options(), 0, order.guidance(), order.labels()).forEncoding();
       InversionRun run = new InversionRun(served, job, samples(model, order.samples()), null,
           order.inspection(), false, deadline, started);
-      return new Planned(sampler, () -> CompletableFuture.supplyAsync(
+      return new Planned(job.sampler(), () -> CompletableFuture.supplyAsync(
           () -> run.execute(properties.djlDevice()), workers));
     });
   }
@@ -142,7 +142,7 @@ public class SamplingService implements DisposableBean {
           order.options(), seed, null, order.labels()).forLikelihood();
       InversionRun run = new InversionRun(served, job, samples(model, order.samples()),
           divergence, order.inspection(), order.returnLatents(), deadline, started);
-      return new Planned(sampler, () -> CompletableFuture.supplyAsync(
+      return new Planned(job.sampler(), () -> CompletableFuture.supplyAsync(
           () -> run.execute(properties.djlDevice()), workers));
     });
   }
