@@ -477,7 +477,7 @@ public final class SamplingLoop {
         drawnTo = to;
         return fresh;
       }
-      if (from != drawnFrom || !(Math.abs(to - from) > Math.abs(drawnTo - from))
+      if (from != drawnFrom || !(Math.abs(to - from) >= Math.abs(drawnTo - from))
           || (to - from) * (drawnTo - from) < 0) {
         throw new IllegalStateException("a step's noise intervals must share their start and"
             + " reach further; got (" + from + ", " + to + ") after (" + drawnFrom + ", "
