@@ -29,7 +29,10 @@ final class BrownianTree {
   private final int size;
   private final double start;
   private final double end;
-  /** The last two times queried and W there, [row][coordinate]: a step starts where the last ended. */
+  /**
+   * The last two times queried and W there, [row][coordinate]: a step starts where the last
+   * ended.
+   */
   private final double[] cachedTimes = {Double.NaN, Double.NaN};
   private final double[][][] cachedPaths = new double[2][][];
   private int older;

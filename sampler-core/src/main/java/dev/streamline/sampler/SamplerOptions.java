@@ -79,7 +79,10 @@ public final class SamplerOptions {
     return values.keySet();
   }
 
-  /** The value set for an option (a Double, Integer, Boolean, {@link TimeGrid.Kind} or String), or null. */
+  /**
+   * The value set for an option (a Double, Integer, Boolean, {@link TimeGrid.Kind} or choice's
+   * String), or null.
+   */
   public Object value(SamplerOption option) {
     return values.get(option);
   }

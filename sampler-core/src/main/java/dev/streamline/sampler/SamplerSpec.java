@@ -57,7 +57,7 @@ public record SamplerSpec(
         choices, invertible, likelihood, description, more);
   }
 
-  /** Whether this sampler takes the value for the option: any value of a type, one of its choices. */
+  /** Whether this sampler takes the value: any of its type, or one of its choices for it. */
   public boolean takes(SamplerOption option, Object value) {
     List<String> values = choices.get(option.id());
     return values == null || values.contains(value);
