@@ -53,9 +53,10 @@ public final class SamplerCatalog {
     add(ode("dpmpp-2m", 2, 1,
         "DPM-Solver++(2M) multistep (Lu et al. 2022)"), DiffusionSamplers::dpmpp2m);
     add(sde("dpmpp-2m-sde", 2, 1,
-        "DPM-Solver++(2M) SDE, midpoint form (Lu et al. 2022)"), DiffusionSamplers::dpmpp2mSde);
+        "DPM-Solver++(2M) SDE, midpoint or heun form (Lu et al. 2022)"),
+        DiffusionSamplers::dpmpp2mSde);
     add(ode("unipc", 3, 1,
-        "UniPC: UniP-2 predictor with UniC corrector, bh2 (Zhao et al. 2023)"),
+        "UniPC: UniP-2 predictor with UniC corrector, bh1 or bh2 (Zhao et al. 2023)"),
         DiffusionSamplers::unipc);
     add(sde("euler-ancestral", 1, 1,
         "k-diffusion's euler_ancestral: Euler step to sigma_down, then noise sigma_up"),
@@ -80,6 +81,13 @@ public final class SamplerCatalog {
     add(ode("res-multistep", 2, 1,
         "ComfyUI's res_multistep: second-order multistep exponential integrator (RES)"),
         MultistepSamplers::resMultistep);
+    add(sde("dpmpp-sde", 2, 2,
+        "k-diffusion's dpmpp_sde: DPM-Solver++ (Lu et al. 2022) SDE, two stages at r = 1/2"),
+        AncestralSamplers::dpmppSde);
+    add(sde("dpmpp-3m-sde", 2, 1,
+        "k-diffusion's dpmpp_3m_sde: DPM-Solver++(3M) SDE; its first-order first step keeps it"
+            + " at order 2"),
+        DiffusionSamplers::dpmpp3mSde);
 
     // k-diffusion's and ComfyUI's names. Their euler and heun are Euler and Heun in the model's
     // sigma: ours on a flow model, where sigma is t, but ddim and edm-heun on an epsilon model,

@@ -1,8 +1,12 @@
 package dev.streamline.sampler;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Every sampler knob, declared once: its name on the wire, its type and range, which samplers
@@ -12,8 +16,23 @@ import java.util.Optional;
  */
 public enum SamplerOption {
   ETA("eta", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("ddim", "dpmpp-2m-sde",
-      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral"), true,
-      "noise: 0 deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for the others)"),
+      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral", "dpmpp-sde", "dpmpp-3m-sde"),
+      true, "noise: 0 deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for the others)"),
+  NOISE_SCALE("noiseScale", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("euler-ancestral",
+      "dpm2-ancestral", "dpmpp-2s-ancestral", "dpmpp-sde", "dpmpp-2m-sde", "dpmpp-3m-sde"), false,
+      "s_noise of k-diffusion: scale of the noise each step adds (default 1)"),
+  NOISE("noise", Readers.listed("ddpm", "ddim", "euler-maruyama", "dpmpp-2m-sde",
+      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral", "dpmpp-sde", "dpmpp-3m-sde"),
+      List.of(Choice.every("gaussian"), Choice.every("brownian-tree")),
+      "source of each step's noise: fresh draws, or the increments of one Brownian path per sample"
+          + " (k-diffusion's BrownianTreeNoiseSampler), so answers converge as steps grow"
+          + " (default gaussian)"),
+  SOLVER_TYPE("solverType", Readers.listed("dpmpp-2m", "dpmpp-2m-sde", "unipc"),
+      List.of(Choice.of("midpoint", "dpmpp-2m", "dpmpp-2m-sde"),
+          Choice.of("heun", "dpmpp-2m", "dpmpp-2m-sde"), Choice.of("bh1", "unipc"),
+          Choice.of("bh2", "unipc")),
+      "the second-order term: DPM-Solver++'s midpoint or heun form (default midpoint); UniPC's"
+          + " B(h) = h (bh1) or e^h - 1 (bh2, default)"),
   CHURN("churn", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), true,
       "S_churn of Karras et al.: total noise added back over the run (default 0)"),
   CHURN_MIN("churnMin", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), false,
@@ -81,7 +100,9 @@ public enum SamplerOption {
   /** The JSON type of an option's value. */
   public enum Type {
     NUMBER("number", "a number"), INTEGER("integer", "an integer"),
-    FLAG("boolean", "true or false"), GRID("string", "a string");
+    FLAG("boolean", "true or false"), GRID("string", "a string"),
+    /** A string from the option's {@link Choice}s. */
+    CHOICE("string", "a string");
 
     private final String json;
     private final String noun;
@@ -154,20 +175,51 @@ public enum SamplerOption {
     }
   }
 
+  /**
+   * One value of a {@link Type#CHOICE} option and the samplers that take it.
+   *
+   * @param samplers the readers that take it; empty for every reader
+   */
+  public record Choice(String value, List<String> samplers) {
+    static Choice every(String value) {
+      return new Choice(value, List.of());
+    }
+
+    static Choice of(String value, String... samplers) {
+      return new Choice(value, List.of(samplers));
+    }
+
+    boolean takenBy(String samplerId) {
+      return samplers.isEmpty() || samplers.contains(samplerId);
+    }
+  }
+
   private final String id;
   private final Type type;
   private final Range range;
   private final Readers readers;
   private final boolean drawsNoise;
+  private final List<Choice> choices;
   private final String description;
 
   SamplerOption(String id, Type type, Range range, Readers readers, boolean drawsNoise,
       String description) {
+    this(id, type, range, readers, drawsNoise, List.of(), description);
+  }
+
+  /** A {@link Type#CHOICE} option: a string from its choices. */
+  SamplerOption(String id, Readers readers, List<Choice> choices, String description) {
+    this(id, Type.CHOICE, Range.ANY, readers, false, choices, description);
+  }
+
+  private SamplerOption(String id, Type type, Range range, Readers readers, boolean drawsNoise,
+      List<Choice> choices, String description) {
     this.id = id;
     this.type = type;
     this.range = range;
     this.readers = readers;
     this.drawsNoise = drawsNoise;
+    this.choices = choices;
     this.description = description;
   }
 
@@ -197,6 +249,32 @@ public enum SamplerOption {
     return description;
   }
 
+  /** Every value of a choice option, in declaration order; empty for the other types. */
+  public List<String> choices() {
+    return choices.stream().map(Choice::value).toList();
+  }
+
+  /** The values of a choice option that one sampler takes. */
+  public List<String> choices(String samplerId) {
+    return choices.stream().filter(c -> c.takenBy(samplerId)).map(Choice::value).toList();
+  }
+
+  /**
+   * The values it takes as the README's options table writes them: the range, "any", or the
+   * choices, grouped by the samplers that take them where not all readers do.
+   */
+  public String domain() {
+    if (type != Type.CHOICE) {
+      return range.text().isEmpty() ? "any" : range.text();
+    }
+    Map<List<String>, List<String>> bySamplers = new LinkedHashMap<>();
+    choices.forEach(c -> bySamplers.computeIfAbsent(c.samplers(), k -> new ArrayList<>())
+        .add(c.value()));
+    return bySamplers.entrySet().stream().map(e -> String.join(", ", e.getValue())
+        + (e.getKey().isEmpty() ? "" : " (" + String.join(", ", e.getKey()) + ")"))
+        .collect(Collectors.joining("; "));
+  }
+
   public static Optional<SamplerOption> byId(String id) {
     return Arrays.stream(values()).filter(o -> o.id.equals(id)).findFirst();
   }
@@ -207,13 +285,24 @@ public enum SamplerOption {
         .toArray(SamplerOption[]::new));
   }
 
+  /** The values a sampler takes of each choice option it reads, in declaration order. */
+  static Map<String, List<String>> choicesOf(String samplerId, boolean adaptive) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (SamplerOption o : values()) {
+      if (o.type == Type.CHOICE && o.readers.include(samplerId, adaptive)) {
+        out.put(o.id, o.choices(samplerId));
+      }
+    }
+    return out;
+  }
+
   private static List<String> ids(SamplerOption[] options) {
     return Arrays.stream(options).map(SamplerOption::id).toList();
   }
 
   /**
-   * The value as the samplers read it: a Double, an Integer, a Boolean or a
-   * {@link TimeGrid.Kind}.
+   * The value as the samplers read it: a Double, an Integer, a Boolean, a
+   * {@link TimeGrid.Kind} or a choice's String.
    *
    * @throws InvalidJobException for a value of the wrong type or out of range
    */
@@ -224,7 +313,11 @@ public enum SamplerOption {
       case FLAG -> value instanceof Boolean flag ? flag : null;
       case GRID -> value instanceof TimeGrid.Kind kind ? kind
           : value instanceof String name ? TimeGrid.Kind.fromId(name) : null;
+      case CHOICE -> value instanceof String name && choices().contains(name) ? name : null;
     };
+    if (typed == null && type == Type.CHOICE) {
+      throw new InvalidJobException(id + " must be one of " + choices() + ", got " + value);
+    }
     if (typed == null) {
       throw new InvalidJobException(id + " must be " + type.noun + ", got " + value);
     }

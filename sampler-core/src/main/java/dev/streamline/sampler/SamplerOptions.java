@@ -55,8 +55,9 @@ public final class SamplerOptions {
   }
 
   /**
-   * These options over a model's defaults: each default that the sampler reads and this job
-   * leaves unset is added, except a default x0 guard where the job chose either guard.
+   * These options over a model's defaults: each default that the sampler reads (and, for a
+   * choice, takes) and this job leaves unset is added, except a default x0 guard where the job
+   * chose either guard.
    */
   public SamplerOptions over(SamplerOptions defaults, SamplerSpec sampler) {
     Map<SamplerOption, Object> merged = new EnumMap<>(SamplerOption.class);
@@ -64,7 +65,8 @@ public final class SamplerOptions {
         || values.containsKey(SamplerOption.THRESHOLD);
     defaults.values.forEach((option, value) -> {
       boolean guard = option == SamplerOption.CLIP || option == SamplerOption.THRESHOLD;
-      if (sampler.options().contains(option.id()) && !(guard && guarded)) {
+      if (sampler.options().contains(option.id()) && sampler.takes(option, value)
+          && !(guard && guarded)) {
         merged.put(option, value);
       }
     });
@@ -77,7 +79,10 @@ public final class SamplerOptions {
     return values.keySet();
   }
 
-  /** The value set for an option (a Double, Integer, Boolean or {@link TimeGrid.Kind}), or null. */
+  /**
+   * The value set for an option (a Double, Integer, Boolean, {@link TimeGrid.Kind} or choice's
+   * String), or null.
+   */
   public Object value(SamplerOption option) {
     return values.get(option);
   }
@@ -90,6 +95,12 @@ public final class SamplerOptions {
   public int integer(SamplerOption option, int fallback) {
     Object value = values.get(option);
     return value == null ? fallback : (Integer) value;
+  }
+
+  /** The value of a {@link SamplerOption.Type#CHOICE} option, or the fallback. */
+  public String choice(SamplerOption option, String fallback) {
+    Object value = values.get(option);
+    return value == null ? fallback : (String) value;
   }
 
   public boolean flag(SamplerOption option) {

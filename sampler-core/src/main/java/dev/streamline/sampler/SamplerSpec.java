@@ -1,7 +1,10 @@
 package dev.streamline.sampler;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -13,6 +16,7 @@ import java.util.Set;
  * @param order convergence order of the deterministic part
  * @param evalsPerStep network evaluations per step (adaptive solvers: per attempted step)
  * @param options the {@link SamplerOption}s it reads, by id, as their declarations say
+ * @param choices for each choice-valued option it reads, the values it takes
  * @param invertible whether it also runs backwards, data to noise, for {@code encode}
  * @param likelihood whether it integrates a likelihood's augmented ODE: a general ODE solver,
  *     which steps along any field rather than in (x0, ε)
@@ -26,6 +30,7 @@ public record SamplerSpec(
     boolean stochastic,
     boolean adaptive,
     List<String> options,
+    Map<String, List<String>> choices,
     boolean invertible,
     boolean likelihood,
     String description,
@@ -33,13 +38,15 @@ public record SamplerSpec(
 
   public SamplerSpec {
     options = List.copyOf(options);
+    choices = Collections.unmodifiableMap(new LinkedHashMap<>(choices));
     aliases = List.copyOf(aliases);
   }
 
   public SamplerSpec(String id, String family, int order, int evalsPerStep, boolean stochastic,
       boolean adaptive, boolean invertible, boolean likelihood, String description) {
     this(id, family, order, evalsPerStep, stochastic, adaptive,
-        SamplerOption.readBy(id, adaptive), invertible, likelihood, description, List.of());
+        SamplerOption.readBy(id, adaptive), SamplerOption.choicesOf(id, adaptive), invertible,
+        likelihood, description, List.of());
   }
 
   /** This spec, answering to one more name. */
@@ -47,7 +54,27 @@ public record SamplerSpec(
     List<String> more = new ArrayList<>(aliases);
     more.add(alias);
     return new SamplerSpec(id, family, order, evalsPerStep, stochastic, adaptive, options,
-        invertible, likelihood, description, more);
+        choices, invertible, likelihood, description, more);
+  }
+
+  /** Whether this sampler takes the value: any of its type, or one of its choices for it. */
+  public boolean takes(SamplerOption option, Object value) {
+    List<String> values = choices.get(option.id());
+    return values == null || values.contains(value);
+  }
+
+  /**
+   * @throws InvalidJobException when a choice given is not one this sampler takes (options it
+   *     does not read are {@link #checkReads}'s to refuse)
+   */
+  public void checkChoices(SamplerOptions given) {
+    for (SamplerOption option : given.given()) {
+      Object value = given.value(option);
+      if (!takes(option, value)) {
+        throw new InvalidJobException("sampler '" + id + "' takes " + option.id() + " "
+            + choices.get(option.id()) + ", got '" + value + "'");
+      }
+    }
   }
 
   /**

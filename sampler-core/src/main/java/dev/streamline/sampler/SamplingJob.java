@@ -50,6 +50,7 @@ public record SamplingJob(
     }
     options = SamplerCatalog.named(sampler, options == null ? SamplerOptions.DEFAULT : options);
     sampler = SamplerCatalog.spec(sampler).id();
+    SamplerCatalog.spec(sampler).checkChoices(options);
   }
 
   /** A float32 job with no guidance, labels, latents or trajectory. */

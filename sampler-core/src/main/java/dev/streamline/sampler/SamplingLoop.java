@@ -29,6 +29,10 @@ public final class SamplingLoop {
   private final SamplingJob job;
   private final Denoiser denoiser;
   private final SeededNoise noise;
+  /** The per-step noise's paths when the job asks for {@code brownian-tree}; made at first use. */
+  private BrownianTree tree;
+  private final long[] seeds;
+  private final Shape sampleShape;
   private final NDManager home;
   private final List<StepObserver> observers;
   private final Diagnostics diagnostics;
@@ -48,6 +52,8 @@ public final class SamplingLoop {
     this.denoiser = new Denoiser(model, rows.labels, Guidance.of(job, home),
         job.options().x0Guard(), diagnostics);
     this.noise = new SeededNoise(rows.seeds, model.sampleShape());
+    this.seeds = rows.seeds;
+    this.sampleShape = model.sampleShape();
     this.home = home;
     this.diagnostics = diagnostics;
     this.observers = observers;
@@ -435,6 +441,10 @@ public final class SamplingLoop {
     private final double[] grid;
     private final int index;
     private final List<NDArray> kept = new ArrayList<>();
+    /** The step's own path by default: its standardized increment from drawnFrom to drawnTo. */
+    private NDArray drawn;
+    private double drawnFrom;
+    private double drawnTo;
 
     private Step(Scope scope, double[] grid, int index) {
       this.scope = scope;
@@ -455,9 +465,53 @@ public final class SamplingLoop {
     /** The run's grid: steps + 1 times from noise to data. Read only. */
     public double[] grid() { return grid; }
 
-    /** Fresh standard normal noise for every sample, in the manager and type of {@code like}. */
-    public NDArray noise(NDArray like) {
+    /**
+     * Fresh standard normal noise for every sample that belongs to no time interval (a Langevin
+     * corrector's, a churn's), in the manager and type of {@code like}.
+     */
+    public NDArray draw(NDArray like) {
       return noise.next(like.getManager(), like.getDataType());
+    }
+
+    /** The noise of {@link #noise(NDArray, double, double)} over the whole step. */
+    public NDArray noise(NDArray like) {
+      return noise(like, t(), tNext());
+    }
+
+    /**
+     * The standard normal noise of the time interval (from, to) for every sample, in the manager
+     * and type of {@code like}: the increment of a Brownian path over it divided by
+     * sqrt(|to - from|). With the {@code brownian-tree} noise option that is one path per sample
+     * for the whole run; by default each step has a fresh one, its first increment a fresh draw,
+     * which a later interval of the step from the same start and further on extends (a
+     * two-stage step's whole-step noise holds its first stage's).
+     */
+    public NDArray noise(NDArray like, double from, double to) {
+      if (options().choice(SamplerOption.NOISE, "gaussian").equals("brownian-tree")) {
+        if (tree == null) {
+          tree = BrownianTree.over(process(), seeds, sampleShape);
+        }
+        return tree.noise(like.getManager(), like.getDataType(), from, to);
+      }
+      NDArray fresh = draw(like);
+      if (drawn == null) {
+        drawn = fresh;
+        drawnFrom = from;
+        drawnTo = to;
+        return fresh;
+      }
+      if (from != drawnFrom || !(Math.abs(to - from) >= Math.abs(drawnTo - from))
+          || (to - from) * (drawnTo - from) < 0) {
+        throw new IllegalStateException("a step's noise intervals must share their start and"
+            + " reach further; got (" + from + ", " + to + ") after (" + drawnFrom + ", "
+            + drawnTo + ")");
+      }
+      double before = Math.abs(drawnTo - from);
+      double added = Math.abs(to - drawnTo);
+      drawn = drawn.mul(Math.sqrt(before)).add(fresh.mul(Math.sqrt(added)))
+          .div(Math.sqrt(before + added));
+      drawnTo = to;
+      return drawn;
     }
 
     /**

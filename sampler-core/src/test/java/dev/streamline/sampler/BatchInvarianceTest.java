@@ -17,9 +17,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class BatchInvarianceTest extends ManagedTest {
 
-  private NDArray sample(String sampler, int n, long seed, Model model) {
-    SamplingJob job = SamplingJob.of(sampler, 20, n, seed);
+  private NDArray sample(String sampler, int n, long seed, Model model, SamplerOptions options) {
+    SamplingJob job = SamplingJob.of(sampler, 20, n, seed).withOptions(options);
     return Engine.run(model, job, manager).samples();
+  }
+
+  private NDArray sample(String sampler, int n, long seed, Model model) {
+    return sample(sampler, n, seed, model, SamplerOptions.DEFAULT);
   }
 
   /** Every sampler in the catalog: a new one is held to this without being listed here. */
@@ -27,20 +31,40 @@ class BatchInvarianceTest extends ManagedTest {
     return SamplerCatalog.specs().stream().map(SamplerSpec::id);
   }
 
+  /** Every sampler that takes the noise option. */
+  static Stream<String> noiseReaders() {
+    return SamplerCatalog.specs().stream()
+        .filter(s -> s.options().contains(SamplerOption.NOISE.id())).map(SamplerSpec::id);
+  }
+
   @ParameterizedTest
   @MethodSource("samplers")
   void sampleDoesNotDependOnItsBatch(String sampler) {
     // The general ODE solvers on the flow, the diffusion samplers on the process they come from.
     Model model = SamplerCatalog.spec(sampler).likelihood() ? Engine.flowModel() : Engine.vpModel();
-    NDArray big = sample(sampler, 64, 100, model);
-    NDArray seven = sample(sampler, 7, 100, model);
+    assertBatchInvariant(sampler, model, SamplerOptions.DEFAULT);
+  }
+
+  @ParameterizedTest
+  @MethodSource("noiseReaders")
+  void brownianTreeNoiseDoesNotDependOnItsBatch(String sampler) {
+    // ddim draws noise only with eta > 0.
+    assertBatchInvariant(sampler, Engine.vpModel(), SamplerOptions.DEFAULT
+        .with(SamplerOption.NOISE, "brownian-tree").with(SamplerOption.ETA,
+            SamplerCatalog.spec(sampler).options().contains("eta") ? 1.0 : null));
+  }
+
+  private void assertBatchInvariant(String sampler, Model model, SamplerOptions options) {
+    NDArray big = sample(sampler, 64, 100, model, options);
+    NDArray seven = sample(sampler, 7, 100, model, options);
     for (int i : new int[] {0, 3, 6}) {
-      NDArray alone = sample(sampler, 1, 100 + i, model);
+      NDArray alone = sample(sampler, 1, 100 + i, model, options);
       assertThat(Engine.maxError(alone.get(0), big.get(i))).isLessThan(1e-5);
       assertThat(Engine.maxError(seven.get(i), big.get(i))).isLessThan(1e-5);
     }
     // Sample 6 of a batch seeded 100 is sample 0 of a batch seeded 106.
-    assertThat(Engine.maxError(sample(sampler, 3, 106, model).get(0), big.get(6))).isLessThan(1e-5);
+    assertThat(Engine.maxError(sample(sampler, 3, 106, model, options).get(0), big.get(6)))
+        .isLessThan(1e-5);
     // ...and different seeds give different samples.
     assertThat(Engine.maxError(big.get(0), big.get(1))).isGreaterThan(1e-2);
   }

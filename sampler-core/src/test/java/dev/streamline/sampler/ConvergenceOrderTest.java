@@ -1,9 +1,11 @@
 package dev.streamline.sampler;
 
 import static dev.streamline.sampler.SamplerOption.ATOL;
+import static dev.streamline.sampler.SamplerOption.ETA;
 import static dev.streamline.sampler.SamplerOption.MAX_NFE;
 import static dev.streamline.sampler.SamplerOption.RTOL;
 import static dev.streamline.sampler.SamplerOption.SOLVER_ORDER;
+import static dev.streamline.sampler.SamplerOption.SOLVER_TYPE;
 import static dev.streamline.sampler.SamplerOption.TIME_GRID;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -69,10 +71,7 @@ class ConvergenceOrderTest extends ManagedTest {
   }
 
   private double rmsError(String sampler, int steps) {
-    NDArray samples = Engine.run(Engine.flowModel(), Engine.exact(sampler, steps), manager)
-        .samples();
-    return samples.sub(reference).square().mean().sqrt()
-        .toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+    return rmsError(Engine.flowModel(), reference, sampler, steps, SamplerOptions.DEFAULT);
   }
 
   @Test
@@ -99,15 +98,25 @@ class ConvergenceOrderTest extends ManagedTest {
 
   private double rmsOrder(Model model, NDArray exact, String sampler, int steps,
       SamplerOptions options) {
-    double[] errors = new double[2];
-    for (int k = 0; k < 2; k++) {
-      NDArray samples = Engine.run(model, Engine.exact(sampler, steps << k).withOptions(options),
-          manager).samples();
-      errors[k] = samples.sub(exact).square().mean().sqrt()
-          .toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
-    }
-    return Math.log(errors[0] / errors[1]) / Math.log(2);
+    return Math.log(rmsError(model, exact, sampler, steps, options)
+        / rmsError(model, exact, sampler, 2 * steps, options)) / Math.log(2);
   }
+
+  private double rmsError(Model model, NDArray exact, String sampler, int steps,
+      SamplerOptions options) {
+    NDArray samples = Engine.run(model, Engine.exact(sampler, steps).withOptions(options),
+        manager).samples();
+    return samples.sub(exact).square().mean().sqrt()
+        .toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+  }
+
+  /** RMS error to the VP reference on the log-SNR grid. */
+  private double vpError(String sampler, int steps, SamplerOptions options) {
+    return rmsError(Engine.vpModel(), vpReference, sampler, steps,
+        options.with(TIME_GRID, TimeGrid.Kind.LOG_SNR));
+  }
+
+
 
   @Test
   void multistepSolversReachTheirOrders() {
@@ -179,6 +188,56 @@ class ConvergenceOrderTest extends ManagedTest {
         .withOptions(SamplerOptions.DEFAULT.with(TIME_GRID, TimeGrid.Kind.LOG_SNR)), manager)
         .samples();
     assertThat(Engine.maxError(logSnr, lms)).isGreaterThan(1e-3);
+  }
+
+  /**
+   * UniPC's bh1 keeps order 3 (B(h) = h + O(h²) either way); DPM-Solver++'s heun form is second
+   * order like its midpoint form, and the SDE methods at eta = 0 are their ODE methods. 3M's
+   * steps are third order, but its first step is first order (k-diffusion's warm-up), whose
+   * O(h²) error stays: its order peaks near 2.4 (2.36 at 64 → 128 steps) and falls to 2 (2.18 at
+   * 256 → 512), while its error stays below 2M's.
+   */
+  @Test
+  void solverTypesReachTheirOrders() {
+    SamplerOptions heun = SamplerOptions.DEFAULT.with(SOLVER_TYPE, "heun");
+    SamplerOptions deterministic = SamplerOptions.DEFAULT.with(ETA, 0.0);
+    double bh1 = vpObservedOrder("unipc", 256, SamplerOptions.DEFAULT.with(SOLVER_TYPE, "bh1"));
+    double sdeHeun = vpObservedOrder("dpmpp-2m-sde", 256, heun.with(ETA, 0.0));
+    double odeHeun = vpObservedOrder("dpmpp-2m", 256, heun);
+    double threeM = vpObservedOrder("dpmpp-3m-sde", 64, deterministic);
+    double threeMLate = vpObservedOrder("dpmpp-3m-sde", 256, deterministic);
+    System.out.printf("orders: unipc bh1 %.2f, dpmpp-2m-sde heun %.2f, dpmpp-2m heun %.2f,"
+        + " dpmpp-3m-sde %.2f then %.2f%n", bh1, sdeHeun, odeHeun, threeM, threeMLate);
+    assertThat(bh1).isBetween(2.7, 3.3);
+    assertThat(sdeHeun).isBetween(1.8, 2.3);
+    assertThat(odeHeun).isBetween(1.8, 2.3);
+    assertThat(threeM).isBetween(2.2, 2.6);
+    assertThat(threeMLate).isBetween(1.9, 2.3);
+    for (int steps : new int[] {32, 128}) {
+      assertThat(vpError("dpmpp-3m-sde", steps, deterministic))
+          .isLessThan(vpError("dpmpp-2m-sde", steps, heun.with(ETA, 0.0)));
+    }
+  }
+
+  @Test
+  void theSdeMethodsAtEtaZeroAreTheOdeMethodBitwiseAndTheFormsDiffer() {
+    for (String form : new String[] {"midpoint", "heun"}) {
+      SamplerOptions options = SamplerOptions.DEFAULT.with(SOLVER_TYPE, form);
+      NDArray ode = Engine.run(Engine.vpModel(), Engine.exact("dpmpp-2m", 20)
+          .withOptions(options), manager).samples();
+      NDArray sde = Engine.run(Engine.vpModel(), Engine.exact("dpmpp-2m-sde", 20)
+          .withOptions(options.with(ETA, 0.0)), manager).samples();
+      assertThat(Engine.maxError(ode, sde)).as(form).isZero();
+    }
+    NDArray midpoint = Engine.run(Engine.vpModel(), Engine.exact("dpmpp-2m", 20), manager)
+        .samples();
+    NDArray heun = Engine.run(Engine.vpModel(), Engine.exact("dpmpp-2m", 20)
+        .withOptions(SamplerOptions.DEFAULT.with(SOLVER_TYPE, "heun")), manager).samples();
+    NDArray bh2 = Engine.run(Engine.vpModel(), Engine.exact("unipc", 20), manager).samples();
+    NDArray bh1 = Engine.run(Engine.vpModel(), Engine.exact("unipc", 20)
+        .withOptions(SamplerOptions.DEFAULT.with(SOLVER_TYPE, "bh1")), manager).samples();
+    assertThat(Engine.maxError(midpoint, heun)).isGreaterThan(1e-6);
+    assertThat(Engine.maxError(bh1, bh2)).isGreaterThan(1e-6);
   }
 
   @Test

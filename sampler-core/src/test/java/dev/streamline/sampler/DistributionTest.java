@@ -3,7 +3,9 @@ package dev.streamline.sampler;
 import static dev.streamline.sampler.SamplerOption.ATOL;
 import static dev.streamline.sampler.SamplerOption.CHURN;
 import static dev.streamline.sampler.SamplerOption.ETA;
+import static dev.streamline.sampler.SamplerOption.NOISE;
 import static dev.streamline.sampler.SamplerOption.RTOL;
+import static dev.streamline.sampler.SamplerOption.SOLVER_TYPE;
 import static dev.streamline.sampler.SamplerOption.TIME_GRID;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,6 +46,8 @@ class DistributionTest extends ManagedTest {
     SamplerOptions none = SamplerOptions.DEFAULT;
     SamplerOptions logSnr = SamplerOptions.DEFAULT.with(TIME_GRID, TimeGrid.Kind.LOG_SNR);
     SamplerOptions loose = SamplerOptions.DEFAULT.with(RTOL, 1e-4).with(ATOL, 1e-4);
+    SamplerOptions tree = SamplerOptions.DEFAULT.with(NOISE, "brownian-tree");
+    SamplerOptions heun = SamplerOptions.DEFAULT.with(SOLVER_TYPE, "heun");
     return Stream.of(
         Arguments.of("flow", "euler", 100, none),
         Arguments.of("flow", "midpoint", 40, none),
@@ -78,7 +82,30 @@ class DistributionTest extends ManagedTest {
         Arguments.of("ve/score", "pc-langevin", 1000, none),
         Arguments.of("edm/x0", "edm-heun", 40, none),
         Arguments.of("edm/x0", "dpmpp-2m-sde", 100, none),
-        Arguments.of("edm/x0", "dpmpp-2s-ancestral", 50, none));
+        Arguments.of("edm/x0", "dpmpp-2s-ancestral", 50, none),
+        Arguments.of("flow", "dpmpp-sde", 50, none),
+        Arguments.of("flow", "dpmpp-3m-sde", 50, none),
+        Arguments.of("flow", "dpmpp-2m-sde", 50, heun),
+        Arguments.of("vp", "dpmpp-sde", 100, none),
+        Arguments.of("vp", "dpmpp-3m-sde", 150, none),
+        Arguments.of("vp", "dpmpp-2m-sde", 150, heun),
+        Arguments.of("edm/x0", "dpmpp-sde", 50, none),
+        Arguments.of("edm/x0", "dpmpp-3m-sde", 100, none),
+        Arguments.of("flow", "dpmpp-sde", 50, tree),
+        Arguments.of("flow", "dpmpp-3m-sde", 50, tree),
+        Arguments.of("flow", "dpmpp-2m-sde", 50, tree.with(SOLVER_TYPE, "heun")),
+        Arguments.of("flow", "euler-ancestral", 200, tree),
+        Arguments.of("flow", "euler-maruyama", 400, logSnr.with(NOISE, "brownian-tree")),
+        Arguments.of("vp", "ddpm", 500, tree),
+        Arguments.of("vp", "ddim", 200, tree.with(ETA, 0.5)),
+        Arguments.of("vp", "euler-maruyama", 1000, tree),
+        Arguments.of("vp", "dpmpp-2m-sde", 150, tree),
+        Arguments.of("vp", "dpm2-ancestral", 100, tree),
+        Arguments.of("vp", "dpmpp-2s-ancestral", 100, tree),
+        Arguments.of("vp", "dpmpp-sde", 100, tree),
+        Arguments.of("vp", "dpmpp-3m-sde", 150, tree),
+        Arguments.of("edm/x0", "dpmpp-sde", 50, tree),
+        Arguments.of("edm/x0", "dpmpp-3m-sde", 100, tree));
   }
 
   private static Model model(String name) {
@@ -97,7 +124,7 @@ class DistributionTest extends ManagedTest {
     };
   }
 
-  @ParameterizedTest(name = "{1} on {0}, {2} steps")
+  @ParameterizedTest(name = "{1} on {0}, {2} steps, {3}")
   @MethodSource("samplers")
   void matchesTheMixture(String process, String sampler, int steps, SamplerOptions options) {
     Model model = model(process);

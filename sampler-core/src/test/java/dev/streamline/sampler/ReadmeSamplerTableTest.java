@@ -39,8 +39,7 @@ class ReadmeSamplerTableTest {
     String readme = readme();
     for (SamplerOption o : SamplerOption.values()) {
       String row = String.format("| `%s` | %s | %s | %s | %s |", o.id(), o.type().json(),
-          o.range().text().isEmpty() ? "any" : o.range().text(), o.readers().text(),
-          o.description());
+          o.domain(), o.readers().text(), o.description());
       assertThat(readme).as(o.id()).contains(row);
     }
   }

@@ -289,6 +289,41 @@ class SamplingValidationTest extends ManagedTest {
     assertThat(shifted.samples().sub(plain.samples()).abs().max().getFloat()).isGreaterThan(1e-3f);
   }
 
+  /** A choice is one of its option's values, and one that the sampler takes. */
+  @Test
+  void choicesAreCheckedByOptionAndBySampler() {
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.NOISE, "uniform"))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessage("noise must be one of [gaussian, brownian-tree], got uniform");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.SOLVER_TYPE, 2))
+        .hasMessage("solverType must be one of [midpoint, heun, bh1, bh2], got 2");
+    SamplerOptions heun = SamplerOptions.DEFAULT.with(SamplerOption.SOLVER_TYPE, "heun");
+    assertThatThrownBy(() -> SamplingJob.of("unipc", 8, 1, 0).withOptions(heun))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessage("sampler 'unipc' takes solverType [bh1, bh2], got 'heun'");
+    assertThatThrownBy(() -> SamplingJob.of("dpmpp-2m-sde", 8, 1, 0).withOptions(
+        SamplerOptions.DEFAULT.with(SamplerOption.SOLVER_TYPE, "bh1")))
+        .hasMessage("sampler 'dpmpp-2m-sde' takes solverType [midpoint, heun], got 'bh1'");
+    assertThat(SamplingJob.of("dpmpp-2m", 8, 1, 0).withOptions(heun).options()).isEqualTo(heun);
+    assertThat(SamplerCatalog.spec("unipc").choices())
+        .isEqualTo(java.util.Map.of("solverType", java.util.List.of("bh1", "bh2")));
+    assertThat(SamplerCatalog.spec("dpmpp-2m-sde").choices().toString())
+        .isEqualTo("{noise=[gaussian, brownian-tree], solverType=[midpoint, heun]}");
+    assertThat(SamplerCatalog.spec("euler").choices()).isEmpty();
+    assertThat(SamplerOption.SOLVER_TYPE.domain())
+        .isEqualTo("midpoint, heun (dpmpp-2m, dpmpp-2m-sde); bh1, bh2 (unipc)");
+    assertThat(SamplerOption.NOISE.domain()).isEqualTo("gaussian, brownian-tree");
+  }
+
+  /** A model's default choice reaches only the samplers that take it. */
+  @Test
+  void aModelsDefaultChoiceSkipsTheSamplersThatDoNotTakeIt() {
+    Model model = withDefaults(SamplerOptions.DEFAULT.with(SamplerOption.SOLVER_TYPE, "heun"));
+    assertThat(SamplingJob.of("dpmpp-2m", 8, 1, 0).forModel(model).options()
+        .choice(SamplerOption.SOLVER_TYPE, "midpoint")).isEqualTo("heun");
+    assertThat(SamplingJob.of("unipc", 8, 1, 0).forModel(model).options().given()).isEmpty();
+  }
+
   @Test
   void aGridTheProcessCannotHoldIsRefusedWhenTheJobMeetsTheModel() {
     Model flow = withDefaults(SamplerOptions.DEFAULT);

@@ -684,11 +684,11 @@ class ApiRobustnessTest extends HttpTest {
     return out.append(']').toString();
   }
 
-  private static final List<String> OPTIONS = List.of("eta", "churn", "churnMin", "churnMax",
-      "churnNoise", "solverOrder", "snr", "rtol", "atol", "minStep", "maxStep", "maxNfe", "batchErrorControl",
-      "timeGrid", "rho", "shift", "clip", "threshold", "guidanceRescale", "guidanceStart",
-      "guidanceEnd", "apgEta", "apgMomentum", "apgNormThreshold", "cfgPlusPlus", "startStep",
-      "endStep", "denoise");
+  private static final List<String> OPTIONS = List.of("eta", "noiseScale", "noise",
+      "solverType", "churn", "churnMin", "churnMax", "churnNoise", "solverOrder", "snr", "rtol",
+      "atol", "minStep", "maxStep", "maxNfe", "batchErrorControl", "timeGrid", "rho", "shift",
+      "clip", "threshold", "guidanceRescale", "guidanceStart", "guidanceEnd", "apgEta",
+      "apgMomentum", "apgNormThreshold", "cfgPlusPlus", "startStep", "endStep", "denoise");
 
   /**
    * Options, mostly of those the sampler reads ({@code reads}; null for an unknown sampler, whose
@@ -734,7 +734,15 @@ class ApiRobustnessTest extends HttpTest {
   private static Field optionValue(Choices c, String n, boolean spins) {
     boolean good = c.mostly();
     return switch (n) {
-      case "eta", "churn", "churnMin", "churnMax", "churnNoise" -> good
+      case "noise" -> good
+          ? pick(c, spins, ok(n, "\"gaussian\""), ok(n, "\"brownian-tree\""), ok(n, "null"))
+          : pick(c, spins, bad(n, "\"brownian\""), bad(n, "\"\""), bad(n, "1"), bad(n, "[]"));
+      // Which solver types a sampler takes depends on the sampler.
+      case "solverType" -> good
+          ? pick(c, spins, either(n, "\"heun\""), either(n, "\"bh1\""), ok(n, "null"))
+          : pick(c, spins, bad(n, "\"rk4\""), bad(n, "\"HEUN\""), bad(n, "true"),
+              bad(n, "{}"));
+      case "eta", "noiseScale", "churn", "churnMin", "churnMax", "churnNoise" -> good
           ? pick(c, spins, ok(n, "0"), ok(n, "0.5"), ok(n, "null"))
           : pick(c, spins, bad(n, "-1"), bad(n, "\"NaN\""), bad(n, "\"x\""), bad(n, "true"),
               bad(n, "[]"), bad(n, "\"Infinity\""), either(n, "1e300"), bad(n, "1e400"),

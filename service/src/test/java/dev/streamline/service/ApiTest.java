@@ -116,10 +116,14 @@ class ApiTest extends ServiceTest {
       assertThat(s.get("likelihood").asBoolean()).isEqualTo(spec.likelihood());
       assertThat(s.get("evalsPerStep").asInt()).isEqualTo(spec.evalsPerStep());
       assertThat(s.get("options").size()).isEqualTo(spec.options().size());
+      assertThat(s.get("choices").propertyNames()).containsExactlyElementsOf(
+          spec.choices().keySet());
       List<String> aliases = new ArrayList<>();
       s.get("aliases").forEach(a -> aliases.add(a.asString()));
       assertThat(aliases).isEqualTo(spec.aliases());
     }
+    JsonNode unipc = samplers.get(specs.indexOf(SamplerCatalog.spec("unipc")));
+    assertThat(unipc.get("choices").toString()).isEqualTo("{\"solverType\":[\"bh1\",\"bh2\"]}");
   }
 
   @Test
@@ -288,7 +292,7 @@ class ApiTest extends ServiceTest {
     assertThat(properties.get("eta").get("minimum").asDouble()).isEqualTo(0);
     assertThat(properties.get("eta").get("description").asString())
         .isEqualTo(SamplerOption.ETA.description() + " (read by ddim, dpmpp-2m-sde,"
-            + " euler-ancestral, dpm2-ancestral, dpmpp-2s-ancestral)");
+            + " euler-ancestral, dpm2-ancestral, dpmpp-2s-ancestral, dpmpp-sde, dpmpp-3m-sde)");
     assertThat(properties.get("rtol").get("exclusiveMinimum").asDouble()).isEqualTo(0);
     assertThat(properties.get("maxNfe").get("type").asString()).isEqualTo("integer");
     assertThat(properties.get("maxNfe").get("minimum").asInt()).isEqualTo(1);
@@ -304,6 +308,14 @@ class ApiTest extends ServiceTest {
     assertThat(properties.get("guidanceRescale").has("exclusiveMaximum")).isFalse();
     assertThat(properties.get("denoise").get("exclusiveMinimum").asDouble()).isEqualTo(0);
     assertThat(properties.get("denoise").get("maximum").asDouble()).isEqualTo(1);
+    assertThat(properties.get("noise").get("type").asString()).isEqualTo("string");
+    assertThat(properties.get("noise").get("enum").toString())
+        .isEqualTo("[\"gaussian\",\"brownian-tree\"]");
+    assertThat(properties.get("solverType").get("enum").toString())
+        .isEqualTo("[\"midpoint\",\"heun\",\"bh1\",\"bh2\"]");
+    assertThat(properties.get("solverType").get("description").asString())
+        .isEqualTo(SamplerOption.SOLVER_TYPE.description() + " (read by dpmpp-2m, dpmpp-2m-sde,"
+            + " unipc; values midpoint, heun (dpmpp-2m, dpmpp-2m-sde); bh1, bh2 (unipc))");
   }
 
   /**

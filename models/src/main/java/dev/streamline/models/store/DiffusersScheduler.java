@@ -174,6 +174,7 @@ final class DiffusersScheduler {
       }
       defaults.put(SamplerOption.SOLVER_ORDER, order);
     }
+    solverType(type, defaults);
     String sampler = DISCRETE.get(type).get(0);
     if (type.equals("DPMSolverMultistepScheduler")
         && text("algorithm_type", "dpmsolver++").startsWith("sde-")) {
@@ -279,6 +280,33 @@ final class DiffusersScheduler {
       case "v_prediction" -> Parameterization.V;
       default -> Parameterization.X0;
     };
+  }
+
+  /**
+   * solver_type as the solverType option, for the multistep schedulers that have one. As
+   * diffusers does, each reads the other's values as its own default (DPM-Solver's logrho, bh1
+   * and bh2 as midpoint; UniPC's midpoint, heun and logrho as bh2) and refuses the rest.
+   */
+  private void solverType(String type, Map<SamplerOption, Object> defaults) {
+    List<String> own;
+    List<String> readAsDefault;
+    if (type.equals("DPMSolverMultistepScheduler")) {
+      own = List.of("midpoint", "heun");
+      readAsDefault = List.of("logrho", "bh1", "bh2");
+    } else if (type.equals("UniPCMultistepScheduler")) {
+      own = List.of("bh2", "bh1");
+      readAsDefault = List.of("midpoint", "heun", "logrho");
+    } else {
+      return;
+    }
+    String value = text("solver_type", own.get(0));
+    if (!own.contains(value) && !readAsDefault.contains(value)) {
+      throw refuse("solver_type '" + value + "' is not supported for " + type + "; supported: "
+          + own);
+    }
+    if (own.indexOf(value) > 0) {
+      defaults.put(SamplerOption.SOLVER_TYPE, value);
+    }
   }
 
   /** clip_sample and thresholding as Streamline's x0 guards. */

@@ -75,6 +75,30 @@ class DiffusersSchedulerTest {
   }
 
   @Test
+  void solverTypeBecomesTheDefaultSolverTypeAsDiffusersReadsIt() throws IOException {
+    String dpm = "{\"_class_name\": \"DPMSolverMultistepScheduler\", ";
+    Conventions sdeHeun = resolve(dpm + "\"algorithm_type\": \"sde-dpmsolver++\","
+        + " \"solver_type\": \"heun\"}");
+    assertThat(sdeHeun.defaultSampler()).isEqualTo("dpmpp-2m-sde");
+    assertThat(sdeHeun.defaults().value(SamplerOption.SOLVER_TYPE)).isEqualTo("heun");
+    assertThat(resolve(dpm + "\"solver_type\": \"heun\"}").defaults()
+        .value(SamplerOption.SOLVER_TYPE)).isEqualTo("heun");
+    assertThat(resolve(dpm + "\"solver_type\": \"midpoint\"}").defaults().given()).isEmpty();
+    assertThat(resolve(dpm + "\"solver_type\": \"bh2\"}").defaults().given()).isEmpty();
+    String unipc = "{\"_class_name\": \"UniPCMultistepScheduler\", ";
+    assertThat(resolve(unipc + "\"solver_type\": \"bh1\"}").defaults()
+        .value(SamplerOption.SOLVER_TYPE)).isEqualTo("bh1");
+    assertThat(resolve(unipc + "\"solver_type\": \"bh2\"}").defaults().given()).isEmpty();
+    assertThat(resolve(unipc + "\"solver_type\": \"heun\"}").defaults().given()).isEmpty();
+    assertThatThrownBy(() -> resolve(unipc + "\"solver_type\": \"bh3\"}"))
+        .hasMessage(file() + "solver_type 'bh3' is not supported for UniPCMultistepScheduler;"
+            + " supported: [bh2, bh1]");
+    assertThatThrownBy(() -> resolve(dpm + "\"solver_type\": \"taylor\"}"))
+        .hasMessage(file() + "solver_type 'taylor' is not supported for"
+            + " DPMSolverMultistepScheduler; supported: [midpoint, heun]");
+  }
+
+  @Test
   void flowAndEdmConfigsResolveToTheirPreconditioning() throws IOException {
     Conventions flow = resolve("{\"_class_name\": \"FlowMatchEulerDiscreteScheduler\","
         + " \"shift\": 3.0}");

@@ -93,14 +93,37 @@ public final class AncestralSamplers {
         .add(e.x0().mul(p.alpha(tMid) * -Math.expm1(-hMid)));
     NDArray x0Mid = plusPlus ? step.denoiser().unconditional(xMid, tMid).x0()
         : step.denoiser().estimate(xMid, tMid).x0();
-    double h = split.lambdaDown() - lambda;
-    NDArray next = x.mul(split.down() / sigma)
-        .add(x0Mid.mul(split.alphaNext() * -Math.expm1(-h)));
-    return split.noised(step, guided(next, guidance));
+    return split.noised(step, guided(split.dpmSolver(x, sigma, lambda, x0Mid), guidance));
   }
 
   private static NDArray guided(NDArray next, NDArray guidance) {
     return guidance == null ? next : next.add(guidance);
+  }
+
+  /**
+   * DPM-Solver++ SDE (k-diffusion's sample_dpmpp_sde; Lu et al. 2022 with r = 1/2): with h the
+   * whole step in log-SNR, the first-order step with eta's ancestral split to the midpoint
+   * lambda + h/2, its noise added, and x0 estimated there; then the whole step from x with that
+   * estimate (at r = 1/2 the blend (1 - 1/2r)·x0 + (1/2r)·x0_mid is x0_mid) and the whole step's
+   * split. As in k-diffusion both noises start at t, the second over the whole step. From pure
+   * noise and on a step to sigma = 0 only the first-order step is taken, at one evaluation.
+   */
+  public static NDArray dpmppSde(Step step, NDArray x) {
+    NoiseProcess p = step.process();
+    double t = step.t();
+    double tNext = step.tNext();
+    Estimate e = step.denoiser().estimate(x, t);
+    AncestralStep whole = AncestralStep.of(p, t, tNext, eta(step));
+    if (whole.eulerOnly(p, t)) {
+      return whole.noised(step, whole.euler(e));
+    }
+    double lambda = p.logSnr(t);
+    double sigma = p.sigma(t);
+    double tMid = p.timeAtLogSnr(0.5 * (lambda + p.logSnr(tNext)));
+    AncestralStep half = AncestralStep.of(p, t, tMid, eta(step));
+    NDArray xMid = half.noised(step, half.dpmSolver(x, sigma, lambda, e.x0()), t, tMid);
+    NDArray x0Mid = step.denoiser().estimate(xMid, tMid).x0();
+    return whole.noised(step, whole.dpmSolver(x, sigma, lambda, x0Mid));
   }
 
   /** The ancestral samplers' eta: 1 by default, the DDPM posterior's noise, as in k-diffusion. */

@@ -3,6 +3,7 @@ package dev.streamline.sampler.diffusion;
 import ai.djl.ndarray.NDArray;
 import dev.streamline.sampler.Estimate;
 import dev.streamline.sampler.NoiseProcess;
+import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplingLoop.Step;
 
 /**
@@ -55,8 +56,23 @@ record AncestralStep(double alphaNext, double down, double up, double lambdaDown
     return p.timeAtLogSnr(0.5 * (p.logSnr(t) + lambdaDown));
   }
 
-  /** The deterministic step's result with the fresh noise up·z added. */
+  /**
+   * DPM-Solver++'s first-order step from x at (sigma, lambda) to down, with the estimate x0:
+   * (down/sigma)·x + alpha_s·(1 - e^-(lambdaDown - lambda))·x0.
+   */
+  NDArray dpmSolver(NDArray x, double sigma, double lambda, NDArray x0) {
+    double h = lambdaDown - lambda;
+    return x.mul(down / sigma).add(x0.mul(alphaNext * -Math.expm1(-h)));
+  }
+
+  /** The deterministic step's result with the fresh noise up·z added, z the step's noise. */
   NDArray noised(Step step, NDArray next) {
-    return up > 0 ? next.add(step.noise(next).mul(up)) : next;
+    return noised(step, next, step.t(), step.tNext());
+  }
+
+  /** As {@link #noised(Step, NDArray)} with z the noise over (from, to), times noiseScale. */
+  NDArray noised(Step step, NDArray next, double from, double to) {
+    double scale = step.options().number(SamplerOption.NOISE_SCALE, 1.0);
+    return up > 0 && scale > 0 ? next.add(step.noise(next, from, to).mul(up * scale)) : next;
   }
 }

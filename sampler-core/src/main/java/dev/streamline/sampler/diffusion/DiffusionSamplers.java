@@ -92,7 +92,7 @@ public final class DiffusionSamplers {
     double sigma = step.process().sigma(step.t());
     double size = 2 * Math.pow(step.options().number(SamplerOption.SNR, 0.16) * sigma, 2);
     NDArray score = step.denoiser().estimate(x, step.t()).eps().mul(-1 / sigma);
-    NDArray corrected = x.add(score.mul(size)).add(step.noise(x).mul(Math.sqrt(2 * size)));
+    NDArray corrected = x.add(score.mul(size)).add(step.draw(x).mul(Math.sqrt(2 * size)));
     return eulerMaruyama(step, corrected);
   }
 
@@ -122,7 +122,7 @@ public final class DiffusionSamplers {
     if (gamma > 0) {
       tHat = p.timeAtLogSnr(-Math.log(sigmaHat));
       double lift = Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * churnNoise;
-      xHat = x.div(p.alpha(t)).add(step.noise(x).mul(lift)).mul(p.alpha(tHat));
+      xHat = x.div(p.alpha(t)).add(step.draw(x).mul(lift)).mul(p.alpha(tHat));
     }
     Estimate first = step.denoiser().estimate(xHat, tHat);
     double alphaNext = p.alpha(step.tNext());
@@ -137,37 +137,54 @@ public final class DiffusionSamplers {
   /**
    * DPM-Solver++(2M) (Lu et al. 2022, Algorithm 2): with h = lambda_s - lambda_t,
    * x_s = (sigma_s/sigma_t)·x + alpha_s·(1 - e^-h)·D, where D extrapolates the last two x0
-   * estimates, D = (1 + 1/2r)·x0_t - (1/2r)·x0_prev, r = h_prev/h; first order on the first step
-   * and on a last step that ends at sigma = 0.
+   * estimates, D = (1 + 1/2r)·x0_t - (1/2r)·x0_prev, r = h_prev/h (the midpoint form; solverType
+   * heun weights the slope (x0_t - x0_prev)/r by 1 - (1 - e^-h)/h instead, as diffusers'
+   * solver_type); first order on the first step and on a last step that ends at sigma = 0.
    */
   public static FixedStepMethod dpmpp2m() {
-    return new Dpmpp2m(false);
+    return new DpmppMultistep(2, false);
   }
 
   /**
-   * DPM-Solver++(2M) SDE (Lu et al. 2022; midpoint form as in k-diffusion): the same multistep
+   * DPM-Solver++(2M) SDE (Lu et al. 2022; k-diffusion's sample_dpmpp_2m_sde): the same multistep
    * extrapolation with noise of strength eta injected by the exact SDE solution,
    * x_s = (sigma_s/sigma_t)e^{-eta·h}·x + alpha_s(1 - e^{-(1+eta)h})·(x0 + (x0 - x0_prev)/2r)
-   * + sigma_s·sqrt(1 - e^{-2·eta·h})·z.
+   * + sigma_s·sqrt(1 - e^{-2·eta·h})·z, with solverType midpoint (as written) or heun, whose
+   * slope weight is 1 - (1 - e^{-(1+eta)h})/((1+eta)h).
    */
   public static FixedStepMethod dpmpp2mSde() {
-    return new Dpmpp2m(true);
+    return new DpmppMultistep(2, true);
   }
 
-  /** One run of either 2M method: its history is the last step's x0 estimate and h. */
-  private static final class Dpmpp2m implements FixedStepMethod {
+  /**
+   * DPM-Solver++(3M) SDE (k-diffusion's sample_dpmpp_3m_sde): the 2M SDE step with the heun
+   * slope, and from the third step a second difference of the last three x0 estimates, weighted
+   * by phi_2 = 1 - (1 - e^-g)/g and phi_3 = phi_2/g - 1/2 with g = (1+eta)h. History that
+   * reaches back to pure noise (an infinite h) counts as none.
+   */
+  public static FixedStepMethod dpmpp3mSde() {
+    return new DpmppMultistep(3, true);
+  }
 
+  /** One run of a DPM-Solver++ multistep method: its history is the last x0 estimates and h's. */
+  private static final class DpmppMultistep implements FixedStepMethod {
+
+    private final int order;
     private final boolean sde;
     private NDArray previous;
+    private NDArray older;
     private double previousH = Double.NaN;
+    private double olderH = Double.NaN;
 
-    Dpmpp2m(boolean sde) {
+    DpmppMultistep(int order, boolean sde) {
+      this.order = order;
       this.sde = sde;
     }
 
     @Override
     public NDArray step(Step step, NDArray x) {
-      double eta = sde ? step.options().number(SamplerOption.ETA, 1.0) : 0.0;
+      SamplerOptions o = step.options();
+      double eta = sde ? o.number(SamplerOption.ETA, 1.0) : 0.0;
       NoiseProcess p = step.process();
       double t = step.t();
       double tNext = step.tNext();
@@ -186,10 +203,34 @@ public final class DiffusionSamplers {
       NDArray next = from.mul(decay).add(x0.mul(gain));
       if (previous != null && sigmaNext > 0) {
         double r = previousH / h;
-        next = next.add(x0.sub(previous).mul(0.5 * gain / r));
+        boolean threeStep = order == 3 && older != null && Double.isFinite(previousH)
+            && Double.isFinite(olderH);
+        if (!threeStep && order == 2
+            && o.choice(SamplerOption.SOLVER_TYPE, "midpoint").equals("midpoint")) {
+          next = next.add(x0.sub(previous).mul(0.5 * gain / r));
+        } else {
+          double hEta = h + etaH;
+          double phi2 = 1 + Math.expm1(-hEta) / hEta;
+          double alphaNext = p.alpha(tNext);
+          NDArray slope = x0.sub(previous).div(r);
+          if (threeStep) {
+            double r1 = olderH / h;
+            NDArray bend = slope.sub(previous.sub(older).div(r1)).div(r + r1);
+            slope = slope.add(bend.mul(r)).mul(alphaNext * phi2)
+                .sub(bend.mul(alphaNext * (phi2 / hEta - 0.5)));
+            next = next.add(slope);
+          } else {
+            next = next.add(slope.mul(alphaNext * phi2));
+          }
+        }
       }
-      if (eta > 0 && sigmaNext > 0) {
-        next = next.add(step.noise(x).mul(sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH))));
+      double scale = o.number(SamplerOption.NOISE_SCALE, 1.0);
+      if (eta > 0 && sigmaNext > 0 && scale > 0) {
+        next = next.add(step.noise(x).mul(sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH)) * scale));
+      }
+      if (order == 3 && previous != null) {
+        older = step.keep(previous);
+        olderH = previousH;
       }
       previous = step.keep(plusPlus ? g.unconditional().x0() : x0);
       previousH = h;
@@ -198,11 +239,13 @@ public final class DiffusionSamplers {
   }
 
   /**
-   * UniPC (Zhao et al. 2023) of order 2 with B(h) = e^h - 1 ("bh2"), in x0 form: the UniP-2
-   * predictor extrapolates the last two x0 estimates like DPM-Solver++(2M), and the UniC corrector
-   * then refines each new point with the estimate made there, which the next predictor step needs
-   * anyway, so the order rises by one at no extra evaluation. First order where the history
-   * reaches back to pure noise (lambda = -inf) and on a last step to sigma = 0.
+   * UniPC (Zhao et al. 2023) of order 2 with B(h) = e^h - 1 ("bh2", the default) or B(h) = h
+   * ("bh1", solverType), in x0 form: the UniP-2 predictor extrapolates the last two x0 estimates
+   * like DPM-Solver++(2M), and the UniC corrector then refines each new point with the estimate
+   * made there, which the next predictor step needs anyway, so the order rises by one at no extra
+   * evaluation. First order where the history reaches back to pure noise (lambda = -inf) and on a
+   * last step to sigma = 0; bh1's B is infinite on a step from pure noise, so its corrector skips
+   * the point that step reached.
    */
   public static FixedStepMethod unipc() {
     return new UniPc();
@@ -228,13 +271,14 @@ public final class DiffusionSamplers {
           lambda[j] = p.logSnr(t[j]);
         }
       }
+      boolean bh1 = step.options().choice(SamplerOption.SOLVER_TYPE, "bh2").equals("bh1");
       NDArray x0 = step.denoiser().estimate(x, t[i]).x0();
-      if (i > 0) {
-        x = uniCorrector(p, t, lambda, i, previousX, previousX0, x0, olderX0, previousOrder);
+      if (i > 0 && Double.isFinite(b(bh1, lambda[i] - lambda[i - 1]))) {
+        x = uniCorrector(p, t, lambda, i, previousX, previousX0, x0, olderX0, previousOrder, bh1);
       }
       boolean history = i > 0 && Double.isFinite(lambda[i - 1]);
       int order = history && p.sigma(t[i + 1]) > 0 ? 2 : 1;
-      NDArray next = uniPredictor(p, t, lambda, i, x, x0, previousX0, order);
+      NDArray next = uniPredictor(p, t, lambda, i, x, x0, previousX0, order, bh1);
       olderX0 = previousX0 == null ? null : step.keep(previousX0);
       previousX0 = step.keep(x0);
       previousX = step.keep(x);
@@ -243,9 +287,14 @@ public final class DiffusionSamplers {
     }
   }
 
+  /** UniPC's B(h) of a step h in log-SNR, in the x0 form's variable -h. */
+  private static double b(boolean bh1, double h) {
+    return bh1 ? -h : Math.expm1(-h);
+  }
+
   /** UniP from t[i] to t[i+1]: the DDIM step plus, at order 2, half the x0 slope correction. */
   private static NDArray uniPredictor(NoiseProcess p, double[] t, double[] lambda, int i,
-      NDArray x, NDArray x0, NDArray previousX0, int order) {
+      NDArray x, NDArray x0, NDArray previousX0, int order, boolean bh1) {
     double h = lambda[i + 1] - lambda[i];
     double alphaNext = p.alpha(t[i + 1]);
     double sigmaNext = p.sigma(t[i + 1]);
@@ -254,7 +303,7 @@ public final class DiffusionSamplers {
     if (order == 2) {
       double r = (lambda[i - 1] - lambda[i]) / h;
       NDArray slope = previousX0.sub(x0).div(r);
-      next = next.sub(slope.mul(alphaNext * phi * 0.5));
+      next = next.sub(slope.mul(alphaNext * b(bh1, h) * 0.5));
     }
     return next;
   }
@@ -264,25 +313,27 @@ public final class DiffusionSamplers {
    * at t[i] included, with weights rho solving the order conditions R·rho = b of the paper.
    */
   private static NDArray uniCorrector(NoiseProcess p, double[] t, double[] lambda, int i,
-      NDArray previousX, NDArray previousX0, NDArray x0, NDArray olderX0, int order) {
+      NDArray previousX, NDArray previousX0, NDArray x0, NDArray olderX0, int order,
+      boolean bh1) {
     double h = lambda[i] - lambda[i - 1];
     double alpha = p.alpha(t[i]);
     double phi = Math.expm1(-h);
+    double bh = b(bh1, h);
     NDArray base = previousX.mul(p.sigma(t[i]) / p.sigma(t[i - 1]))
         .sub(previousX0.mul(alpha * phi));
     NDArray change = x0.sub(previousX0);
     if (order == 1) {
-      return base.sub(change.mul(alpha * phi * 0.5));
+      return base.sub(change.mul(alpha * bh * 0.5));
     }
     double hh = -h;
     double b1 = phi / hh - 1;
     double b2 = (b1 / hh - 0.5) * 2;
-    b1 /= phi;
-    b2 /= phi;
+    b1 /= bh;
+    b2 /= bh;
     double r = (lambda[i - 2] - lambda[i - 1]) / h;
     double rho0 = (b1 - b2) / (1 - r);
     double rho1 = b1 - rho0;
     NDArray slope = olderX0.sub(previousX0).div(r);
-    return base.sub(slope.mul(rho0).add(change.mul(rho1)).mul(alpha * phi));
+    return base.sub(slope.mul(rho0).add(change.mul(rho1)).mul(alpha * bh));
   }
 }

@@ -56,7 +56,7 @@ final class OptionsReader extends ValueDeserializer<SampleRequest.Options> {
       case NUMBER -> Double.class;
       case INTEGER -> Integer.class;
       case FLAG -> Boolean.class;
-      case GRID -> String.class;
+      case GRID, CHOICE -> String.class;
     };
   }
 }

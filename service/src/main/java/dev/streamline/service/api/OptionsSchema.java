@@ -7,6 +7,7 @@ import io.swagger.v3.oas.models.media.JsonSchema;
 import io.swagger.v3.oas.models.media.Schema;
 import java.math.BigDecimal;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springframework.stereotype.Component;
@@ -38,6 +39,9 @@ class OptionsSchema implements OpenApiCustomizer {
       schema.setEnum(Arrays.stream(TimeGrid.Kind.values()).<Object>map(TimeGrid.Kind::id)
           .toList());
     }
+    if (option.type() == SamplerOption.Type.CHOICE) {
+      schema.setEnum(List.copyOf(option.choices()));
+    }
     SamplerOption.Range range = option.range();
     if (!Double.isNaN(range.minimum())) {
       BigDecimal minimum = BigDecimal.valueOf(range.minimum()).stripTrailingZeros();
@@ -55,7 +59,9 @@ class OptionsSchema implements OpenApiCustomizer {
         schema.setMaximum(maximum);
       }
     }
-    schema.setDescription(option.description() + " (read by " + option.readers().text() + ")");
+    String taken = option.type() == SamplerOption.Type.CHOICE ? "; values " + option.domain() : "";
+    schema.setDescription(option.description() + " (read by " + option.readers().text() + taken
+        + ")");
     return schema;
   }
 }
