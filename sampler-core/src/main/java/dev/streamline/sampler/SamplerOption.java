@@ -36,14 +36,29 @@ public enum SamplerOption {
       "network-evaluation budget (default 10000)"),
   BATCH_ERROR_CONTROL("batchErrorControl", Type.FLAG, Range.ANY, Readers.ADAPTIVE, false,
       "one error norm and step for the whole batch, as torchdiffeq, instead of one per sample"),
-  TIME_GRID("timeGrid", Type.GRID, Range.ANY, Readers.FIXED_STEP, false,
+  TIME_GRID("timeGrid", Type.CHOICE, Range.ANY, Readers.FIXED_STEP, false,
       "step placement: uniform, karras, log-snr, exponential, polyexponential, kl-optimal,"
-          + " normal, sgm-uniform, beta, linear-quadratic, or on a discrete schedule's timesteps"
-          + " leading, trailing, linspace, simple or ddim-uniform (default the model's own)"),
+          + " normal, sgm-uniform, beta, beta-sigmas, linear-quadratic, ays, or on a discrete"
+          + " schedule's timesteps leading, trailing, linspace, simple or ddim-uniform (default the"
+          + " model's own)", TimeGrid.Kind.values()),
   RHO("rho", Type.NUMBER, Range.POSITIVE, Readers.FIXED_STEP, false,
-      "exponent of the karras and polyexponential grids (default 7)"),
+      "exponent of the karras grid (default 7) and the polyexponential one (default 1)"),
   SHIFT("shift", Type.NUMBER, Range.POSITIVE, Readers.FIXED_STEP, false,
       "timestep shift s·u/(1+(s-1)·u) of SD3 (default 1, none)"),
+  BETA_ALPHA("betaAlpha", Type.NUMBER, Range.POSITIVE_FINITE, Readers.FIXED_STEP, false,
+      "alpha of the beta grids' Beta(alpha, beta) (default 0.6)"),
+  BETA_BETA("betaBeta", Type.NUMBER, Range.POSITIVE_FINITE, Readers.FIXED_STEP, false,
+      "beta of the beta grids' Beta(alpha, beta) (default 0.6)"),
+  AYS_MODEL("aysModel", Type.CHOICE, Range.ANY, Readers.FIXED_STEP, false,
+      "the model family whose Align Your Steps table the ays grid uses: sd1, sdxl or svd",
+      AlignYourSteps.Family.values()),
+  SIGMAS("sigmas", Type.NUMBERS, Range.ANY, Readers.FIXED_STEP, false,
+      "the steps' noise levels, decreasing from the noise end, in the sigma of diffusers'"
+          + " schedulers (sigma/alpha; the flow's own sigma); a closing 0 is implied; their count"
+          + " is the number of steps"),
+  TIMESTEPS("timesteps", Type.NUMBERS, Range.ANY, Readers.FIXED_STEP, false,
+      "the steps' times in the model's time, from its noise end towards its data end, which"
+          + " closes the list; their count is the number of steps"),
   CLIP("clip", Type.NUMBER, Range.POSITIVE_FLOAT, Readers.EVERY, false,
       "clips x0 predictions to [-clip, clip]"),
   THRESHOLD("threshold", Type.NUMBER, Range.OPEN_UNIT, Readers.EVERY, false,
@@ -52,7 +67,8 @@ public enum SamplerOption {
   /** The JSON type of an option's value. */
   public enum Type {
     NUMBER("number", "a number"), INTEGER("integer", "an integer"),
-    FLAG("boolean", "true or false"), GRID("string", "a string");
+    FLAG("boolean", "true or false"), CHOICE("string", "a string"),
+    NUMBERS("array", "an array of numbers");
 
     private final String json;
     private final String noun;
@@ -98,6 +114,11 @@ public enum SamplerOption {
     }
   }
 
+  /** A value of a {@link Type#CHOICE} option, by its name on the wire. */
+  public interface Choice {
+    String id();
+  }
+
   /** Which samplers read an option. */
   public record Readers(String text, List<String> ids, Boolean adaptive) {
     static final Readers EVERY = new Readers("every sampler", List.of(), null);
@@ -120,15 +141,17 @@ public enum SamplerOption {
   private final Readers readers;
   private final boolean drawsNoise;
   private final String description;
+  private final List<Choice> choices;
 
   SamplerOption(String id, Type type, Range range, Readers readers, boolean drawsNoise,
-      String description) {
+      String description, Choice... choices) {
     this.id = id;
     this.type = type;
     this.range = range;
     this.readers = readers;
     this.drawsNoise = drawsNoise;
     this.description = description;
+    this.choices = List.of(choices);
   }
 
   /** The name in requests and in {@link SamplerSpec#options()}. */
@@ -157,6 +180,11 @@ public enum SamplerOption {
     return description;
   }
 
+  /** The values a {@link Type#CHOICE} option takes; empty for the other types. */
+  public List<Choice> choices() {
+    return choices;
+  }
+
   public static Optional<SamplerOption> byId(String id) {
     return Arrays.stream(values()).filter(o -> o.id.equals(id)).findFirst();
   }
@@ -172,8 +200,8 @@ public enum SamplerOption {
   }
 
   /**
-   * The value as the samplers read it: a Double, an Integer, a Boolean or a
-   * {@link TimeGrid.Kind}.
+   * The value as the samplers read it: a Double, an Integer, a Boolean, one of the option's
+   * {@link #choices()} or an unmodifiable list of Doubles.
    *
    * @throws InvalidJobException for a value of the wrong type or out of range
    */
@@ -182,8 +210,9 @@ public enum SamplerOption {
       case NUMBER -> value instanceof Number number ? (Object) number.doubleValue() : null;
       case INTEGER -> value instanceof Integer number ? number : null;
       case FLAG -> value instanceof Boolean flag ? flag : null;
-      case GRID -> value instanceof TimeGrid.Kind kind ? kind
-          : value instanceof String name ? TimeGrid.Kind.fromId(name) : null;
+      case CHOICE -> value instanceof String name ? choice(name)
+          : choices.contains(value) ? value : null;
+      case NUMBERS -> value instanceof List<?> list ? numbers(list) : null;
     };
     if (typed == null) {
       throw new InvalidJobException(id + " must be " + type.noun + ", got " + value);
@@ -192,5 +221,23 @@ public enum SamplerOption {
       throw new InvalidJobException(String.format(range.refusal(), id, typed));
     }
     return typed;
+  }
+
+  private Choice choice(String name) {
+    return choices.stream().filter(c -> c.id().equals(name)).findFirst()
+        .orElseThrow(() -> new InvalidJobException("unknown " + id + " '" + name
+            + "'; expected one of " + choices.stream().map(Choice::id).toList()));
+  }
+
+  private List<Double> numbers(List<?> list) {
+    Double[] out = new Double[list.size()];
+    for (int i = 0; i < out.length; i++) {
+      if (!(list.get(i) instanceof Number number) || !Double.isFinite(number.doubleValue())) {
+        throw new InvalidJobException(id + "[" + i + "] must be a finite number, got "
+            + list.get(i));
+      }
+      out[i] = number.doubleValue();
+    }
+    return List.of(out);
   }
 }

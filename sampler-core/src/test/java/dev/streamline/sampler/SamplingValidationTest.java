@@ -32,10 +32,10 @@ class SamplingValidationTest extends ManagedTest {
         .hasMessage("atol must be a finite number > 0, got -0.001");
     assertThatThrownBy(() -> new TimeGrid(TimeGrid.Kind.KARRAS, 0, 1))
         .hasMessage("rho must be > 0, got 0.0");
-    assertThatThrownBy(() -> TimeGrid.Kind.fromId("cosine"))
-        .hasMessage("unknown time grid 'cosine'; expected one of [uniform, karras, log-snr,"
-            + " leading, trailing, linspace, exponential, polyexponential, sgm-uniform, simple, ddim-uniform, normal, beta, linear-quadratic,"
-            + " kl-optimal]");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.TIME_GRID, "cosine"))
+        .hasMessage("unknown timeGrid 'cosine'; expected one of [uniform, karras, log-snr,"
+            + " leading, trailing, linspace, exponential, polyexponential, sgm-uniform, simple,"
+            + " ddim-uniform, normal, beta, beta-sigmas, linear-quadratic, kl-optimal, ays]");
     assertThatThrownBy(() -> Parameterization.fromId("noise"))
         .hasMessage("unknown parameterization 'noise'; expected one of"
             + " [velocity, epsilon, x0, v, score]");
