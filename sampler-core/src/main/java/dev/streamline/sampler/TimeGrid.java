@@ -298,7 +298,8 @@ public record TimeGrid(Kind kind, double rho, double shift, double betaAlpha, do
 
   /** The number of steps that the job's list defines on this process; empty without a list. */
   public OptionalInt listedSteps(NoiseProcess process) {
-    return listed == null ? OptionalInt.empty() : OptionalInt.of(listedCount(process));
+    return listed == null ? OptionalInt.empty()
+        : OptionalInt.of(Math.max(1, listedCount(process)));
   }
 
   /** The list's values before the data end: all, or all but a last one that closes it there. */

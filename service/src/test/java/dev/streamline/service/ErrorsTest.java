@@ -53,7 +53,8 @@ class ErrorsTest extends ServiceTest {
     assertThat(Http.json(sample("moons-flow", "{\"n\":1,\"sampler\":\"plms\"}")).get("detail")
         .asString()).startsWith("unknown sampler 'plms'");
     assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":\"heun\",\"options\":{\"eta\":1}}"),
-        400, "sampler 'heun' does not read [eta]; it reads [timeGrid, rho, shift, clip, threshold]");
+        400, "sampler 'heun' does not read [eta]; it reads [timeGrid, rho, shift, betaAlpha, betaBeta,"
+            + " aysModel, sigmas, timesteps, clip, threshold]");
     assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":\"dopri5\",\"options\":{\"rtol\":-1}}"),
         400, "rtol must be a finite number > 0, got -1.0");
     assertProblem(sample("moons-flow",
@@ -72,9 +73,9 @@ class ErrorsTest extends ServiceTest {
         "label 3 is outside [0, 3)");
     assertProblem(sample("tiny-unet", "{\"n\":2,\"labels\":[0,null]}"), 400, "labels[1] is null");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"timeGrid\":\"cosine\"}}"), 400,
-        "unknown time grid 'cosine'; expected one of [uniform, karras, log-snr, leading, trailing,"
+        "unknown timeGrid 'cosine'; expected one of [uniform, karras, log-snr, leading, trailing,"
             + " linspace, exponential, polyexponential, sgm-uniform, simple, ddim-uniform, normal,"
-            + " beta, linear-quadratic, kl-optimal]");
+            + " beta, beta-sigmas, linear-quadratic, kl-optimal, ays]");
     // Was a 500: the bound overflowed float32 inside the engine.
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":3.5e38}}"), 400,
         "clip must be > 0 and below 3.4e38 (it bounds float32 values), got 3.5E38");
@@ -119,7 +120,8 @@ class ErrorsTest extends ServiceTest {
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"etaa\":1}}"), 400,
         "unreadable request body: Unrecognized property \"etaa\" in options; known: [eta, churn,"
             + " churnMin, churnMax, churnNoise, snr, rtol, atol, minStep, maxStep, maxNfe,"
-            + " batchErrorControl, timeGrid, rho, shift, clip, threshold]");
+            + " batchErrorControl, timeGrid, rho, shift, betaAlpha, betaBeta, aysModel, sigmas,"
+            + " timesteps, clip, threshold]");
   }
 
   @Test
@@ -269,6 +271,24 @@ class ErrorsTest extends ServiceTest {
     assertProblem(http.postChunked("/v1/models/moons-flow/samples", huge), 413, tooLarge);
     assertProblem(http.postChunked("/v1/models/moons-flow/samples", "{\"n\":1,\"steps\":0}"), 400,
         "steps must be >= 1, got 0");
+  }
+
+  @Test
+  void aGridListOrTableTheModelCannotTakeIsA400() {
+    assertProblem(sample("moons-flow", "{\"n\":1,\"steps\":8,\"options\":{\"sigmas\":[1,0.5,0]}}"),
+        400, "sigmas define 2 steps (one per value before the data end) and steps is 8: leave"
+            + " steps out or make it 2");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"sigmas\":[1,\"x\"]}}"), 400,
+        "unreadable request body: options.sigmas[1] must be a number, got \"x\"");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"sigmas\":[1,0.5],"
+        + "\"timeGrid\":\"karras\"}}"), 400, "sigmas are the grid itself; they take no timeGrid,"
+        + " rho, shift, betaAlpha, betaBeta or aysModel");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"timeGrid\":\"ays\","
+        + "\"aysModel\":\"sd1\"}}"), 400, "the ays table of sd1 runs sigma 14.6146 to 0.0291672,"
+        + " the range of that family; this model's process (linear) runs sigma/alpha Infinity to"
+        + " 0.00000: choose the aysModel of its family, or another grid");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"betaAlpha\":0.5}}"), 400,
+        "betaAlpha and betaBeta shape the beta grids; time grid 'uniform' reads none");
   }
 
   @Test
