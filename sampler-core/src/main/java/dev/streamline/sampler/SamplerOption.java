@@ -54,11 +54,12 @@ public enum SamplerOption {
       AlignYourSteps.Family.values()),
   SIGMAS("sigmas", Type.NUMBERS, Range.ANY, Readers.FIXED_STEP, false,
       "the steps' noise levels, decreasing from the noise end, in the sigma of diffusers'"
-          + " schedulers (sigma/alpha; the flow's own sigma); a closing 0 is implied; their count"
-          + " is the number of steps"),
+          + " schedulers (sigma/alpha; the flow's own sigma), closed by a last 0 or the data end's"
+          + " sigma or else implicitly; their count before the close is the number of steps"),
   TIMESTEPS("timesteps", Type.NUMBERS, Range.ANY, Readers.FIXED_STEP, false,
-      "the steps' times in the model's time, from its noise end towards its data end, which"
-          + " closes the list; their count is the number of steps"),
+      "the steps' times in the model's time, from its noise end towards its data end, closed by"
+          + " the data time or else implicitly; their count before the close is the number of"
+          + " steps"),
   CLIP("clip", Type.NUMBER, Range.POSITIVE_FLOAT, Readers.EVERY, false,
       "clips x0 predictions to [-clip, clip]"),
   THRESHOLD("threshold", Type.NUMBER, Range.OPEN_UNIT, Readers.EVERY, false,
