@@ -36,11 +36,13 @@ public final class SamplerOptions {
       throw new InvalidJobException("clip and threshold both guard x0; choose one");
     }
     this.values = Collections.unmodifiableMap(checked);
-    SamplerOption list = checked.containsKey(SamplerOption.SIGMAS) ? SamplerOption.SIGMAS
-        : checked.containsKey(SamplerOption.TIMESTEPS) ? SamplerOption.TIMESTEPS : null;
-    if (checked.containsKey(SamplerOption.SIGMAS) && checked.containsKey(SamplerOption.TIMESTEPS)) {
+    boolean sigmas = checked.containsKey(SamplerOption.SIGMAS);
+    boolean timesteps = checked.containsKey(SamplerOption.TIMESTEPS);
+    if (sigmas && timesteps) {
       throw new InvalidJobException("sigmas and timesteps both lay out the steps; give one");
     }
+    SamplerOption list = sigmas ? SamplerOption.SIGMAS
+        : timesteps ? SamplerOption.TIMESTEPS : null;
     @SuppressWarnings("unchecked")
     TimeGrid.Listed listed = list == null ? null
         : new TimeGrid.Listed(list, (List<Double>) checked.get(list));
