@@ -58,6 +58,18 @@ public sealed interface NoiseProcess {
     return dataTime() + u * (noiseTime() - dataTime());
   }
 
+  /**
+   * The sigma that schedules are written in by diffusers' schedulers and ComfyUI's samplers:
+   * sigma/alpha ({@link #edmSigma}), except for the flow, whose schedulers speak its own sigma.
+   */
+  default double scheduleSigma(double t) {
+    return edmSigma(t);
+  }
+
+  default double timeAtScheduleSigma(double sigma) {
+    return timeAtLogSnr(-Math.log(sigma));
+  }
+
   /** The linear interpolant of flow matching and rectified flow: x_t = (1-t)·eps + t·x_data. */
   record LinearInterpolant() implements NoiseProcess {
     @Override public String id() { return "linear"; }
@@ -68,6 +80,8 @@ public sealed interface NoiseProcess {
     @Override public double noiseTime() { return 0; }
     @Override public double dataTime() { return 1; }
     @Override public double timeAtLogSnr(double logSnr) { return 1 / (1 + Math.exp(-logSnr)); }
+    @Override public double scheduleSigma(double t) { return 1 - t; }
+    @Override public double timeAtScheduleSigma(double sigma) { return 1 - sigma; }
   }
 
   /**

@@ -57,14 +57,30 @@ public enum SamplerOption {
       "network-evaluation budget (default 10000)"),
   BATCH_ERROR_CONTROL("batchErrorControl", Type.FLAG, Range.ANY, Readers.ADAPTIVE, false,
       "one error norm and step for the whole batch, as torchdiffeq, instead of one per sample"),
-  TIME_GRID("timeGrid", Type.GRID, Range.ANY, Readers.FIXED_STEP, false,
+  TIME_GRID("timeGrid", Type.KIND, Range.ANY, Readers.FIXED_STEP, false,
       "step placement: uniform, karras, log-snr, exponential, polyexponential, kl-optimal,"
-          + " normal, sgm-uniform, beta, linear-quadratic, or on a discrete schedule's timesteps"
-          + " leading, trailing, linspace, simple or ddim-uniform (default the model's own)"),
+          + " normal, sgm-uniform, beta, beta-sigmas, linear-quadratic, ays, or on a discrete"
+          + " schedule's timesteps leading, trailing, linspace, simple or ddim-uniform (default the"
+          + " model's own)", TimeGrid.Kind.values()),
   RHO("rho", Type.NUMBER, Range.POSITIVE, Readers.FIXED_STEP, false,
-      "exponent of the karras and polyexponential grids (default 7)"),
+      "exponent of the karras grid (default 7) and the polyexponential one (default 1)"),
   SHIFT("shift", Type.NUMBER, Range.POSITIVE, Readers.FIXED_STEP, false,
       "timestep shift s·u/(1+(s-1)·u) of SD3 (default 1, none)"),
+  BETA_ALPHA("betaAlpha", Type.NUMBER, Range.POSITIVE_FINITE, Readers.FIXED_STEP, false,
+      "alpha of the beta grids' Beta(alpha, beta) (default 0.6)"),
+  BETA_BETA("betaBeta", Type.NUMBER, Range.POSITIVE_FINITE, Readers.FIXED_STEP, false,
+      "beta of the beta grids' Beta(alpha, beta) (default 0.6)"),
+  AYS_MODEL("aysModel", Type.KIND, Range.ANY, Readers.FIXED_STEP, false,
+      "the model family whose Align Your Steps table the ays grid uses: sd1, sdxl or svd",
+      AlignYourSteps.Family.values()),
+  SIGMAS("sigmas", Type.NUMBERS, Range.ANY, Readers.FIXED_STEP, false,
+      "the steps' noise levels, decreasing from the noise end, in the sigma of diffusers'"
+          + " schedulers (sigma/alpha; the flow's own sigma), closed by a last 0 or the data end's"
+          + " sigma or else implicitly; their count before the close is the number of steps"),
+  TIMESTEPS("timesteps", Type.NUMBERS, Range.ANY, Readers.FIXED_STEP, false,
+      "the steps' times in the model's time, from its noise end towards its data end, closed by"
+          + " the data time or else implicitly; their count before the close is the number of"
+          + " steps"),
   CLIP("clip", Type.NUMBER, Range.POSITIVE_FLOAT, Readers.EVERY, false,
       "clips x0 predictions to [-clip, clip]"),
   THRESHOLD("threshold", Type.NUMBER, Range.OPEN_UNIT, Readers.EVERY, false,
@@ -100,9 +116,12 @@ public enum SamplerOption {
   /** The JSON type of an option's value. */
   public enum Type {
     NUMBER("number", "a number"), INTEGER("integer", "an integer"),
-    FLAG("boolean", "true or false"), GRID("string", "a string"),
-    /** A string from the option's {@link Choice}s. */
-    CHOICE("string", "a string");
+    FLAG("boolean", "true or false"),
+    /** The name of one of the option's {@link Named} kinds, read as the kind itself. */
+    KIND("string", "a string"),
+    /** A string from the option's {@link Choice}s, some taken by some samplers only. */
+    CHOICE("string", "a string"),
+    NUMBERS("array", "an array of numbers");
 
     private final String json;
     private final String noun;
@@ -159,6 +178,11 @@ public enum SamplerOption {
     }
   }
 
+  /** A value of a {@link Type#KIND} option (a time grid, an AYS family), by its wire name. */
+  public interface Named {
+    String id();
+  }
+
   /** Which samplers read an option. */
   public record Readers(String text, List<String> ids, Boolean adaptive) {
     static final Readers EVERY = new Readers("every sampler", List.of(), null);
@@ -200,26 +224,29 @@ public enum SamplerOption {
   private final Readers readers;
   private final boolean drawsNoise;
   private final List<Choice> choices;
+  private final List<Named> kinds;
   private final String description;
 
+  /** An option of any type but {@link Type#CHOICE}; a {@link Type#KIND} one names its kinds. */
   SamplerOption(String id, Type type, Range range, Readers readers, boolean drawsNoise,
-      String description) {
-    this(id, type, range, readers, drawsNoise, List.of(), description);
+      String description, Named... kinds) {
+    this(id, type, range, readers, drawsNoise, List.of(), List.of(kinds), description);
   }
 
   /** A {@link Type#CHOICE} option: a string from its choices. */
   SamplerOption(String id, Readers readers, List<Choice> choices, String description) {
-    this(id, Type.CHOICE, Range.ANY, readers, false, choices, description);
+    this(id, Type.CHOICE, Range.ANY, readers, false, choices, List.of(), description);
   }
 
   private SamplerOption(String id, Type type, Range range, Readers readers, boolean drawsNoise,
-      List<Choice> choices, String description) {
+      List<Choice> choices, List<Named> kinds, String description) {
     this.id = id;
     this.type = type;
     this.range = range;
     this.readers = readers;
     this.drawsNoise = drawsNoise;
     this.choices = choices;
+    this.kinds = kinds;
     this.description = description;
   }
 
@@ -259,11 +286,19 @@ public enum SamplerOption {
     return choices.stream().filter(c -> c.takenBy(samplerId)).map(Choice::value).toList();
   }
 
+  /** The kinds a {@link Type#KIND} option names, in declaration order; empty for the others. */
+  public List<Named> kinds() {
+    return kinds;
+  }
+
   /**
-   * The values it takes as the README's options table writes them: the range, "any", or the
-   * choices, grouped by the samplers that take them where not all readers do.
+   * The values it takes as the README's options table writes them: the range, "any", the kinds,
+   * or the choices, grouped by the samplers that take them where not all readers do.
    */
   public String domain() {
+    if (type == Type.KIND) {
+      return kinds.stream().map(Named::id).collect(Collectors.joining(", "));
+    }
     if (type != Type.CHOICE) {
       return range.text().isEmpty() ? "any" : range.text();
     }
@@ -301,8 +336,8 @@ public enum SamplerOption {
   }
 
   /**
-   * The value as the samplers read it: a Double, an Integer, a Boolean, a
-   * {@link TimeGrid.Kind} or a choice's String.
+   * The value as the samplers read it: a Double, an Integer, a Boolean, one of the option's
+   * {@link #kinds()}, a choice's String or an unmodifiable list of Doubles.
    *
    * @throws InvalidJobException for a value of the wrong type or out of range
    */
@@ -311,9 +346,10 @@ public enum SamplerOption {
       case NUMBER -> value instanceof Number number ? (Object) number.doubleValue() : null;
       case INTEGER -> value instanceof Integer number ? number : null;
       case FLAG -> value instanceof Boolean flag ? flag : null;
-      case GRID -> value instanceof TimeGrid.Kind kind ? kind
-          : value instanceof String name ? TimeGrid.Kind.fromId(name) : null;
+      case KIND -> value instanceof String name ? kind(name)
+          : kinds.contains(value) ? value : null;
       case CHOICE -> value instanceof String name && choices().contains(name) ? name : null;
+      case NUMBERS -> value instanceof List<?> list ? numbers(list) : null;
     };
     if (typed == null && type == Type.CHOICE) {
       throw new InvalidJobException(id + " must be one of " + choices() + ", got " + value);
@@ -325,5 +361,23 @@ public enum SamplerOption {
       throw new InvalidJobException(String.format(range.refusal(), id, typed));
     }
     return typed;
+  }
+
+  private Named kind(String name) {
+    return kinds.stream().filter(k -> k.id().equals(name)).findFirst()
+        .orElseThrow(() -> new InvalidJobException("unknown " + id + " '" + name
+            + "'; expected one of " + kinds.stream().map(Named::id).toList()));
+  }
+
+  private List<Double> numbers(List<?> list) {
+    Double[] out = new Double[list.size()];
+    for (int i = 0; i < out.length; i++) {
+      if (!(list.get(i) instanceof Number number) || !Double.isFinite(number.doubleValue())) {
+        throw new InvalidJobException(id + "[" + i + "] must be a finite number, got "
+            + list.get(i));
+      }
+      out[i] = number.doubleValue();
+    }
+    return List.of(out);
   }
 }

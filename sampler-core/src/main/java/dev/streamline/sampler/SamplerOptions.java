@@ -2,6 +2,8 @@ package dev.streamline.sampler;
 
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -13,6 +15,11 @@ import java.util.Set;
 public final class SamplerOptions {
 
   public static final SamplerOptions DEFAULT = new SamplerOptions(Map.of());
+
+  /** What a grid kind brings with it: the kind and the knobs that shape it. */
+  private static final Set<SamplerOption> GRID_KNOBS = EnumSet.of(SamplerOption.TIME_GRID,
+      SamplerOption.RHO, SamplerOption.BETA_ALPHA, SamplerOption.BETA_BETA,
+      SamplerOption.AYS_MODEL);
 
   private final Map<SamplerOption, Object> values;
   private final TimeGrid grid;
@@ -29,9 +36,20 @@ public final class SamplerOptions {
       throw new InvalidJobException("clip and threshold both guard x0; choose one");
     }
     this.values = Collections.unmodifiableMap(checked);
+    boolean sigmas = checked.containsKey(SamplerOption.SIGMAS);
+    boolean timesteps = checked.containsKey(SamplerOption.TIMESTEPS);
+    if (sigmas && timesteps) {
+      throw new InvalidJobException("sigmas and timesteps both lay out the steps; give one");
+    }
+    SamplerOption list = sigmas ? SamplerOption.SIGMAS
+        : timesteps ? SamplerOption.TIMESTEPS : null;
+    @SuppressWarnings("unchecked")
+    TimeGrid.Listed listed = list == null ? null
+        : new TimeGrid.Listed(list, (List<Double>) checked.get(list));
     this.grid = new TimeGrid((TimeGrid.Kind) checked.get(SamplerOption.TIME_GRID),
-        number(SamplerOption.RHO, TimeGrid.DEFAULT.rho()),
-        number(SamplerOption.SHIFT, TimeGrid.DEFAULT.shift()));
+        number(SamplerOption.RHO, Double.NaN), number(SamplerOption.SHIFT, 1.0),
+        number(SamplerOption.BETA_ALPHA, Double.NaN), number(SamplerOption.BETA_BETA, Double.NaN),
+        (AlignYourSteps.Family) checked.get(SamplerOption.AYS_MODEL), listed);
     this.guard = checked.containsKey(SamplerOption.CLIP)
         ? X0Guard.clip(number(SamplerOption.CLIP, 0))
         : checked.containsKey(SamplerOption.THRESHOLD)
@@ -57,16 +75,22 @@ public final class SamplerOptions {
   /**
    * These options over a model's defaults: each default that the sampler reads (and, for a
    * choice, takes) and this job leaves unset is added, except a default x0 guard where the job
-   * chose either guard.
+   * chose either guard, the default grid's knobs where the job chose another grid, and every
+   * grid default (shift too) where the job gave its own list.
    */
   public SamplerOptions over(SamplerOptions defaults, SamplerSpec sampler) {
     Map<SamplerOption, Object> merged = new EnumMap<>(SamplerOption.class);
     boolean guarded = values.containsKey(SamplerOption.CLIP)
         || values.containsKey(SamplerOption.THRESHOLD);
+    boolean listed = grid.listed() != null;
+    boolean otherGrid = listed || values.containsKey(SamplerOption.TIME_GRID)
+        && values.get(SamplerOption.TIME_GRID) != defaults.values.get(SamplerOption.TIME_GRID);
     defaults.values.forEach((option, value) -> {
       boolean guard = option == SamplerOption.CLIP || option == SamplerOption.THRESHOLD;
+      boolean gridKnob = GRID_KNOBS.contains(option);
       if (sampler.options().contains(option.id()) && sampler.takes(option, value)
-          && !(guard && guarded)) {
+          && !(guard && guarded) && !(gridKnob && otherGrid)
+          && !(option == SamplerOption.SHIFT && listed)) {
         merged.put(option, value);
       }
     });
@@ -79,10 +103,7 @@ public final class SamplerOptions {
     return values.keySet();
   }
 
-  /**
-   * The value set for an option (a Double, Integer, Boolean, {@link TimeGrid.Kind} or choice's
-   * String), or null.
-   */
+  /** The value set for an option (as {@link SamplerOption#check} types it), or null. */
   public Object value(SamplerOption option) {
     return values.get(option);
   }

@@ -1,7 +1,9 @@
 package dev.streamline.sampler;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.OptionalInt;
 
 /**
  * How a fixed-step sampler places its steps between the noise and data ends of a process.
@@ -16,23 +18,31 @@ import java.util.Locale;
  *       round(N - i·N/n) - 1, linspace round(i·(N-1)/(n-1)), for i below n, from the top; the
  *       walk then ends at timestep 0 unless the spacing already does, and jumps to x0 there.
  *   <li>{@code exponential}, {@code polyexponential}: k-diffusion's, evenly in log sigma (the same
- *       grid as log-snr) and in log sigma along a ramp (1 - i/n)^rho.
+ *       grid as log-snr) and in log sigma along a ramp (1 - i/n)^rho, rho 1 by default as there.
  *   <li>{@code kl-optimal}: ComfyUI's, sigma = tan of atan(sigma) interpolated linearly.
  *   <li>{@code normal}, {@code sgm-uniform}: ComfyUI's, evenly in the model's time; both come out
  *       as uniform, since ComfyUI's normal visits sigma_min before its closing 0 and sgm_uniform
  *       does not, a difference our own end at the data time (with the jump to x0) absorbs.
  *   <li>{@code beta}: ComfyUI's (Lee et al., arXiv 2407.12173), noise fractions at the
- *       Beta(0.6, 0.6) quantiles of 1 - i/n; on a discrete table rounded to its timesteps.
- *   <li>{@code linear-quadratic}: ComfyUI's (Mochi), noise fraction falling linearly by 0.025 over
- *       the first n/2 steps, then quadratically to data.
+ *       Beta(alpha, beta) quantiles of 1 - i/n; on a discrete table rounded to its timesteps, a
+ *       step whose timestep repeats the one before dropped as ComfyUI drops it.
+ *   <li>{@code beta-sigmas}: diffusers' use_beta_sigmas, the same quantiles as fractions of the
+ *       way from sigma_min to sigma_max in sigma = sigma/alpha.
+ *   <li>{@code linear-quadratic}: ComfyUI's (Mochi), a noise level falling linearly by 0.025 over
+ *       the first n/2 steps, then quadratically to data, as a fraction of the noise end's sigma
+ *       in the sigma of its schedules ({@link NoiseProcess#scheduleSigma}).
  *   <li>{@code simple}, {@code ddim-uniform}: ComfyUI's picks from a discrete table (and only
  *       there, since they are defined by its entries): every (N/n)-th timestep from the top, and
  *       every (N div n)-th up from timestep 1, whose count is n only when n divides N.
+ *   <li>{@code ays}: the Align Your Steps table of a model family ({@link AlignYourSteps}), on a
+ *       process whose sigma/alpha spans that family's range.
  * </ul>
  *
- * The sigma-space grids (karras, exponential, polyexponential, kl-optimal) take n+1 points from
- * sigma_max to sigma_min, the reference's n+1 sigmas without its closing 0; the others take the
- * reference's n points above its closing 0 and end at the data time in its place.
+ * The sigma-space grids (karras, exponential, polyexponential, kl-optimal, beta-sigmas) take n+1
+ * points from sigma_max to sigma_min, the reference's n+1 sigmas without its closing 0; the
+ * others take the reference's n points above its closing 0 and end at the data time in its place.
+ * A job's own list ({@link Listed}) is taken the same way: one value per step from the noise end,
+ * closed at the data end.
  *
  * A {@code shift} s != 1 then moves every point's noise fraction u (1 at noise, 0 at data) to
  * s·u / (1 + (s-1)·u); for the linear interpolant u is sigma, so this is the timestep shift of
@@ -40,12 +50,19 @@ import java.util.Locale;
  * their interior is laid out with the log-SNR clamped to ±{@link NoiseProcess#LOG_SNR_LIMIT}.
  *
  * @param kind null for the process's usual grid ({@link NoiseProcess#defaultGrid})
+ * @param rho the karras and polyexponential exponent; NaN for the grid's own (7 and 1)
+ * @param betaAlpha the beta grids' alpha; NaN for 0.6
+ * @param betaBeta the beta grids' beta; NaN for 0.6
+ * @param ays the ays grid's table; null unless that grid is chosen
+ * @param listed the job's own sigmas or timesteps, which stand for the whole grid; or null
  */
-public record TimeGrid(Kind kind, double rho, double shift) {
+public record TimeGrid(Kind kind, double rho, double shift, double betaAlpha, double betaBeta,
+    AlignYourSteps.Family ays, Listed listed) {
 
-  public enum Kind {
+  public enum Kind implements SamplerOption.Named {
     UNIFORM, KARRAS, LOG_SNR, LEADING, TRAILING, LINSPACE, EXPONENTIAL, POLYEXPONENTIAL,
-    SGM_UNIFORM, SIMPLE, DDIM_UNIFORM, NORMAL, BETA, LINEAR_QUADRATIC, KL_OPTIMAL;
+    SGM_UNIFORM, SIMPLE, DDIM_UNIFORM, NORMAL, BETA, BETA_SIGMAS, LINEAR_QUADRATIC, KL_OPTIMAL,
+    AYS;
 
     /** Whether this grid is laid on the timesteps of a discrete table (and only there). */
     public boolean onTable() {
@@ -53,38 +70,61 @@ public record TimeGrid(Kind kind, double rho, double shift) {
           || this == DDIM_UNIFORM;
     }
 
+    @Override
     public String id() {
       return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
-
-    public static Kind fromId(String id) {
-      for (Kind k : values()) {
-        if (k.id().equals(id)) {
-          return k;
-        }
-      }
-      throw new InvalidJobException("unknown time grid '" + id + "'; expected one of "
-          + Arrays.stream(values()).map(Kind::id).toList());
-    }
   }
 
-  public static final TimeGrid DEFAULT = new TimeGrid(null, 7.0, 1.0);
+  public static final TimeGrid DEFAULT = new TimeGrid(null, Double.NaN, 1.0);
+
+  /** Of ComfyUI's beta scheduler and diffusers' beta sigmas, after Lee et al. */
+  private static final double BETA_DEFAULT = 0.6;
+  /** How near a list's or table's end must come to the process's own (float32 and rounding). */
+  private static final double END_TOLERANCE = 1e-3;
 
   public TimeGrid {
-    if (!(rho > 0)) {
+    if (!(rho > 0) && !Double.isNaN(rho)) {
       throw new InvalidJobException("rho must be > 0, got " + rho);
     }
     if (!(shift > 0)) {
       throw new InvalidJobException("shift must be > 0, got " + shift);
     }
+    if (!(betaAlpha > 0) && !Double.isNaN(betaAlpha)
+        || !(betaBeta > 0) && !Double.isNaN(betaBeta)) {
+      throw new InvalidJobException("betaAlpha and betaBeta must be > 0, got " + betaAlpha
+          + " and " + betaBeta);
+    }
+    if (listed != null && (kind != null || !Double.isNaN(rho) || shift != 1.0
+        || !Double.isNaN(betaAlpha) || !Double.isNaN(betaBeta) || ays != null)) {
+      throw new InvalidJobException(listed.option().id() + " are the grid itself; they take no"
+          + " timeGrid, rho, shift, betaAlpha, betaBeta or aysModel");
+    }
   }
 
-  /** steps + 1 times, from the process's noise time to its data time. */
+  /** A grid of a kind, with the exponent and shift given and the other knobs their defaults. */
+  public TimeGrid(Kind kind, double rho, double shift) {
+    this(kind, rho, shift, Double.NaN, Double.NaN, null, null);
+  }
+
+  /** The job's own list, {@link SamplerOption#SIGMAS} or {@link SamplerOption#TIMESTEPS}. */
+  public record Listed(SamplerOption option, List<Double> values) {}
+
+  /**
+   * steps + 1 times, from the process's noise time to its data time (table grids may start below
+   * the noise time and have their own length).
+   *
+   * @throws InvalidJobException where the grid cannot be laid on this process with these steps
+   */
   public double[] times(NoiseProcess process, int steps) {
     if (steps < 1) {
       throw new InvalidJobException("steps must be >= 1, got " + steps);
     }
+    if (listed != null) {
+      return listedTimes(process, steps);
+    }
     Kind chosen = kind != null ? kind : process.defaultGrid();
+    refuseUnread(chosen);
     if (chosen.onTable() || (chosen == Kind.BETA && process instanceof NoiseProcess.DiscreteVp)) {
       return tableTimes(chosen, process, steps);
     }
@@ -98,15 +138,16 @@ public record TimeGrid(Kind kind, double rho, double shift) {
         }
       }
       case KARRAS -> {
-        double hi = Math.pow(clampedEdmSigma(process, t0), 1 / rho);
-        double lo = Math.pow(clampedEdmSigma(process, t1), 1 / rho);
+        double exponent = Double.isNaN(rho) ? 7 : rho;
+        double hi = Math.pow(clampedEdmSigma(process, t0), 1 / exponent);
+        double lo = Math.pow(clampedEdmSigma(process, t1), 1 / exponent);
         for (int i = 0; i <= steps; i++) {
-          double sigma = Math.pow(hi + (lo - hi) * i / steps, rho);
+          double sigma = Math.pow(hi + (lo - hi) * i / steps, exponent);
           t[i] = process.timeAtLogSnr(-Math.log(sigma));
         }
       }
       case LOG_SNR, EXPONENTIAL, POLYEXPONENTIAL -> {
-        double exponent = chosen == Kind.POLYEXPONENTIAL ? rho : 1;
+        double exponent = chosen == Kind.POLYEXPONENTIAL && !Double.isNaN(rho) ? rho : 1;
         double from = clampedLogSnr(process, t0);
         double to = clampedLogSnr(process, t1);
         for (int i = 0; i <= steps; i++) {
@@ -124,13 +165,29 @@ public record TimeGrid(Kind kind, double rho, double shift) {
       }
       case BETA -> {
         for (int i = 0; i < steps; i++) {
-          t[i] = process.timeAtNoiseFraction(betaQuantile(1 - (double) i / steps));
+          t[i] = process.timeAtNoiseFraction(betaQuantile(1 - (double) i / steps, alpha(), beta()));
+        }
+      }
+      case BETA_SIGMAS -> {
+        double hi = clampedEdmSigma(process, t0);
+        double lo = clampedEdmSigma(process, t1);
+        for (int i = 0; i <= steps; i++) {
+          double sigma = lo + betaQuantile(1 - (double) i / steps, alpha(), beta()) * (hi - lo);
+          t[i] = process.timeAtLogSnr(-Math.log(sigma));
         }
       }
       case LINEAR_QUADRATIC -> {
+        // ComfyUI scales the noise fractions by its sigma_max, in the sigma of its schedules.
+        double top = Math.min(process.scheduleSigma(t0), Math.exp(NoiseProcess.LOG_SNR_LIMIT));
         double[] u = linearQuadratic(steps);
         for (int i = 0; i <= steps; i++) {
-          t[i] = process.timeAtNoiseFraction(u[i]);
+          t[i] = process.timeAtScheduleSigma(u[i] * top);
+        }
+      }
+      case AYS -> {
+        double[] sigmas = aysSigmas(process, steps);
+        for (int i = 0; i < steps; i++) {
+          t[i] = process.timeAtLogSnr(-Math.log(sigmas[i]));
         }
       }
       default -> throw new AssertionError();
@@ -143,7 +200,120 @@ public record TimeGrid(Kind kind, double rho, double shift) {
         t[i] = process.timeAtNoiseFraction(shift * u / (1 + (shift - 1) * u));
       }
     }
+    double direction = Math.signum(t1 - t0);
+    for (int i = 1; i <= steps; i++) {
+      if (!(direction * (t[i] - t[i - 1]) > 0)) {
+        throw new InvalidJobException("time grid '" + chosen.id() + "' cannot place " + steps
+            + " distinct steps on this model's process (" + process.id() + "): steps "
+            + (i - 1) + " and " + i + " fall together; use fewer steps");
+      }
+    }
     return t;
+  }
+
+  /** Refuses a knob that the chosen grid would silently ignore. */
+  private void refuseUnread(Kind chosen) {
+    String unread = !Double.isNaN(rho) && chosen != Kind.KARRAS && chosen != Kind.POLYEXPONENTIAL
+        ? "rho shapes the karras and polyexponential grids"
+        : (!Double.isNaN(betaAlpha) || !Double.isNaN(betaBeta)) && chosen != Kind.BETA
+            && chosen != Kind.BETA_SIGMAS ? "betaAlpha and betaBeta shape the beta grids"
+        : ays != null && chosen != Kind.AYS ? "aysModel picks the table of the ays grid"
+        : null;
+    if (unread != null) {
+      throw new InvalidJobException(unread + "; time grid '" + chosen.id() + "' reads none");
+    }
+    if (chosen == Kind.AYS && ays == null) {
+      throw new InvalidJobException("time grid 'ays' needs aysModel, one of "
+          + Arrays.stream(AlignYourSteps.Family.values()).map(AlignYourSteps.Family::id).toList()
+          + ": each of its tables is optimized for one model family");
+    }
+  }
+
+  /**
+   * The ays table's sigmas for these steps, on a process whose sigma/alpha runs over the table's
+   * range (the family's own): the grid's end points are the process's, its interior the table's.
+   */
+  private double[] aysSigmas(NoiseProcess process, int steps) {
+    double[] table = ays.table();
+    double hi = process.edmSigma(process.noiseTime());
+    double lo = process.edmSigma(process.dataTime());
+    if (!near(table[0], hi) || !near(table[table.length - 1], lo)) {
+      throw new InvalidJobException(String.format(Locale.ROOT, "the ays table of %s runs sigma"
+          + " %.6g to %.6g, the range of that family; this model's process (%s) runs sigma/alpha"
+          + " %.6g to %.6g: choose the aysModel of its family, or another grid", ays.id(),
+          table[0], table[table.length - 1], process.id(), hi, lo));
+    }
+    return AlignYourSteps.sigmas(ays, steps + 1);
+  }
+
+  private static boolean near(double value, double end) {
+    return Math.abs(value - end) <= END_TOLERANCE * Math.abs(end);
+  }
+
+  /**
+   * The job's list as times: the first at the noise end, one per step, and the data end after
+   * them (given as the list's last value, or implied as diffusers' flow schedulers imply it).
+   */
+  private double[] listedTimes(NoiseProcess process, int steps) {
+    String name = listed.option().id();
+    boolean sigmas = listed.option() == SamplerOption.SIGMAS;
+    double t0 = process.noiseTime();
+    double t1 = process.dataTime();
+    double start = sigmas ? process.scheduleSigma(t0) : t0;
+    double end = sigmas ? process.scheduleSigma(t1) : t1;
+    List<Double> v = listed.values();
+    int count = listedCount(process);
+    String unit = sigmas ? "sigma " : "time ";
+    if (count == 0 || (sigmas ? !near(v.get(0), start)
+        : Math.abs(v.get(0) - start) > 1e-9 * Math.abs(t0 - t1))) {
+      throw new InvalidJobException(String.format(Locale.ROOT, "%s must start at the noise end"
+          + " of this model's process (%s), %s%.6g, where sampling starts; got %s", name,
+          process.id(), unit, start, v.isEmpty() ? "none" : v.get(0)));
+    }
+    if (count != steps) {
+      throw new InvalidJobException(name + " define " + count + " steps (one per value before"
+          + " the data end) and steps is " + steps + ": leave steps out or make it " + count);
+    }
+    double direction = Math.signum(end - start);
+    double[] t = new double[steps + 1];
+    t[0] = t0;
+    for (int i = 1; i < count; i++) {
+      double value = v.get(i);
+      if (!(direction * (value - v.get(i - 1)) > 0)) {
+        throw new InvalidJobException(String.format(Locale.ROOT, "%s must run strictly from"
+            + " the noise end %.6g towards the data end %.6g; %s[%d] = %s follows %s", name,
+            start, end, name, i, value, v.get(i - 1)));
+      }
+      if (!(direction * (end - value) > 0)) {
+        throw new InvalidJobException(String.format(Locale.ROOT, "%s[%d] = %s is at or past"
+            + " the data end of this model's process (%s), %s%.6g; only the last value may"
+            + " close the list there%s", name, i, value, process.id(), unit, end,
+            sigmas ? " (or at 0)" : ""));
+      }
+      t[i] = sigmas ? process.timeAtScheduleSigma(value) : value;
+    }
+    t[steps] = t1;
+    return t;
+  }
+
+  /** The number of steps that the job's list defines on this process; empty without a list. */
+  public OptionalInt listedSteps(NoiseProcess process) {
+    return listed == null ? OptionalInt.empty()
+        : OptionalInt.of(Math.max(1, listedCount(process)));
+  }
+
+  /** The list's values before the data end: all, or all but a last one that closes it there. */
+  private int listedCount(NoiseProcess process) {
+    List<Double> v = listed.values();
+    if (v.isEmpty()) {
+      return 0;
+    }
+    double last = v.get(v.size() - 1);
+    boolean closes = listed.option() == SamplerOption.SIGMAS
+        ? last == 0 || near(last, process.scheduleSigma(process.dataTime()))
+        : Math.abs(last - process.dataTime())
+            <= 1e-9 * Math.abs(process.noiseTime() - process.dataTime());
+    return closes ? v.size() - 1 : v.size();
   }
 
   private double[] tableTimes(Kind chosen, NoiseProcess process, int steps) {
@@ -159,6 +329,11 @@ public record TimeGrid(Kind kind, double rho, double shift) {
     int n = table.timesteps();
     double[] t = chosen == Kind.DDIM_UNIFORM ? ddimUniform(n, steps)
         : spacedOnTable(chosen, table, steps);
+    if (chosen == Kind.BETA) {
+      // As ComfyUI: where the quantiles crowd (near both ends), steps that round to the same
+      // timestep are one step.
+      t = Arrays.stream(t).distinct().toArray();
+    }
     for (int i = 0; i < t.length; i++) {
       if (t[i] > n - 1 || (i > 0 && !(t[i] < t[i - 1]))) {
         throw new InvalidJobException("time grid '" + chosen.id() + "' cannot place " + steps
@@ -174,7 +349,7 @@ public record TimeGrid(Kind kind, double rho, double shift) {
   }
 
   /** One timestep per step, from the top down; i counts up from the bottom. */
-  private static double[] spacedOnTable(Kind chosen, NoiseProcess.DiscreteVp table, int steps) {
+  private double[] spacedOnTable(Kind chosen, NoiseProcess.DiscreteVp table, int steps) {
     int n = table.timesteps();
     double[] t = new double[steps];
     for (int i = 0; i < steps; i++) {
@@ -183,7 +358,8 @@ public record TimeGrid(Kind kind, double rho, double shift) {
         case TRAILING -> Math.rint(n - (steps - 1 - i) * ((double) n / steps)) - 1;
         case LINSPACE -> steps == 1 ? 0 : Math.rint(i * (n - 1.0) / (steps - 1));
         case SIMPLE -> n - 1 - Math.floor((steps - 1 - i) * ((double) n / steps));
-        case BETA -> Math.rint(betaQuantile(1 - (double) (steps - 1 - i) / steps) * (n - 1));
+        case BETA -> Math.rint(
+            betaQuantile(1 - (double) (steps - 1 - i) / steps, alpha(), beta()) * (n - 1));
         default -> throw new AssertionError(chosen);
       };
     }
@@ -228,12 +404,16 @@ public record TimeGrid(Kind kind, double rho, double shift) {
     return u;
   }
 
-  /** The beta grid's shape, that of Lee et al. (arXiv 2407.12173) and ComfyUI's defaults. */
-  private static final double BETA_ALPHA = 0.6;
-  private static final double BETA_BETA = 0.6;
+  private double alpha() {
+    return Double.isNaN(betaAlpha) ? BETA_DEFAULT : betaAlpha;
+  }
 
-  /** The p-quantile of Beta(BETA_ALPHA, BETA_BETA): bisection, since the CDF is monotone. */
-  static double betaQuantile(double p) {
+  private double beta() {
+    return Double.isNaN(betaBeta) ? BETA_DEFAULT : betaBeta;
+  }
+
+  /** The p-quantile of Beta(a, b): bisection, since the CDF is monotone. */
+  static double betaQuantile(double p, double a, double b) {
     if (p <= 0 || p >= 1) {
       return p <= 0 ? 0 : 1;
     }
@@ -241,7 +421,7 @@ public record TimeGrid(Kind kind, double rho, double shift) {
     double hi = 1;
     for (int i = 0; i < 200 && hi - lo > 1e-15; i++) {
       double mid = 0.5 * (lo + hi);
-      if (regularizedBeta(mid, BETA_ALPHA, BETA_BETA) < p) {
+      if (regularizedBeta(mid, a, b) < p) {
         lo = mid;
       } else {
         hi = mid;

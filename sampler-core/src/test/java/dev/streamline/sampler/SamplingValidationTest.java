@@ -57,10 +57,10 @@ class SamplingValidationTest extends ManagedTest {
         .hasMessage("atol must be a finite number > 0, got -0.001");
     assertThatThrownBy(() -> new TimeGrid(TimeGrid.Kind.KARRAS, 0, 1))
         .hasMessage("rho must be > 0, got 0.0");
-    assertThatThrownBy(() -> TimeGrid.Kind.fromId("cosine"))
-        .hasMessage("unknown time grid 'cosine'; expected one of [uniform, karras, log-snr,"
-            + " leading, trailing, linspace, exponential, polyexponential, sgm-uniform, simple, ddim-uniform, normal, beta, linear-quadratic,"
-            + " kl-optimal]");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.TIME_GRID, "cosine"))
+        .hasMessage("unknown timeGrid 'cosine'; expected one of [uniform, karras, log-snr,"
+            + " leading, trailing, linspace, exponential, polyexponential, sgm-uniform, simple,"
+            + " ddim-uniform, normal, beta, beta-sigmas, linear-quadratic, kl-optimal, ays]");
     assertThatThrownBy(() -> Parameterization.fromId("noise"))
         .hasMessage("unknown parameterization 'noise'; expected one of"
             + " [velocity, epsilon, x0, v, score]");
@@ -417,5 +417,71 @@ class SamplingValidationTest extends ManagedTest {
             + " its field is not the guided divergence; leave it out");
     assertThat(with("heun", Map.of(SamplerOption.GUIDANCE_START, 0.5)).forLikelihood())
         .isNotNull();
+  }
+
+  /** Lists and choices are checked as declared, and a list is the whole grid. */
+  @Test
+  void gridListsAndChoicesAreCheckedAsDeclared() {
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.SIGMAS,
+            java.util.Arrays.asList(1.0, "x")))
+        .isInstanceOf(InvalidJobException.class).hasMessage("sigmas[1] must be a finite number,"
+            + " got x");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.TIMESTEPS,
+            java.util.List.of(999.0, Double.POSITIVE_INFINITY)))
+        .hasMessage("timesteps[1] must be a finite number, got Infinity");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.SIGMAS, 5.0))
+        .hasMessage("sigmas must be an array of numbers, got 5.0");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.AYS_MODEL, "sd3"))
+        .hasMessage("unknown aysModel 'sd3'; expected one of [sd1, sdxl, svd]");
+    assertThatThrownBy(() -> SamplerOptions.DEFAULT.with(SamplerOption.BETA_ALPHA, 0.0))
+        .hasMessage("betaAlpha must be a finite number > 0, got 0.0");
+    SamplerOptions sigmas = SamplerOptions.DEFAULT.with(SamplerOption.SIGMAS,
+        java.util.List.of(1.0, 0.5));
+    assertThatThrownBy(() -> sigmas.with(SamplerOption.TIMESTEPS, java.util.List.of(0.0)))
+        .hasMessage("sigmas and timesteps both lay out the steps; give one");
+    assertThatThrownBy(() -> sigmas.with(SamplerOption.TIME_GRID, "karras"))
+        .hasMessage("sigmas are the grid itself; they take no timeGrid, rho, shift, betaAlpha,"
+            + " betaBeta or aysModel");
+    assertThatThrownBy(() -> sigmas.with(SamplerOption.SHIFT, 3.0))
+        .hasMessage("sigmas are the grid itself; they take no timeGrid, rho, shift, betaAlpha,"
+            + " betaBeta or aysModel");
+  }
+
+  /**
+   * A model's grid comes with its knobs: a job that names another grid takes none of them (so
+   * the model's rho is not refused by the job's uniform grid), and a job's list takes no grid
+   * default at all, its shift included.
+   */
+  @Test
+  void aModelsGridKnobsStayWithItsGrid() {
+    Model model = withDefaults(SamplerOptions.of(java.util.Map.of(SamplerOption.TIME_GRID,
+        TimeGrid.Kind.KARRAS, SamplerOption.RHO, 5.0, SamplerOption.SHIFT, 3.0)));
+    SamplingJob uniform = SamplingJob.of("euler", 4, 1, 0).withOptions(SamplerOptions.of(
+        java.util.Map.of(SamplerOption.TIME_GRID, TimeGrid.Kind.UNIFORM))).forModel(model);
+    assertThat(uniform.options().given()).containsExactly(SamplerOption.TIME_GRID,
+        SamplerOption.SHIFT);
+    SamplingJob karras = SamplingJob.of("euler", 4, 1, 0).withOptions(SamplerOptions.of(
+        java.util.Map.of(SamplerOption.TIME_GRID, TimeGrid.Kind.KARRAS))).forModel(model);
+    assertThat(karras.options().number(SamplerOption.RHO, 7)).isEqualTo(5.0);
+    SamplingJob listed = SamplingJob.of("euler", 2, 1, 0).withOptions(SamplerOptions.of(
+        java.util.Map.of(SamplerOption.TIMESTEPS, java.util.List.of(0.0, 0.5)))).forModel(model);
+    assertThat(listed.options().given()).containsExactly(SamplerOption.TIMESTEPS);
+    assertThatThrownBy(() -> SamplingJob.of("euler", 3, 1, 0).withOptions(SamplerOptions.of(
+        java.util.Map.of(SamplerOption.TIMESTEPS, java.util.List.of(0.0, 0.5)))).forModel(model))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessage("timesteps define 2 steps (one per value before the data end) and steps is"
+            + " 3: leave steps out or make it 2");
+  }
+
+  /** The run walks the list: the uniform grid given as sigmas gives the uniform run bitwise. */
+  @Test
+  void aListedGridRunsAsTheGridItLists() {
+    Model model = withDefaults(SamplerOptions.DEFAULT);
+    SamplingResult uniform = SamplingLoop.sample(model, SamplingJob.of("heun", 4, 8, 3), manager);
+    SamplingResult listed = SamplingLoop.sample(model, SamplingJob.of("heun", 4, 8, 3)
+        .withOptions(SamplerOptions.DEFAULT.with(SamplerOption.SIGMAS,
+            java.util.List.of(1.0, 0.75, 0.5, 0.25, 0.0))), manager);
+    assertThat(listed.nfe()).isEqualTo(uniform.nfe());
+    assertThat(listed.samples().toFloatArray()).containsExactly(uniform.samples().toFloatArray());
   }
 }

@@ -687,8 +687,8 @@ class ApiRobustnessTest extends HttpTest {
   private static final List<String> OPTIONS = List.of("eta", "noiseScale", "noise",
       "solverType", "churn", "churnMin", "churnMax", "churnNoise", "solverOrder", "snr", "rtol",
       "atol", "minStep", "maxStep", "maxNfe", "batchErrorControl", "timeGrid", "rho", "shift",
-      "clip", "threshold", "guidanceRescale", "guidanceStart", "guidanceEnd", "apgEta",
-      "apgMomentum", "apgNormThreshold", "cfgPlusPlus", "startStep", "endStep", "denoise");
+      "betaAlpha", "betaBeta", "aysModel", "sigmas", "timesteps", "clip", "threshold",
+      "guidanceRescale", "guidanceStart", "guidanceEnd", "apgEta", "apgMomentum", "apgNormThreshold", "cfgPlusPlus", "startStep", "endStep", "denoise");
 
   /**
    * Options, mostly of those the sampler reads ({@code reads}; null for an unknown sampler, whose
@@ -769,9 +769,21 @@ class ApiRobustnessTest extends HttpTest {
               ok(n, "null"))
           : pick(c, spins, bad(n, "\"cosine\""), bad(n, "\"\""), bad(n, "\"KARRAS\""), bad(n, "5"),
               bad(n, "[]"), bad(n, "{}"));
-      case "rho", "shift" -> good ? pick(c, spins, ok(n, "3"), ok(n, "0.5"), ok(n, "null"))
+      case "rho", "shift" -> good
+          // rho is read by the karras and polyexponential grids only.
+          ? pick(c, spins, n.equals("rho") ? either(n, "3") : ok(n, "3"),
+              n.equals("rho") ? either(n, "0.5") : ok(n, "0.5"), ok(n, "null"))
           : pick(c, spins, bad(n, "0"), bad(n, "-1"), bad(n, "\"NaN\""), bad(n, "\"x\""),
               bad(n, "\"Infinity\""), either(n, "1e300"), either(n, "1e-300"));
+      // Read by some grids only, and lists that fit some models and step counts only.
+      case "betaAlpha", "betaBeta" -> good ? pick(c, spins, either(n, "0.5"), ok(n, "null"))
+          : pick(c, spins, bad(n, "0"), bad(n, "-1"), bad(n, "\"Infinity\""), bad(n, "[]"));
+      case "aysModel" -> good ? pick(c, spins, either(n, "\"sd1\""), ok(n, "null"))
+          : pick(c, spins, bad(n, "\"sd3\""), bad(n, "5"), bad(n, "[]"));
+      case "sigmas", "timesteps" -> good
+          ? pick(c, spins, either(n, "[1, 0.5, 0]"), either(n, "[999, 500]"), ok(n, "null"))
+          : pick(c, spins, bad(n, "[]"), bad(n, "[1, \"x\"]"), bad(n, "[1, null]"),
+              bad(n, "5"), bad(n, "{}"), bad(n, "[\"Infinity\"]"));
       case "clip" -> good ? pick(c, spins, ok(n, "1"), ok(n, "3"), ok(n, "null"))
           : pick(c, spins, bad(n, "0"), bad(n, "-1"), bad(n, "\"NaN\""), bad(n, "\"x\""),
               bad(n, "\"Infinity\""), either(n, "1e-300"));

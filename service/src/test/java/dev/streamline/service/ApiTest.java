@@ -160,6 +160,21 @@ class ApiTest extends ServiceTest {
     }
   }
 
+  /**
+   * A timesteps list is the grid and its count the steps, as diffusers' pipelines take one: the
+   * uniform grid listed gives the uniform run's samples.
+   */
+  @Test
+  void aListOfTimestepsIsTheGridAndCountsTheSteps() {
+    JsonNode listed = Http.json(http.post(SAMPLES.formatted("moons-flow"), "{\"n\":3,\"seed\":5,"
+        + "\"sampler\":\"euler\",\"options\":{\"timesteps\":[0,0.25,0.5,0.75]}}", null));
+    assertThat(listed.get("steps").asInt()).isEqualTo(4);
+    assertThat(listed.get("nfe").asInt()).isEqualTo(4);
+    JsonNode uniform = Http.json(http.post(SAMPLES.formatted("moons-flow"), "{\"n\":3,\"seed\":5,"
+        + "\"sampler\":\"euler\",\"steps\":4,\"options\":{\"timeGrid\":\"uniform\"}}", null));
+    assertThat(listed.get("samples")).isEqualTo(uniform.get("samples"));
+  }
+
   @Test
   void usesTheModelsDefaultsAndDrawsASeed() {
     JsonNode json = Http.json(http.post(SAMPLES.formatted("moons-flow"), "{\"n\":1}", null));
@@ -300,7 +315,13 @@ class ApiTest extends ServiceTest {
     assertThat(properties.get("timeGrid").get("enum").toString())
         .isEqualTo("[\"uniform\",\"karras\",\"log-snr\",\"leading\",\"trailing\",\"linspace\","
             + "\"exponential\",\"polyexponential\",\"sgm-uniform\",\"simple\",\"ddim-uniform\","
-            + "\"normal\",\"beta\",\"linear-quadratic\",\"kl-optimal\"]");
+            + "\"normal\",\"beta\",\"beta-sigmas\",\"linear-quadratic\",\"kl-optimal\",\"ays\"]");
+    assertThat(properties.get("aysModel").get("enum").toString())
+        .isEqualTo("[\"sd1\",\"sdxl\",\"svd\"]");
+    for (String list : new String[] {"sigmas", "timesteps"}) {
+      assertThat(properties.get(list).get("type").asString()).isEqualTo("array");
+      assertThat(properties.get(list).get("items").get("type").asString()).isEqualTo("number");
+    }
     assertThat(properties.get("clip").get("exclusiveMaximum").asDouble())
         .isEqualTo(Float.MAX_VALUE);
     assertThat(properties.get("batchErrorControl").get("type").asString()).isEqualTo("boolean");

@@ -2,6 +2,7 @@ package dev.streamline.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerOption;
 import java.io.EOFException;
 import java.io.IOException;
@@ -55,9 +56,8 @@ class ErrorsTest extends ServiceTest {
     assertThat(Http.json(sample("moons-flow", "{\"n\":1,\"sampler\":\"plms\"}")).get("detail")
         .asString()).startsWith("unknown sampler 'plms'");
     assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":\"heun\",\"options\":{\"eta\":1}}"),
-        400, "sampler 'heun' does not read [eta]; it reads [timeGrid, rho, shift, clip, threshold,"
-            + " guidanceRescale, guidanceStart, guidanceEnd, apgEta, apgMomentum, apgNormThreshold,"
-            + " startStep, endStep, denoise]");
+        400, "sampler 'heun' does not read [eta]; it reads "
+            + SamplerCatalog.spec("heun").options());
     assertProblem(sample("moons-flow", "{\"n\":1,\"steps\":8,\"options\":{\"startStep\":2}}"),
         400, "a run from step 2 of 8 starts from latents as the state at that step; give them (to"
             + " start from data, noise it to that step's level first, alpha·x0 + sigma·z)");
@@ -82,9 +82,9 @@ class ErrorsTest extends ServiceTest {
         "label 3 is outside [0, 3)");
     assertProblem(sample("tiny-unet", "{\"n\":2,\"labels\":[0,null]}"), 400, "labels[1] is null");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"timeGrid\":\"cosine\"}}"), 400,
-        "unknown time grid 'cosine'; expected one of [uniform, karras, log-snr, leading, trailing,"
+        "unknown timeGrid 'cosine'; expected one of [uniform, karras, log-snr, leading, trailing,"
             + " linspace, exponential, polyexponential, sgm-uniform, simple, ddim-uniform, normal,"
-            + " beta, linear-quadratic, kl-optimal]");
+            + " beta, beta-sigmas, linear-quadratic, kl-optimal, ays]");
     // Was a 500: the bound overflowed float32 inside the engine.
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":3.5e38}}"), 400,
         "clip must be > 0 and below 3.4e38 (it bounds float32 values), got 3.5E38");
@@ -278,6 +278,24 @@ class ErrorsTest extends ServiceTest {
     assertProblem(http.postChunked("/v1/models/moons-flow/samples", huge), 413, tooLarge);
     assertProblem(http.postChunked("/v1/models/moons-flow/samples", "{\"n\":1,\"steps\":0}"), 400,
         "steps must be >= 1, got 0");
+  }
+
+  @Test
+  void aGridListOrTableTheModelCannotTakeIsA400() {
+    assertProblem(sample("moons-flow", "{\"n\":1,\"steps\":8,\"options\":{\"sigmas\":[1,0.5,0]}}"),
+        400, "sigmas define 2 steps (one per value before the data end) and steps is 8: leave"
+            + " steps out or make it 2");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"sigmas\":[1,\"x\"]}}"), 400,
+        "unreadable request body: options.sigmas[1] must be a number, got \"x\"");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"sigmas\":[1,0.5],"
+        + "\"timeGrid\":\"karras\"}}"), 400, "sigmas are the grid itself; they take no timeGrid,"
+        + " rho, shift, betaAlpha, betaBeta or aysModel");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"timeGrid\":\"ays\","
+        + "\"aysModel\":\"sd1\"}}"), 400, "the ays table of sd1 runs sigma 14.6146 to 0.0291672,"
+        + " the range of that family; this model's process (linear) runs sigma/alpha Infinity to"
+        + " 0.00000: choose the aysModel of its family, or another grid");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"betaAlpha\":0.5}}"), 400,
+        "betaAlpha and betaBeta shape the beta grids; time grid 'uniform' reads none");
   }
 
   @Test

@@ -4,7 +4,6 @@ import dev.streamline.sampler.NetworkConvention;
 import dev.streamline.sampler.NoiseProcess;
 import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
-import dev.streamline.sampler.TimeGrid;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -71,7 +70,7 @@ public record Conventions(
     Map<String, Object> options = new LinkedHashMap<>();
     for (SamplerOption option : defaults.given()) {
       Object value = defaults.value(option);
-      options.put(option.id(), value instanceof TimeGrid.Kind grid ? grid.id() : value);
+      options.put(option.id(), value instanceof SamplerOption.Named named ? named.id() : value);
     }
     out.put("defaultOptions", options);
     return out;

@@ -147,11 +147,10 @@ final class DiffusersScheduler {
     int offset = integer("steps_offset", 0);
     schedule.put("timestepSpacing", spacing);
     schedule.put("stepsOffset", offset);
-    // diffusers' beta sigmas are Beta quantiles in sigma, not ComfyUI's in timesteps.
-    refuseTrue("use_beta_sigmas");
-    if (flag("use_karras_sigmas") && flag("use_exponential_sigmas")) {
-      throw refuse("use_karras_sigmas and use_exponential_sigmas are both true; diffusers takes"
-          + " one sigma schedule");
+    if ((flag("use_karras_sigmas") ? 1 : 0) + (flag("use_exponential_sigmas") ? 1 : 0)
+        + (flag("use_beta_sigmas") ? 1 : 0) > 1) {
+      throw refuse("more than one of use_karras_sigmas, use_exponential_sigmas and"
+          + " use_beta_sigmas is true; diffusers takes one sigma schedule");
     }
     String variance = text("variance_type", "fixed_small");
     if (variance.startsWith("learned")) {
@@ -164,6 +163,10 @@ final class DiffusersScheduler {
     }
     if (flag("use_exponential_sigmas")) {
       defaults.put(SamplerOption.TIME_GRID, TimeGrid.Kind.EXPONENTIAL);
+    }
+    if (flag("use_beta_sigmas")) {
+      // Beta quantiles in sigma (diffusers' _convert_to_beta), not ComfyUI's in timesteps.
+      defaults.put(SamplerOption.TIME_GRID, TimeGrid.Kind.BETA_SIGMAS);
     }
     x0Guard(defaults);
     if (type.equals("DEISMultistepScheduler")) {

@@ -66,12 +66,14 @@ class DiffusersSchedulerTest {
         .value(SamplerOption.TIME_GRID)).isEqualTo(TimeGrid.Kind.KARRAS);
     assertThat(resolve(euler + "\"use_exponential_sigmas\": true}").defaults()
         .value(SamplerOption.TIME_GRID)).isEqualTo(TimeGrid.Kind.EXPONENTIAL);
+    assertThat(resolve(euler + "\"use_beta_sigmas\": true}").defaults()
+        .value(SamplerOption.TIME_GRID)).isEqualTo(TimeGrid.Kind.BETA_SIGMAS);
     assertThat(resolve(euler + "\"use_exponential_sigmas\": false}").defaults()
         .value(SamplerOption.TIME_GRID)).isNull();
     assertThatThrownBy(() -> resolve(euler + "\"use_karras_sigmas\": true,"
-        + " \"use_exponential_sigmas\": true}"))
-        .hasMessage(file() + "use_karras_sigmas and use_exponential_sigmas are both true;"
-            + " diffusers takes one sigma schedule");
+        + " \"use_beta_sigmas\": true}"))
+        .hasMessage(file() + "more than one of use_karras_sigmas, use_exponential_sigmas and"
+            + " use_beta_sigmas is true; diffusers takes one sigma schedule");
   }
 
   @Test
@@ -183,8 +185,8 @@ class DiffusersSchedulerTest {
           + " bound)",
       "{\"_class_name\": \"EDMEulerScheduler\", \"sigma_schedule\": \"linear\"}|sigma_schedule"
           + " 'linear' is not supported; supported: [karras, exponential]",
-      "{\"_class_name\": \"EulerDiscreteScheduler\", \"use_beta_sigmas\": true}|use_beta_sigmas"
-          + " = true is not supported",
+      "{\"_class_name\": \"FlowMatchEulerDiscreteScheduler\", \"use_beta_sigmas\": true}"
+          + "|use_beta_sigmas = true is not supported",
       "{\"_class_name\": \"DDIMScheduler\", \"num_train_timesteps\": 1.5}|num_train_timesteps"
           + " must be an integer, got 1.5",
       "{\"_class_name\": \"DDIMScheduler\", \"trained_betas\": [0.1, 0.2]}|trained_betas must be"

@@ -4,12 +4,15 @@ import dev.streamline.sampler.SamplerOption;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.databind.DatabindException;
 import tools.jackson.databind.DeserializationContext;
+import tools.jackson.databind.JavaType;
 import tools.jackson.databind.ValueDeserializer;
+import tools.jackson.databind.type.TypeFactory;
 
 /**
  * Reads a request's {@code options} object by the {@link SamplerOption} declarations: each value
@@ -35,7 +38,7 @@ final class OptionsReader extends ValueDeserializer<SampleRequest.Options> {
       }
       Object value;
       try {
-        value = context.readValue(parser, javaType(option.type()));
+        value = context.readValue(parser, javaType(context, option.type()));
       } catch (JacksonException e) {
         throw DatabindException.wrapWithPath(e, SampleRequest.Options.class, name);
       }
@@ -51,12 +54,14 @@ final class OptionsReader extends ValueDeserializer<SampleRequest.Options> {
     return Arrays.stream(SamplerOption.values()).<Object>map(SamplerOption::id).toList();
   }
 
-  private static Class<?> javaType(SamplerOption.Type type) {
+  private static JavaType javaType(DeserializationContext context, SamplerOption.Type type) {
+    TypeFactory types = context.getTypeFactory();
     return switch (type) {
-      case NUMBER -> Double.class;
-      case INTEGER -> Integer.class;
-      case FLAG -> Boolean.class;
-      case GRID, CHOICE -> String.class;
+      case NUMBER -> types.constructType(Double.class);
+      case INTEGER -> types.constructType(Integer.class);
+      case FLAG -> types.constructType(Boolean.class);
+      case KIND, CHOICE -> types.constructType(String.class);
+      case NUMBERS -> types.constructCollectionType(List.class, Double.class);
     };
   }
 }

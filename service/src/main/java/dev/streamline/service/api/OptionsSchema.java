@@ -1,7 +1,6 @@
 package dev.streamline.service.api;
 
 import dev.streamline.sampler.SamplerOption;
-import dev.streamline.sampler.TimeGrid;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.media.JsonSchema;
 import io.swagger.v3.oas.models.media.Schema;
@@ -35,9 +34,11 @@ class OptionsSchema implements OpenApiCustomizer {
   /** In OpenAPI 3.1's terms (JSON Schema 2020-12), which springdoc writes. */
   private static Schema<Object> property(SamplerOption option) {
     Schema<Object> schema = new JsonSchema().types(Set.of(option.type().json()));
-    if (option.type() == SamplerOption.Type.GRID) {
-      schema.setEnum(Arrays.stream(TimeGrid.Kind.values()).<Object>map(TimeGrid.Kind::id)
-          .toList());
+    if (option.type() == SamplerOption.Type.KIND) {
+      schema.setEnum(option.kinds().stream().<Object>map(SamplerOption.Named::id).toList());
+    }
+    if (option.type() == SamplerOption.Type.NUMBERS) {
+      schema.setItems(new JsonSchema().types(Set.of(SamplerOption.Type.NUMBER.json())));
     }
     if (option.type() == SamplerOption.Type.CHOICE) {
       schema.setEnum(List.copyOf(option.choices()));

@@ -109,7 +109,8 @@ public class SamplingService implements DisposableBean {
 
   /** Validates and admits a sampling order for a model found (and held) by {@link #find}. */
   public Job submit(ServedModel served, SampleOrder order) {
-    return admit(served, Endpoint.SAMPLES, order.n(), order.steps(), (deadline, started) -> {
+    return admit(served, Endpoint.SAMPLES, order.n(), order.steps(), order.options(),
+        (deadline, started) -> {
       SamplingRun run = plan(served, order, deadline, started);
       int maxRows = properties.batching().maxBatchSize();
       boolean merge = merger != null && order.inspection().equals(Inspection.NONE)
@@ -123,7 +124,8 @@ public class SamplingService implements DisposableBean {
   /** Validates and admits an encode order: samples carried back to their latents. */
   public Job encode(ServedModel served, EncodeOrder order) {
     Integer n = order.samples() == null ? null : order.samples().size();
-    return admit(served, Endpoint.ENCODE, n, order.steps(), (deadline, started) -> {
+    return admit(served, Endpoint.ENCODE, n, order.steps(), order.options(),
+        (deadline, started) -> {
       ModelInfo model = served.info();
       String sampler = order.sampler() != null ? order.sampler()
           : SamplerCatalog.encodingSamplers().contains(model.defaultSampler())
@@ -140,7 +142,8 @@ public class SamplingService implements DisposableBean {
   /** Validates and admits a likelihood order. */
   public Job likelihood(ServedModel served, LikelihoodOrder order) {
     Integer n = order.samples() == null ? null : order.samples().size();
-    return admit(served, Endpoint.LIKELIHOOD, n, order.steps(), (deadline, started) -> {
+    return admit(served, Endpoint.LIKELIHOOD, n, order.steps(), order.options(),
+        (deadline, started) -> {
       ModelInfo model = served.info();
       String sampler = order.sampler() == null ? "dopri5" : order.sampler();
       Divergence divergence = divergence(served, order);
@@ -179,10 +182,10 @@ public class SamplingService implements DisposableBean {
    * the order, whichever way it ends.
    */
   private Job admit(ServedModel served, Endpoint endpoint, Integer n, Integer steps,
-      Planner planner) {
+      Map<SamplerOption, Object> options, Planner planner) {
     Job job;
     try {
-      job = admitHeld(served, endpoint, n, steps, planner);
+      job = admitHeld(served, endpoint, n, steps, options, planner);
     } catch (RuntimeException | Error e) {
       served.release();
       throw e;
@@ -192,10 +195,10 @@ public class SamplingService implements DisposableBean {
   }
 
   private Job admitHeld(ServedModel served, Endpoint endpoint, Integer n, Integer steps,
-      Planner planner) {
+      Map<SamplerOption, Object> options, Planner planner) {
     long started = System.nanoTime();
     Deadline deadline = Deadline.after(properties.limits().requestTimeout());
-    Refused tooLarge = overLimits(served.info(), n, steps);
+    Refused tooLarge = overLimits(served.info(), n, steps, options);
     if (tooLarge != null) {
       return refused(tooLarge, deadline);
     }
@@ -289,14 +292,21 @@ public class SamplingService implements DisposableBean {
     return new Refused(reason, detail);
   }
 
-  /** A 413 for n or steps past the limits, else null; a missing n is the plan's to refuse. */
-  private Refused overLimits(ModelInfo model, Integer n, Integer givenSteps) {
+  /**
+   * A 413 for n or steps past the limits, else null; a missing n is the plan's to refuse. A
+   * sigmas or timesteps list without steps defines its length or one fewer (the plan counts).
+   */
+  private Refused overLimits(ModelInfo model, Integer n, Integer givenSteps,
+      Map<SamplerOption, Object> options) {
     StreamlineProperties.Limits limits = properties.limits();
     if (n != null && n > limits.maxSamples()) {
       return reject(Refused.Reason.TOO_LARGE, "n=" + n + " is over the limit of "
           + limits.maxSamples() + " samples per request; split it into several requests");
     }
-    int steps = givenSteps == null ? model.defaultSteps() : givenSteps;
+    Object list = options.getOrDefault(SamplerOption.SIGMAS,
+        options.get(SamplerOption.TIMESTEPS));
+    int steps = givenSteps != null ? givenSteps
+        : list instanceof List<?> values ? values.size() - 1 : model.defaultSteps();
     if (n != null && steps > limits.maxSteps()) {
       return reject(Refused.Reason.TOO_LARGE, "steps=" + steps + " is over the limit of "
           + limits.maxSteps() + " steps per request");
@@ -311,17 +321,17 @@ public class SamplingService implements DisposableBean {
     if (order.n() == null) {
       throw new InvalidJobException("n (the number of samples) is required");
     }
-    int steps = order.steps() == null ? model.defaultSteps() : order.steps();
     String sampler = order.sampler() == null ? model.defaultSampler() : order.sampler();
     checkFinite(order.options());
     SamplerCatalog.spec(sampler).checkReads(order.options().keySet());
+    SamplerOptions options = SamplerOptions.of(order.options());
     long seed = order.seed() == null
         ? ThreadLocalRandom.current().nextLong(SEED_BOUND) : order.seed();
     double guidance = order.guidance() == null ? 1.0 : order.guidance();
     float[] latents = order.latents() == null ? null
         : Latents.flatten(order.latents(), order.n(), model.shape());
-    SamplingJob request = new SamplingJob(sampler, steps, order.n(), seed, guidance,
-        order.labels(), latents, SamplerOptions.of(order.options()), order.returnTrajectory(),
+    SamplingJob request = new SamplingJob(sampler, steps(served, order.steps(), options),
+        order.n(), seed, guidance, order.labels(), latents, options, order.returnTrajectory(),
         DataType.FLOAT32);
     // Checked here, latents included (a partial run starts from them), and labels one per
     // sample, so that no member's labels can fail a merged run.
@@ -344,11 +354,22 @@ public class SamplingService implements DisposableBean {
     }
     checkFinite(options);
     SamplerCatalog.spec(sampler).checkReads(options.keySet());
+    SamplerOptions checked = SamplerOptions.of(options);
     // Float64 state: the float32 network sees no difference, and the backward integration and
     // the log-density accumulate no float32 rounding.
-    return new SamplingJob(sampler, steps == null ? served.info().defaultSteps() : steps,
-        samples.size(), seed, guidance == null ? 1.0 : guidance, labels, null,
-        SamplerOptions.of(options), false, DataType.FLOAT64).forModel(served.model());
+    return new SamplingJob(sampler, steps(served, steps, checked), samples.size(), seed,
+        guidance == null ? 1.0 : guidance, labels, null, checked, false, DataType.FLOAT64)
+        .forModel(served.model());
+  }
+
+  /**
+   * The steps asked for; else those of the job's sigmas or timesteps, as diffusers counts a list
+   * it is given; else the model's default.
+   */
+  private static int steps(ServedModel served, Integer given, SamplerOptions options) {
+    return given != null ? given
+        : options.grid().listedSteps(served.model().process())
+            .orElse(served.info().defaultSteps());
   }
 
   private static float[] samples(ModelInfo model, List<?> samples) {
