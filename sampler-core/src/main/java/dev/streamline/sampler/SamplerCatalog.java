@@ -64,6 +64,9 @@ public final class SamplerCatalog {
     add(sde("dpmpp-2s-ancestral", 2, 2,
         "k-diffusion's dpmpp_2s_ancestral: DPM-Solver++(2S) (Lu et al. 2022) with ancestral noise"),
         AncestralSamplers::dpmpp2sAncestral);
+    add(sde("lcm", 1, 1,
+        "k-diffusion's lcm: multistep consistency sampling (Song et al. 2023), each step the x0"
+            + " estimate noised afresh"), AncestralSamplers::lcm);
   }
 
   private SamplerCatalog() {}

@@ -9,10 +9,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamline.sampler.analytic.GaussianMixture;
 import dev.streamline.sampler.analytic.GaussianMixtureModel;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -113,5 +117,46 @@ class DistributionTest extends ManagedTest {
     assertThat(gap[1]).as(report).isLessThan(0.03);
     assertThat(gap[2]).as(report).isLessThan(0.03);
     assertThat(energy).as(report).isLessThan(3 * floor);
+  }
+
+  /**
+   * lcm is exact where its steps are: from pure noise the x0 estimate is E[x0], the mixture's
+   * mean, for every sample at one evaluation; with two steps the first lands every sample at
+   * t1·mean + (1-t1)·z, so the answer is E[x0 | x_t1] over those points, whose distribution is
+   * drawn here independently (the points on the host, the estimate from the model).
+   */
+  @Test
+  void lcmIsTheX0EstimateNoisedAfresh() {
+    Model model = Engine.flowModel();
+    SamplingResult one = Engine.run(model, SamplingJob.of("lcm", 1, SUBSET, 7), manager);
+    double[] mean = new double[2];
+    for (int c = 0; c < MIXTURE.components(); c++) {
+      for (int i = 0; i < 2; i++) {
+        mean[i] += MIXTURE.weights()[c] * MIXTURE.means().get(c)[i];
+      }
+    }
+    for (double[] sample : Engine.rows(one.samples())) {
+      assertThat(sample[0]).isCloseTo(mean[0], org.assertj.core.data.Offset.offset(1e-5));
+      assertThat(sample[1]).isCloseTo(mean[1], org.assertj.core.data.Offset.offset(1e-5));
+    }
+    assertThat(one.nfe()).isEqualTo(1);
+
+    SamplingResult two = Engine.run(model, SamplingJob.of("lcm", 2, SUBSET, 7), manager);
+    double t1 = TimeGrid.DEFAULT.times(model.process(), 2)[1];
+    Random random = new Random(3);
+    double[] points = new double[2 * SUBSET];
+    for (int j = 0; j < points.length; j++) {
+      points[j] = t1 * mean[j % 2] + (1 - t1) * random.nextGaussian();
+    }
+    NDArray y = manager.create(points, new Shape(SUBSET, 2)).toType(DataType.FLOAT32, false);
+    double[][] expected = Engine.rows(
+        new Denoiser(model, null, 1.0, X0Guard.NONE).estimate(y, t1).x0());
+    double energy = MixtureStatistics.energyDistance(Engine.rows(two.samples()), expected);
+    double toMixture = MixtureStatistics.energyDistance(Engine.rows(two.samples()), exactSubset);
+    System.out.printf("lcm, 2 steps: energy %.5f to its exact law, %.5f to the mixture"
+        + " (floor %.5f)%n", energy, toMixture, floor);
+    assertThat(two.nfe()).isEqualTo(2);
+    assertThat(energy).isLessThan(3 * floor);
+    assertThat(toMixture).isGreaterThan(10 * floor);
   }
 }
