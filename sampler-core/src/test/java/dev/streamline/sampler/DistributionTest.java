@@ -122,7 +122,7 @@ class DistributionTest extends ManagedTest {
   /**
    * lcm is exact where its steps are: from pure noise the x0 estimate is E[x0], the mixture's
    * mean, for every sample at one evaluation; with two steps the first lands every sample at
-   * t1·mean + (1-t1)·z, so the answer is E[x0 | x_t1] over those points, whose distribution is
+   * alpha(t1)·mean + sigma(t1)·z, so the answer is E[x0 | x_t1] over those points, whose distribution is
    * drawn here independently (the points on the host, the estimate from the model).
    */
   @Test
@@ -143,20 +143,26 @@ class DistributionTest extends ManagedTest {
 
     SamplingResult two = Engine.run(model, SamplingJob.of("lcm", 2, SUBSET, 7), manager);
     double t1 = TimeGrid.DEFAULT.times(model.process(), 2)[1];
-    Random random = new Random(3);
-    double[] points = new double[2 * SUBSET];
-    for (int j = 0; j < points.length; j++) {
-      points[j] = t1 * mean[j % 2] + (1 - t1) * random.nextGaussian();
-    }
-    NDArray y = manager.create(points, new Shape(SUBSET, 2)).toType(DataType.FLOAT32, false);
-    double[][] expected = Engine.rows(
-        new Denoiser(model, null, 1.0, X0Guard.NONE).estimate(y, t1).x0());
-    double energy = MixtureStatistics.energyDistance(Engine.rows(two.samples()), expected);
-    double toMixture = MixtureStatistics.energyDistance(Engine.rows(two.samples()), exactSubset);
-    System.out.printf("lcm, 2 steps: energy %.5f to its exact law, %.5f to the mixture"
-        + " (floor %.5f)%n", energy, toMixture, floor);
+    double[][] lcm = Engine.rows(two.samples());
+    double[][] law = estimatesAt(model, t1, mean, N, 3);
+    double energy = MixtureStatistics.energyDistance(lcm, law);
+    double ownFloor = MixtureStatistics.energyDistance(estimatesAt(model, t1, mean, SUBSET, 4),
+        law);
+    double toMixture = MixtureStatistics.energyDistance(lcm, exactSubset);
     assertThat(two.nfe()).isEqualTo(2);
-    assertThat(energy).isLessThan(3 * floor);
+    assertThat(energy).isLessThan(3 * ownFloor);
     assertThat(toMixture).isGreaterThan(10 * floor);
+  }
+
+  /** E[x0 | x_t] at n points alpha(t)·mean + sigma(t)·z drawn on the host from {@code seed}. */
+  private double[][] estimatesAt(Model model, double t, double[] mean, int n, long seed) {
+    Random random = new Random(seed);
+    double[] points = new double[2 * n];
+    for (int j = 0; j < points.length; j++) {
+      points[j] = model.process().alpha(t) * mean[j % 2]
+          + model.process().sigma(t) * random.nextGaussian();
+    }
+    NDArray y = manager.create(points, new Shape(n, 2)).toType(DataType.FLOAT32, false);
+    return Engine.rows(new Denoiser(model, null, 1.0, X0Guard.NONE).estimate(y, t).x0());
   }
 }
