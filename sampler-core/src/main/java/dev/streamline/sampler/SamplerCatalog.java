@@ -9,6 +9,7 @@ import static dev.streamline.sampler.ode.ButcherTableau.RK4;
 
 import dev.streamline.sampler.diffusion.AncestralSamplers;
 import dev.streamline.sampler.diffusion.DiffusionSamplers;
+import dev.streamline.sampler.diffusion.Restart;
 import dev.streamline.sampler.ode.AdaptiveRungeKutta;
 import dev.streamline.sampler.ode.ButcherTableau;
 import dev.streamline.sampler.ode.RungeKutta;
@@ -67,6 +68,9 @@ public final class SamplerCatalog {
     add(sde("lcm", 1, 1,
         "k-diffusion's lcm: multistep consistency sampling (Song et al. 2023), each step the x0"
             + " estimate noised afresh"), AncestralSamplers::lcm);
+    add(sde("restart", 2, 2,
+        "Restart sampling (Xu et al. 2023): Heun steps, with an interval noised back up and"
+            + " re-solved"), new Restart());
   }
 
   private SamplerCatalog() {}

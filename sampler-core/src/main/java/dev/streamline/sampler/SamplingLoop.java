@@ -288,7 +288,8 @@ public final class SamplingLoop {
 
   /** Walks a fixed-step method over the job's grid, each step in its own scope. */
   NDArray steps(FixedStepMethod fixed, NDArray x) {
-    double[] grid = fixed.grid(process(), options().grid().times(process(), job.steps()));
+    double[] grid = fixed.grid(process(), options(),
+        options().grid().times(process(), job.steps()));
     if (from != process().noiseTime()) {
       grid = reversed(grid);
     }
