@@ -9,6 +9,7 @@ import static dev.streamline.sampler.ode.ButcherTableau.RK4;
 
 import dev.streamline.sampler.diffusion.AncestralSamplers;
 import dev.streamline.sampler.diffusion.DiffusionSamplers;
+import dev.streamline.sampler.diffusion.DpmAdaptive;
 import dev.streamline.sampler.diffusion.Restart;
 import dev.streamline.sampler.ode.AdaptiveRungeKutta;
 import dev.streamline.sampler.ode.ButcherTableau;
@@ -71,6 +72,10 @@ public final class SamplerCatalog {
     add(sde("restart", 2, 2,
         "Restart sampling (Xu et al. 2023): Heun steps, with an interval noised back up and"
             + " re-solved"), new Restart());
+    DpmAdaptive dpmAdaptive = new DpmAdaptive();
+    add(new SamplerSpec("dpm-adaptive", "ode", 3, 3, false, true, false, false,
+        "k-diffusion's dpm_adaptive: DPM-Solver-3 with an embedded DPM-Solver-2 (Lu et al. 2022),"
+            + " adaptive steps"), () -> dpmAdaptive);
   }
 
   private SamplerCatalog() {}
@@ -81,7 +86,7 @@ public final class SamplerCatalog {
     SamplerSpec spec = new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false,
         adaptive, true, true, description);
     if (adaptive) {
-      AdaptiveRungeKutta solver = new AdaptiveRungeKutta(tableau);
+      AdaptiveRungeKutta solver = new AdaptiveRungeKutta(RungeKutta.embedded(tableau));
       add(spec, () -> solver);
     } else {
       add(spec, RungeKutta.fixedStep(tableau));

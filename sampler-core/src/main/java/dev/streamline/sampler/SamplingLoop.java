@@ -323,6 +323,8 @@ public final class SamplingLoop {
   public double from() { return from; }
   /** The time it ends at. */
   public double to() { return to; }
+  /** The number of the last step published so far (0 before the first). */
+  public int lastStep() { return lastStep; }
   /** The recorder of per-sample diagnostics, or null when the run reports none. */
   public Diagnostics diagnostics() { return diagnostics; }
 

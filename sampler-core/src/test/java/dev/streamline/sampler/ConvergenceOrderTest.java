@@ -115,4 +115,29 @@ class ConvergenceOrderTest extends ManagedTest {
         Engine.exact("bosh3", 1).withOptions(options), manager);
     assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);
   }
+
+  /**
+   * dpm-adaptive's error to the reference falls as its tolerance tightens, and its evaluations
+   * grow, on the flow (whose ends it leaves to two Euler steps in t) and on the VP model.
+   */
+  @Test
+  void dpmAdaptiveFollowsItsTolerance() {
+    for (boolean flow : new boolean[] {true, false}) {
+      double previousError = Double.POSITIVE_INFINITY;
+      int previousNfe = 0;
+      for (double tolerance : new double[] {1e-3, 1e-5, 1e-7}) {
+        SamplerOptions options = SamplerOptions.DEFAULT.with(RTOL, tolerance)
+            .with(ATOL, tolerance);
+        SamplingResult result = Engine.run(flow ? Engine.flowModel() : Engine.vpModel(),
+            Engine.exact("dpm-adaptive", 1).withOptions(options), manager);
+        double error = Engine.maxError(result.samples(), flow ? reference : vpReference);
+        System.out.printf("dpm-adaptive on %s at tolerance %.0e: error %.3g, %d NFE%n",
+            flow ? "flow" : "vp", tolerance, error, result.nfe());
+        assertThat(error).isLessThan(previousError / 10);
+        assertThat(result.nfe()).isGreaterThan(previousNfe);
+        previousError = error;
+        previousNfe = result.nfe();
+      }
+    }
+  }
 }
