@@ -29,9 +29,9 @@ public enum SamplerOption {
           + " begins (default 0.06)"),
   RESTART_MAX("restartMax", Type.NUMBER, Range.POSITIVE_FINITE, Readers.listed("restart"), false,
       "t_max as sigma/alpha: the level each restart noises the state back up to (default 0.3)"),
-  RESTART_STEPS("restartSteps", Type.INTEGER, Range.AT_LEAST_ONE, Readers.listed("restart"),
+  RESTART_STEPS("restartSteps", Type.INTEGER, Range.ONE_TO_HUNDRED, Readers.listed("restart"),
       false, "Heun steps of each re-solve from restartMax down, on a Karras grid (default 2)"),
-  RESTARTS("restarts", Type.INTEGER, Range.NON_NEGATIVE, Readers.listed("restart"), false,
+  RESTARTS("restarts", Type.INTEGER, Range.ZERO_TO_HUNDRED, Readers.listed("restart"), false,
       "K: how many times the interval is restarted; 0 is edm-heun (default 2)"),
   RTOL("rtol", Type.NUMBER, Range.POSITIVE_FINITE, Readers.ADAPTIVE, false,
       "relative tolerance (default 1e-5)"),
@@ -97,6 +97,11 @@ public enum SamplerOption {
         "%s must be >= 0, got %s");
     static final Range AT_LEAST_ONE = new Range(">= 1", 1, false, Double.NaN, false,
         "%s must be >= 1, got %s");
+    /** Counts of extra steps, bounded so that no option multiplies a request's work unchecked. */
+    static final Range ONE_TO_HUNDRED = new Range("1 to 100", 1, false, 101, false,
+        "%s must be from 1 to 100, got %s");
+    static final Range ZERO_TO_HUNDRED = new Range("0 to 100", 0, false, 101, false,
+        "%s must be from 0 to 100, got %s");
     static final Range OPEN_UNIT = new Range("in (0, 1)", 0, true, 1, false,
         "%s must be in (0, 1), got %s");
 
