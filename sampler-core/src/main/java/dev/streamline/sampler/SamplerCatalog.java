@@ -11,6 +11,7 @@ import dev.streamline.sampler.diffusion.AncestralSamplers;
 import dev.streamline.sampler.diffusion.DiffusionSamplers;
 import dev.streamline.sampler.diffusion.DpmAdaptive;
 import dev.streamline.sampler.diffusion.Restart;
+import dev.streamline.sampler.diffusion.SaSolver;
 import dev.streamline.sampler.ode.AdaptiveRungeKutta;
 import dev.streamline.sampler.ode.ButcherTableau;
 import dev.streamline.sampler.ode.RungeKutta;
@@ -76,6 +77,9 @@ public final class SamplerCatalog {
     add(new SamplerSpec("dpm-adaptive", "ode", 3, 3, false, true, false, false,
         "k-diffusion's dpm_adaptive: DPM-Solver-3 with an embedded DPM-Solver-2 (Lu et al. 2022),"
             + " adaptive steps"), () -> dpmAdaptive);
+    add(sde("sa-solver", 4, 1,
+        "SA-Solver (Xue et al. 2023): stochastic Adams predictor-corrector in data prediction"),
+        SaSolver::new);
   }
 
   private SamplerCatalog() {}

@@ -12,7 +12,7 @@ import java.util.Optional;
  */
 public enum SamplerOption {
   ETA("eta", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("ddim", "dpmpp-2m-sde",
-      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral"), true,
+      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral", "sa-solver"), true,
       "noise: 0 deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for the others)"),
   CHURN("churn", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("edm-heun"), true,
       "S_churn of Karras et al.: total noise added back over the run (default 0)"),

@@ -17,7 +17,7 @@ class BatchInvarianceTest extends ManagedTest {
   @ParameterizedTest
   @ValueSource(strings = {"heun", "ddpm", "dpmpp-2m-sde", "pc-langevin", "dopri5",
       "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral", "lcm", "restart",
-      "dpm-adaptive"})
+      "dpm-adaptive", "sa-solver"})
   void sampleDoesNotDependOnItsBatch(String sampler) {
     Model model = sampler.equals("heun") || sampler.equals("dopri5")
         ? Engine.flowModel() : Engine.vpModel();
