@@ -18,8 +18,12 @@ public interface FixedStepMethod extends StepMethod {
    */
   NDArray step(Step step, NDArray x);
 
-  /** The grid this method steps over, given the job's; by default the job's own. */
-  default double[] grid(NoiseProcess process, double[] times) {
+  /**
+   * The grid this method steps over, given the job's; by default the job's own.
+   *
+   * @throws InvalidJobException when the options make no grid from these times
+   */
+  default double[] grid(NoiseProcess process, SamplerOptions options, double[] times) {
     return times;
   }
 
@@ -37,7 +41,7 @@ public interface FixedStepMethod extends StepMethod {
       @Override public NDArray step(Step step, NDArray x) { return method.step(step, x); }
 
       @Override
-      public double[] grid(NoiseProcess process, double[] times) {
+      public double[] grid(NoiseProcess process, SamplerOptions options, double[] times) {
         return TimeGrid.withFiniteStart(process, times);
       }
     };

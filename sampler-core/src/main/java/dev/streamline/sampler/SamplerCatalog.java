@@ -9,7 +9,10 @@ import static dev.streamline.sampler.ode.ButcherTableau.RK4;
 
 import dev.streamline.sampler.diffusion.AncestralSamplers;
 import dev.streamline.sampler.diffusion.DiffusionSamplers;
+import dev.streamline.sampler.diffusion.DpmAdaptive;
 import dev.streamline.sampler.diffusion.MultistepSamplers;
+import dev.streamline.sampler.diffusion.Restart;
+import dev.streamline.sampler.diffusion.SaSolver;
 import dev.streamline.sampler.ode.AdaptiveRungeKutta;
 import dev.streamline.sampler.ode.ButcherTableau;
 import dev.streamline.sampler.ode.RungeKutta;
@@ -89,15 +92,48 @@ public final class SamplerCatalog {
             + " at order 2"),
         DiffusionSamplers::dpmpp3mSde);
 
-    // k-diffusion's and ComfyUI's names. Their euler and heun are Euler and Heun in the model's
-    // sigma: ours on a flow model, where sigma is t, but ddim and edm-heun on an epsilon model,
-    // so those two names are not aliases here.
+    add(sde("lcm", 1, 1,
+        "k-diffusion's lcm: multistep consistency sampling (Song et al. 2023), each step the x0"
+            + " estimate noised afresh"), AncestralSamplers::lcm);
+    add(sde("restart", 2, 2,
+        "Restart sampling (Xu et al. 2023): Heun steps, with an interval noised back up and"
+            + " re-solved"), new Restart());
+    DpmAdaptive dpmAdaptive = new DpmAdaptive();
+    add(new SamplerSpec("dpm-adaptive", "ode", 3, 3, false, true, false, false,
+        "k-diffusion's dpm_adaptive: DPM-Solver-3 with an embedded DPM-Solver-2 (Lu et al. 2022),"
+            + " adaptive steps"), () -> dpmAdaptive);
+    add(sde("sa-solver", 4, 1,
+        "SA-Solver (Xue et al. 2023): stochastic Adams predictor-corrector in data prediction"),
+        SaSolver::new);
+
+    // k-diffusion's and ComfyUI's names. Their euler is Euler in the model's sigma, which is
+    // ddim here on every model (on a flow's straight path DDIM's step is Euler's), and their heun
+    // is heun on a flow but edm-heun on an epsilon model; both names keep their meaning here.
+    // ComfyUI's SDE samplers draw from a Brownian tree by default (its _gpu variants too).
     alias("euler_ancestral", "euler-ancestral");
     alias("dpm_2", "dpm2");
     alias("dpm_2_ancestral", "dpm2-ancestral");
     alias("dpmpp_2s_ancestral", "dpmpp-2s-ancestral");
     alias("dpmpp_2m", "dpmpp-2m");
-    alias("dpmpp_2m_sde", "dpmpp-2m-sde");
+    alias("dpmpp_2m_sde", "dpmpp-2m-sde", brownian());
+    alias("dpmpp_2m_sde_gpu", "dpmpp-2m-sde", brownian());
+    alias("dpmpp_2m_sde_heun", "dpmpp-2m-sde",
+        brownian().with(SamplerOption.SOLVER_TYPE, "heun"));
+    alias("dpmpp_2m_sde_heun_gpu", "dpmpp-2m-sde",
+        brownian().with(SamplerOption.SOLVER_TYPE, "heun"));
+    alias("dpmpp_sde", "dpmpp-sde", brownian());
+    alias("dpmpp_sde_gpu", "dpmpp-sde", brownian());
+    alias("dpmpp_3m_sde", "dpmpp-3m-sde", brownian());
+    alias("dpmpp_3m_sde_gpu", "dpmpp-3m-sde", brownian());
+    alias("uni_pc", "unipc", SamplerOptions.DEFAULT.with(SamplerOption.SOLVER_TYPE, "bh1"));
+    alias("uni_pc_bh2", "unipc");
+    alias("res_multistep", "res-multistep");
+    alias("dpm_adaptive", "dpm-adaptive");
+    alias("sa_solver", "sa-solver");
+    alias("euler_cfg_pp", "ddim", plusPlus());
+    alias("euler_ancestral_cfg_pp", "euler-ancestral", plusPlus());
+    alias("dpmpp_2m_cfg_pp", "dpmpp-2m", plusPlus());
+    alias("dpmpp_2s_ancestral_cfg_pp", "dpmpp-2s-ancestral", plusPlus());
   }
 
   private SamplerCatalog() {}
@@ -108,7 +144,7 @@ public final class SamplerCatalog {
     SamplerSpec spec = new SamplerSpec(tableau.id(), "ode", tableau.order(), evals, false,
         adaptive, true, true, description);
     if (adaptive) {
-      AdaptiveRungeKutta solver = new AdaptiveRungeKutta(tableau);
+      AdaptiveRungeKutta solver = new AdaptiveRungeKutta(RungeKutta.embedded(tableau));
       add(spec, () -> solver);
     } else if (tableau == EULER) {
       add(spec, DiffusionSamplers.euler(RungeKutta.fixedStep(tableau)));
@@ -165,6 +201,14 @@ public final class SamplerCatalog {
   /** The sampler's method, for one run. */
   public static StepMethod method(String id) {
     return entry(id).method().get();
+  }
+
+  private static SamplerOptions brownian() {
+    return SamplerOptions.DEFAULT.with(SamplerOption.NOISE, "brownian-tree");
+  }
+
+  private static SamplerOptions plusPlus() {
+    return SamplerOptions.DEFAULT.with(SamplerOption.CFG_PLUS_PLUS, true);
   }
 
   /** Another name for a sampler: requests may use it, answers give the sampler's own id. */

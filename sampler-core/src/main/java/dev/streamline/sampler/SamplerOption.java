@@ -16,8 +16,8 @@ import java.util.stream.Collectors;
  */
 public enum SamplerOption {
   ETA("eta", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("ddim", "dpmpp-2m-sde",
-      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral", "dpmpp-sde", "dpmpp-3m-sde"),
-      true, "noise: 0 deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for the others)"),
+      "euler-ancestral", "dpm2-ancestral", "dpmpp-2s-ancestral", "dpmpp-sde", "dpmpp-3m-sde",
+      "sa-solver"), true, "noise: 0 deterministic, 1 the DDPM posterior (default 0 for ddim, 1 for the others)"),
   NOISE_SCALE("noiseScale", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("euler-ancestral",
       "dpm2-ancestral", "dpmpp-2s-ancestral", "dpmpp-sde", "dpmpp-2m-sde", "dpmpp-3m-sde"), false,
       "s_noise of k-diffusion: scale of the noise each step adds (default 1)"),
@@ -45,6 +45,15 @@ public enum SamplerOption {
       "order of the polynomial DEIS fits to its last estimates, 1 to 3 (default 3)"),
   SNR("snr", Type.NUMBER, Range.POSITIVE_FINITE, Readers.listed("pc-langevin"), false,
       "signal-to-noise ratio that sizes the Langevin corrector step (default 0.16)"),
+  RESTART_MIN("restartMin", Type.NUMBER, Range.NON_NEGATIVE, Readers.listed("restart"), false,
+      "t_min of Xu et al. as sigma/alpha: the grid's level nearest it is where each restart"
+          + " begins (default 0.06)"),
+  RESTART_MAX("restartMax", Type.NUMBER, Range.POSITIVE_FINITE, Readers.listed("restart"), false,
+      "t_max as sigma/alpha: the level each restart noises the state back up to (default 0.3)"),
+  RESTART_STEPS("restartSteps", Type.INTEGER, Range.ONE_TO_HUNDRED, Readers.listed("restart"),
+      false, "Heun steps of each re-solve from restartMax down, on a Karras grid (default 2)"),
+  RESTARTS("restarts", Type.INTEGER, Range.ZERO_TO_HUNDRED, Readers.listed("restart"), false,
+      "K: how many times the interval is restarted; 0 is edm-heun (default 2)"),
   RTOL("rtol", Type.NUMBER, Range.POSITIVE_FINITE, Readers.ADAPTIVE, false,
       "relative tolerance (default 1e-5)"),
   ATOL("atol", Type.NUMBER, Range.POSITIVE_FINITE, Readers.ADAPTIVE, false,
@@ -161,6 +170,11 @@ public enum SamplerOption {
         "%s must be >= 1, got %s");
     static final Range ONE_TO_THREE = new Range("1 to 3", 1, false, 3, false, false,
         "%s must be 1, 2 or 3, got %s");
+    /** Counts of extra steps, bounded so that no option multiplies a request's work unchecked. */
+    static final Range ONE_TO_HUNDRED = new Range("1 to 100", 1, false, 100, false, false,
+        "%s must be from 1 to 100, got %s");
+    static final Range ZERO_TO_HUNDRED = new Range("0 to 100", 0, false, 100, false, false,
+        "%s must be from 0 to 100, got %s");
     static final Range OPEN_UNIT = new Range("in (0, 1)", 0, true, 1, true, false,
         "%s must be in (0, 1), got %s");
     static final Range HALF_OPEN_UNIT = new Range("in (0, 1]", 0, true, 1, false, false,

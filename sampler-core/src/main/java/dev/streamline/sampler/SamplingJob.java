@@ -148,10 +148,11 @@ public record SamplingJob(
     if (merged != options) {
       return withOptions(merged).forModel(model);
     }
-    if (!spec.adaptive()) {
+    if (SamplerCatalog.method(sampler) instanceof FixedStepMethod fixed) {
       // Laid out once here so that a grid the model's process cannot hold (a table spacing on a
-      // continuous process, a shift on a table) is refused before the run starts.
-      options.grid().times(model.process(), span().total());
+      // continuous process, a shift on a table, a restart interval off it) is refused before
+      // the run starts.
+      fixed.grid(model.process(), options, options.grid().times(model.process(), span().total()));
     }
     Shape shape = new Shape(n).addAll(model.sampleShape());
     if (latents != null && latents.length != shape.size()) {

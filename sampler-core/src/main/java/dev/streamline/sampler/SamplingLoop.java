@@ -302,7 +302,8 @@ public final class SamplingLoop {
    */
   private double[] schedule(FixedStepMethod fixed) {
     SamplingJob.Span span = job.span();
-    double[] whole = fixed.grid(process(), options().grid().times(process(), span.total()));
+    double[] whole = fixed.grid(process(), options(),
+        options().grid().times(process(), span.total()));
     // A table spacing that already ends on timestep 0 lays out one point fewer.
     int last = whole.length - 1;
     return Arrays.copyOfRange(whole, Math.min(span.first(), last), Math.min(span.end(), last) + 1);
@@ -351,6 +352,8 @@ public final class SamplingLoop {
   public double from() { return from; }
   /** The time it ends at. */
   public double to() { return to; }
+  /** The number of the last step published so far (0 before the first). */
+  public int lastStep() { return lastStep; }
   /** The recorder of per-sample diagnostics, or null when the run reports none. */
   public Diagnostics diagnostics() { return diagnostics; }
 

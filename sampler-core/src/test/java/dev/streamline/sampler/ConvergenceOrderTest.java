@@ -240,6 +240,17 @@ class ConvergenceOrderTest extends ManagedTest {
     assertThat(Engine.maxError(bh1, bh2)).isGreaterThan(1e-6);
   }
 
+  /**
+   * SA-Solver without noise (eta = 0) is its PEC Adams method: the order-3 predictor's error
+   * enters only through the estimate the order-4 corrector weighs by h, so it is of order 4
+   * (2.25, 3.15, 4.28, 4.56, 4.39 from 16 to 256 steps, then 4.16).
+   */
+  @Test
+  void saSolverWithoutNoiseIsFourthOrder() {
+    assertThat(vpObservedOrder("sa-solver", 512,
+        SamplerOptions.DEFAULT.with(SamplerOption.ETA, 0.0))).isBetween(3.7, 4.3);
+  }
+
   @Test
   void dopri5MeetsItsTolerance() {
     SamplerOptions options = SamplerOptions.DEFAULT.with(RTOL, 1e-6).with(ATOL, 1e-6);
@@ -255,5 +266,30 @@ class ConvergenceOrderTest extends ManagedTest {
     SamplingResult result = Engine.run(Engine.flowModel(),
         Engine.exact("bosh3", 1).withOptions(options), manager);
     assertThat(Engine.maxError(result.samples(), reference)).isLessThan(1e-4);
+  }
+
+  /**
+   * dpm-adaptive's error to the reference falls as its tolerance tightens, and its evaluations
+   * grow, on the flow (whose ends it leaves to two Euler steps in t) and on the VP model.
+   */
+  @Test
+  void dpmAdaptiveFollowsItsTolerance() {
+    for (boolean flow : new boolean[] {true, false}) {
+      double previousError = Double.POSITIVE_INFINITY;
+      int previousNfe = 0;
+      for (double tolerance : new double[] {1e-3, 1e-5, 1e-7}) {
+        SamplerOptions options = SamplerOptions.DEFAULT.with(RTOL, tolerance)
+            .with(ATOL, tolerance);
+        SamplingResult result = Engine.run(flow ? Engine.flowModel() : Engine.vpModel(),
+            Engine.exact("dpm-adaptive", 1).withOptions(options), manager);
+        double error = Engine.maxError(result.samples(), flow ? reference : vpReference);
+        System.out.printf("dpm-adaptive on %s at tolerance %.0e: error %.3g, %d NFE%n",
+            flow ? "flow" : "vp", tolerance, error, result.nfe());
+        assertThat(error).isLessThan(previousError / 10);
+        assertThat(result.nfe()).isGreaterThan(previousNfe);
+        previousError = error;
+        previousNfe = result.nfe();
+      }
+    }
   }
 }

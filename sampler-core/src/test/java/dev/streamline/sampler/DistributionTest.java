@@ -11,10 +11,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamline.sampler.analytic.GaussianMixture;
 import dev.streamline.sampler.analytic.GaussianMixtureModel;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -66,6 +70,9 @@ class DistributionTest extends ManagedTest {
         Arguments.of("flow", "euler-ancestral", 200, none),
         Arguments.of("flow", "dpm2-ancestral", 50, none),
         Arguments.of("flow", "dpmpp-2s-ancestral", 50, none),
+        Arguments.of("flow", "restart", 20, none),
+        Arguments.of("flow", "dpm-adaptive", 1, loose),
+        Arguments.of("flow", "sa-solver", 100, none),
         Arguments.of("vp", "ddpm", 500, none),
         Arguments.of("vp", "ddim", 200, SamplerOptions.DEFAULT.with(ETA, 0.5)),
         Arguments.of("vp", "euler-maruyama", 1000, none),
@@ -77,6 +84,9 @@ class DistributionTest extends ManagedTest {
         Arguments.of("vp", "euler-ancestral", 500, none),
         Arguments.of("vp", "dpm2-ancestral", 100, none),
         Arguments.of("vp", "dpmpp-2s-ancestral", 100, none),
+        Arguments.of("vp", "restart", 40, none),
+        Arguments.of("vp", "dpm-adaptive", 1, loose),
+        Arguments.of("vp", "sa-solver", 200, logSnr),
         Arguments.of("vp-cosine/epsilon", "ddim", 100, none),
         Arguments.of("vp-cosine/v", "dpmpp-2m", 30, logSnr),
         Arguments.of("ve/score", "pc-langevin", 1000, none),
@@ -140,5 +150,52 @@ class DistributionTest extends ManagedTest {
     assertThat(gap[1]).as(report).isLessThan(0.03);
     assertThat(gap[2]).as(report).isLessThan(0.03);
     assertThat(energy).as(report).isLessThan(3 * floor);
+  }
+
+  /**
+   * lcm is exact where its steps are: from pure noise the x0 estimate is E[x0], the mixture's
+   * mean, for every sample at one evaluation; with two steps the first lands every sample at
+   * alpha(t1)·mean + sigma(t1)·z, so the answer is E[x0 | x_t1] over those points, whose distribution is
+   * drawn here independently (the points on the host, the estimate from the model).
+   */
+  @Test
+  void lcmIsTheX0EstimateNoisedAfresh() {
+    Model model = Engine.flowModel();
+    SamplingResult one = Engine.run(model, SamplingJob.of("lcm", 1, SUBSET, 7), manager);
+    double[] mean = new double[2];
+    for (int c = 0; c < MIXTURE.components(); c++) {
+      for (int i = 0; i < 2; i++) {
+        mean[i] += MIXTURE.weights()[c] * MIXTURE.means().get(c)[i];
+      }
+    }
+    for (double[] sample : Engine.rows(one.samples())) {
+      assertThat(sample[0]).isCloseTo(mean[0], org.assertj.core.data.Offset.offset(1e-5));
+      assertThat(sample[1]).isCloseTo(mean[1], org.assertj.core.data.Offset.offset(1e-5));
+    }
+    assertThat(one.nfe()).isEqualTo(1);
+
+    SamplingResult two = Engine.run(model, SamplingJob.of("lcm", 2, SUBSET, 7), manager);
+    double t1 = TimeGrid.DEFAULT.times(model.process(), 2)[1];
+    double[][] lcm = Engine.rows(two.samples());
+    double[][] law = estimatesAt(model, t1, mean, N, 3);
+    double energy = MixtureStatistics.energyDistance(lcm, law);
+    double ownFloor = MixtureStatistics.energyDistance(estimatesAt(model, t1, mean, SUBSET, 4),
+        law);
+    double toMixture = MixtureStatistics.energyDistance(lcm, exactSubset);
+    assertThat(two.nfe()).isEqualTo(2);
+    assertThat(energy).isLessThan(3 * ownFloor);
+    assertThat(toMixture).isGreaterThan(10 * floor);
+  }
+
+  /** E[x0 | x_t] at n points alpha(t)·mean + sigma(t)·z drawn on the host from {@code seed}. */
+  private double[][] estimatesAt(Model model, double t, double[] mean, int n, long seed) {
+    Random random = new Random(seed);
+    double[] points = new double[2 * n];
+    for (int j = 0; j < points.length; j++) {
+      points[j] = model.process().alpha(t) * mean[j % 2]
+          + model.process().sigma(t) * random.nextGaussian();
+    }
+    NDArray y = manager.create(points, new Shape(n, 2)).toType(DataType.FLOAT32, false);
+    return Engine.rows(new Denoiser(model, null, 1.0, X0Guard.NONE).estimate(y, t).x0());
   }
 }

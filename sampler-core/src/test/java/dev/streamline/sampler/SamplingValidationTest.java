@@ -31,6 +31,30 @@ class SamplingValidationTest extends ManagedTest {
     assertThat(viaAlias.toFloatArray()).containsExactly(viaId.toFloatArray());
   }
 
+  /** A ComfyUI name that says more than the sampler sets those options, under the job's own. */
+  @Test
+  void anAliasSetsTheOptionsItsNameImplies() {
+    assertThat(SamplingJob.of("uni_pc", 8, 2, 0).options().value(SamplerOption.SOLVER_TYPE))
+        .isEqualTo("bh1");
+    assertThat(SamplingJob.of("uni_pc_bh2", 8, 2, 0).options().given()).isEmpty();
+    SamplingJob heun = SamplingJob.of("dpmpp_2m_sde_heun", 8, 2, 0);
+    assertThat(heun.sampler()).isEqualTo("dpmpp-2m-sde");
+    assertThat(heun.options().value(SamplerOption.SOLVER_TYPE)).isEqualTo("heun");
+    assertThat(heun.options().value(SamplerOption.NOISE)).isEqualTo("brownian-tree");
+    SamplingJob told = new SamplingJob("dpmpp_2m_sde_heun", 8, 2, 0, 1.0, null, null,
+        SamplerOptions.DEFAULT.with(SamplerOption.SOLVER_TYPE, "midpoint"), false,
+        DataType.FLOAT32);
+    assertThat(told.options().value(SamplerOption.SOLVER_TYPE)).isEqualTo("midpoint");
+    assertThat(SamplingJob.of("euler_cfg_pp", 8, 2, 0).options().flag(SamplerOption.CFG_PLUS_PLUS))
+        .isTrue();
+    NDArray viaAlias = Engine.run(Engine.vpModel(), SamplingJob.of("uni_pc", 12, 4, 1), manager)
+        .samples();
+    NDArray viaOption = Engine.run(Engine.vpModel(), SamplingJob.of("unipc", 12, 4, 1)
+        .withOptions(SamplerOptions.DEFAULT.with(SamplerOption.SOLVER_TYPE, "bh1")), manager)
+        .samples();
+    assertThat(viaAlias.toFloatArray()).containsExactly(viaOption.toFloatArray());
+  }
+
   @Test
   void everyNameMeansOneSampler() {
     List<String> names = new ArrayList<>();
@@ -98,8 +122,8 @@ class SamplingValidationTest extends ManagedTest {
     assertThatThrownBy(() -> SamplerCatalog.spec("lms")
         .checkReads(java.util.Set.of(SamplerOption.SOLVER_ORDER)))
         .isInstanceOf(InvalidJobException.class)
-        .hasMessage("sampler 'lms' does not read [solverOrder]; it reads [timeGrid, rho, shift,"
-            + " clip, threshold]");
+        .hasMessage("sampler 'lms' does not read [solverOrder]; it reads "
+            + SamplerCatalog.spec("lms").options());
     assertThat(SamplerOptions.DEFAULT.with(SamplerOption.THRESHOLD, 0.5).x0Guard())
         .isEqualTo(X0Guard.dynamic(0.5));
     assertThat(SamplerOptions.DEFAULT.with(SamplerOption.TIME_GRID, "karras").grid().kind())

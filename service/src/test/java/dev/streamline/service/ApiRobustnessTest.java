@@ -685,10 +685,12 @@ class ApiRobustnessTest extends HttpTest {
   }
 
   private static final List<String> OPTIONS = List.of("eta", "noiseScale", "noise",
-      "solverType", "churn", "churnMin", "churnMax", "churnNoise", "solverOrder", "snr", "rtol",
-      "atol", "minStep", "maxStep", "maxNfe", "batchErrorControl", "timeGrid", "rho", "shift",
-      "betaAlpha", "betaBeta", "aysModel", "sigmas", "timesteps", "clip", "threshold",
-      "guidanceRescale", "guidanceStart", "guidanceEnd", "apgEta", "apgMomentum", "apgNormThreshold", "cfgPlusPlus", "startStep", "endStep", "denoise");
+      "solverType", "churn", "churnMin", "churnMax", "churnNoise", "restartMin", "restartMax",
+      "restartSteps", "restarts", "solverOrder", "snr", "rtol", "atol", "minStep", "maxStep",
+      "maxNfe", "batchErrorControl", "timeGrid", "rho", "shift", "betaAlpha", "betaBeta",
+      "aysModel", "sigmas", "timesteps", "clip", "threshold", "guidanceRescale", "guidanceStart",
+      "guidanceEnd", "apgEta", "apgMomentum", "apgNormThreshold", "cfgPlusPlus", "startStep",
+      "endStep", "denoise");
 
   /**
    * Options, mostly of those the sampler reads ({@code reads}; null for an unknown sampler, whose
@@ -747,6 +749,18 @@ class ApiRobustnessTest extends HttpTest {
           : pick(c, spins, bad(n, "-1"), bad(n, "\"NaN\""), bad(n, "\"x\""), bad(n, "true"),
               bad(n, "[]"), bad(n, "\"Infinity\""), either(n, "1e300"), bad(n, "1e400"),
               bad(n, "\"1\""));
+      // Any restartMin up to 0.06 snaps within 0.06 of it on every grid (the data end's level is
+      // below 0.02), so under any restartMax from 0.3 the interval holds.
+      case "restartMin" -> good ? pick(c, spins, ok(n, "0"), ok(n, "0.05"), ok(n, "null"))
+          : pick(c, spins, bad(n, "-1"), bad(n, "\"x\""), bad(n, "\"NaN\""), bad(n, "1e400"),
+              either(n, "5"));
+      case "restartMax" -> good ? pick(c, spins, ok(n, "0.3"), ok(n, "1"), ok(n, "null"))
+          : pick(c, spins, bad(n, "0"), bad(n, "-1"), bad(n, "\"Infinity\""), bad(n, "\"x\""),
+              either(n, "0.01"), either(n, "1e300"));
+      case "restartSteps", "restarts" -> good
+          ? pick(c, spins, ok(n, "1"), ok(n, "3"), ok(n, "null"))
+          : pick(c, spins, bad(n, "-1"), bad(n, "101"), bad(n, "1.5"), bad(n, "\"x\""),
+              bad(n, "2147483648"));
       case "snr", "rtol", "atol", "maxStep" -> good ? pick(c, spins, ok(n, "0.1"), ok(n, "null"))
           : pick(c, spins, bad(n, "0"), bad(n, "-1"), bad(n, "\"NaN\""), bad(n, "\"Infinity\""),
               bad(n, "1e400"), bad(n, "\"x\""), bad(n, "{}"), either(n, "1e300"),

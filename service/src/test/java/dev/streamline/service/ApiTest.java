@@ -307,7 +307,7 @@ class ApiTest extends ServiceTest {
     assertThat(properties.get("eta").get("minimum").asDouble()).isEqualTo(0);
     assertThat(properties.get("eta").get("description").asString())
         .isEqualTo(SamplerOption.ETA.description() + " (read by ddim, dpmpp-2m-sde,"
-            + " euler-ancestral, dpm2-ancestral, dpmpp-2s-ancestral, dpmpp-sde, dpmpp-3m-sde)");
+            + " euler-ancestral, dpm2-ancestral, dpmpp-2s-ancestral, dpmpp-sde, dpmpp-3m-sde, sa-solver)");
     assertThat(properties.get("rtol").get("exclusiveMinimum").asDouble()).isEqualTo(0);
     assertThat(properties.get("maxNfe").get("type").asString()).isEqualTo("integer");
     assertThat(properties.get("maxNfe").get("minimum").asInt()).isEqualTo(1);

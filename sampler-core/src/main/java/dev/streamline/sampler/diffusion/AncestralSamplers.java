@@ -126,6 +126,19 @@ public final class AncestralSamplers {
     return whole.noised(step, whole.dpmSolver(x, sigma, lambda, x0Mid));
   }
 
+  /**
+   * Multistep consistency sampling (Song et al. 2023, Algorithm 1; k-diffusion's sample_lcm, for
+   * the latent consistency models of Luo et al. 2023): the x0 estimate noised afresh to the next
+   * level, alpha_s·x0 + sigma_s·z, and at sigma_s = 0 the estimate itself. It is the ancestral
+   * step whose next level is all fresh noise (down = 0): nothing of x but its estimate carries on.
+   */
+  public static NDArray lcm(Step step, NDArray x) {
+    NoiseProcess p = step.process();
+    NDArray next = step.denoiser().estimate(x, step.t()).x0().mul(p.alpha(step.tNext()));
+    double sigma = p.sigma(step.tNext());
+    return sigma > 0 ? next.add(step.noise(next).mul(sigma)) : next;
+  }
+
   /** The ancestral samplers' eta: 1 by default, the DDPM posterior's noise, as in k-diffusion. */
   private static double eta(Step step) {
     return step.options().number(SamplerOption.ETA, 1.0);

@@ -13,9 +13,10 @@ import dev.streamline.sampler.VectorField;
 import java.util.Arrays;
 
 /**
- * Embedded Runge–Kutta pairs with error control. Each sample keeps its own time, step size and
- * error history, so one hard sample does not force small steps on the others; a finished sample
- * leaves the batch, so later evaluations only carry the samples still moving. With
+ * Embedded pairs ({@link EmbeddedPair}: Runge–Kutta tableaux, DPM-Solver's) with error control.
+ * Each sample keeps its own time, step size and error history, so one hard sample does not force
+ * small steps on the others; a finished sample leaves the batch, so later evaluations only carry
+ * the samples still moving. All of them step in the process's time. With
  * {@code batchErrorControl} the whole batch shares one error norm and step, as in torchdiffeq.
  */
 public final class AdaptiveRungeKutta implements StepMethod {
@@ -24,41 +25,25 @@ public final class AdaptiveRungeKutta implements StepMethod {
   static final double DEFAULT_ATOL = 1e-5;
   static final int DEFAULT_MAX_NFE = 10_000;
 
-  private final ButcherTableau tableau;
+  private final EmbeddedPair pair;
   private final StepSizeController controller;
-  /** Two stages at one node, whose difference estimates the Jacobian's norm; null for none. */
-  private final int[] stiffnessPair;
 
-  public AdaptiveRungeKutta(ButcherTableau tableau) {
-    if (!tableau.embedded()) {
-      throw new IllegalArgumentException(tableau.id() + " has no embedded error estimate");
-    }
-    this.tableau = tableau;
-    this.controller = StepSizeController.forErrorOrder(tableau.errorOrder());
-    this.stiffnessPair = sameNode(tableau);
-  }
-
-  /** The last two stages evaluated at one node (DOPRI5's sixth and seventh), or null. */
-  private static int[] sameNode(ButcherTableau tableau) {
-    double[] c = tableau.c();
-    for (int j = c.length - 1; j > 0; j--) {
-      for (int i = j - 1; i >= 0; i--) {
-        if (c[i] == c[j] && i > 0) {
-          return new int[] {i, j};
-        }
-      }
-    }
-    return null;
+  public AdaptiveRungeKutta(EmbeddedPair pair) {
+    this.pair = pair;
+    this.controller = StepSizeController.forErrorOrder(pair.errorOrder());
   }
 
   @Override
   public NDArray run(SamplingLoop loop, NDArray x) {
+    return run(loop, x, loop.from(), loop.to());
+  }
+
+  /** The run from {@code start} to {@code end}, inside the loop's own span. */
+  public NDArray run(SamplingLoop loop, NDArray x, double start, double end) {
     SamplerOptions o = loop.options();
     double rtol = o.number(SamplerOption.RTOL, DEFAULT_RTOL);
     double atol = o.number(SamplerOption.ATOL, DEFAULT_ATOL);
     int maxNfe = o.integer(SamplerOption.MAX_NFE, DEFAULT_MAX_NFE);
-    double start = loop.from();
-    double end = loop.to();
     double interval = Math.abs(end - start);
     double direction = Math.signum(end - start);
     double minStep = o.number(SamplerOption.MIN_STEP, Double.MIN_NORMAL);
@@ -72,25 +57,23 @@ public final class AdaptiveRungeKutta implements StepMethod {
       NDArray first = scope.keep(field.at(x, rows.times(), rows.ids()));
       rows.start(first, initialSteps(field, x, first, rows, rtol, atol, direction, interval, o));
     }
-    int accepted = 0;
+    int accepted = loop.lastStep();
     while (rows.size() > 0) {
-      if (loop.denoiser().evaluations() + tableau.stages() > maxNfe) {
+      if (loop.denoiser().evaluations() + pair.evaluations() > maxNfe) {
         throw new SamplingException(String.format(
             "%s needs more than maxNfe=%d network evaluations: %d of %d samples have not reached"
                 + " t=%s (furthest behind at t=%.6g); raise maxNfe or loosen rtol/atol",
-            tableau.id(), maxNfe, rows.size(), rows.count(), end, rows.behind()));
+            pair.id(), maxNfe, rows.size(), rows.count(), end, rows.behind()));
       }
       try (SamplingLoop.Scope scope = loop.scope(rows.state(), rows.derivative())) {
         x = rows.state();
         double[] h = rows.nextSteps();
-        NDArray hColumn = RungeKutta.column(h, x);
-        NDArray[] k = RungeKutta.stages(field, tableau, x, rows.times(), h, hColumn,
-            rows.ids(), rows.derivative());
-        NDArray next = RungeKutta.advance(x, hColumn, k, tableau.b());
-        NDArray low = RungeKutta.advance(x, hColumn, k, tableau.bLow());
-        double[] error = errorNorms(next.sub(low), x, next, rtol, atol,
+        EmbeddedPair.Attempt attempt = pair.attempt(field, loop.process(), x, rows.times(), h,
+            rows.ids(), rows.derivative(), diagnostics != null);
+        NDArray next = attempt.next();
+        double[] error = errorNorms(next.sub(attempt.low()), x, next, rtol, atol,
             o.flag(SamplerOption.BATCH_ERROR_CONTROL));
-        double[] stiffness = diagnostics == null ? null : stiffness(x, hColumn, k, next, h);
+        double[] stiffness = attempt.stiffness();
         boolean[] accept = new boolean[h.length];
         for (int i = 0; i < h.length; i++) {
           accept[i] = error[i] <= 1.0;
@@ -98,11 +81,11 @@ public final class AdaptiveRungeKutta implements StepMethod {
           if (!accept[i] && Math.abs(h[i]) <= Math.max(minStep, resolution(t, interval))) {
             throw new SamplingException(Double.isFinite(error[i])
                 ? String.format("%s step size fell below minStep=%.3g at t=%.6g for sample %d;"
-                    + " lower minStep or loosen rtol/atol", tableau.id(), minStep, t,
+                    + " lower minStep or loosen rtol/atol", pair.id(), minStep, t,
                     rows.ids()[i])
                 : String.format("%s met non-finite velocities just past t=%.6g for sample %d,"
                     + " however small the step; lower the guidance, enable the x0 clip, or check"
-                    + " the latents", tableau.id(), t, rows.ids()[i]));
+                    + " the latents", pair.id(), t, rows.ids()[i]));
           }
           if (diagnostics != null) {
             diagnostics.attempted(rows.ids()[i], Math.abs(h[i]), error[i], accept[i],
@@ -113,37 +96,14 @@ public final class AdaptiveRungeKutta implements StepMethod {
         }
         NDArray acceptMask = mask(accept, x);
         NDArray state = NDArrays.where(acceptMask, next, x);
-        NDArray derivative = tableau.fsal()
-            ? NDArrays.where(acceptMask, k[k.length - 1], k[0])
+        NDArray derivative = pair.fsal()
+            ? NDArrays.where(acceptMask, attempt.last(), attempt.first())
             : null;
         scope.publish(state, ++accepted, rows.times().clone(), rows.ids().clone());
         rows.advance(scope, state, derivative);
       }
     }
     return rows.assemble(loop);
-  }
-
-  /**
-   * Hairer's stiffness estimate h·|λ| per row (Hairer &amp; Wanner II, IV.2): two stages at one
-   * node differ by about J·(their arguments' difference), so h·‖k_j − k_i‖/‖y_j − y_i‖ estimates
-   * h times the Jacobian's dominant eigenvalue; null when the tableau has no such pair.
-   */
-  private double[] stiffness(NDArray x, NDArray hColumn, NDArray[] k, NDArray next, double[] h) {
-    if (stiffnessPair == null) {
-      return null;
-    }
-    int i = stiffnessPair[0];
-    int j = stiffnessPair[1];
-    NDArray yi = RungeKutta.advance(x, hColumn, k, tableau.a()[i]);
-    NDArray yj = j == tableau.stages() - 1 && tableau.fsal() ? next
-        : RungeKutta.advance(x, hColumn, k, tableau.a()[j]);
-    double[] slope = rms(k[j].sub(k[i]));
-    double[] spread = rms(yj.sub(yi));
-    double[] out = new double[h.length];
-    for (int r = 0; r < out.length; r++) {
-      out[r] = spread[r] > 0 ? Math.abs(h[r]) * slope[r] / spread[r] : 0;
-    }
-    return out;
   }
 
   /** Hairer's starting step per row, using the first derivative and one trial evaluation. */
@@ -173,7 +133,7 @@ public final class AdaptiveRungeKutta implements StepMethod {
     double[] h = new double[n];
     for (int i = 0; i < n; i++) {
       h[i] = StepSizeController.initialStep(d1[i], h0[i], d2[i] / h0[i],
-          tableau.order(), interval);
+          pair.order(), interval);
     }
     if (o.flag(SamplerOption.BATCH_ERROR_CONTROL)) {
       double min = Arrays.stream(h).min().orElse(interval);
@@ -197,7 +157,7 @@ public final class AdaptiveRungeKutta implements StepMethod {
     return perRow;
   }
 
-  private static double[] rms(NDArray rows) {
+  static double[] rms(NDArray rows) {
     long n = rows.getShape().get(0);
     return rows.reshape(n, -1).square().mean(new int[] {1}).sqrt()
         .toType(DataType.FLOAT64, false).toDoubleArray();
