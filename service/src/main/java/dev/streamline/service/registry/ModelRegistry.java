@@ -44,7 +44,8 @@ import org.springframework.stereotype.Component;
 /**
  * The models this instance serves. They load in the background after start-up, each followed by
  * one warm-up sample; until all are done the readiness probe says DOWN. A model that fails is
- * logged and reported by name, and the others are served regardless.
+ * logged with its directory and reported by its id with a reason that names no path (health and
+ * problem bodies are public), and the others are served regardless.
  */
 @Component
 public class ModelRegistry implements SmartLifecycle {
@@ -55,6 +56,10 @@ public class ModelRegistry implements SmartLifecycle {
   private final MeterRegistry meters;
   private final Map<String, ServedModel> models = Collections.synchronizedMap(new LinkedHashMap<>());
   private final Map<String, String> failures = Collections.synchronizedMap(new LinkedHashMap<>());
+  /** Failures of model directories whose model.json declares no id, and of the engine. */
+  private final List<String> anonymousFailures = Collections.synchronizedList(new ArrayList<>());
+  /** Ids declared again by a later model, which is not served, with the reason. */
+  private final Map<String, String> duplicates = Collections.synchronizedMap(new LinkedHashMap<>());
   private volatile boolean loaded;
   private volatile boolean running;
   private volatile boolean closing;
@@ -78,10 +83,24 @@ public class ModelRegistry implements SmartLifecycle {
     }
   }
 
-  /** Models that failed to load, with the reason. */
+  /** Models that failed to load and are not served, by id, with the reason. */
   public Map<String, String> failures() {
     synchronized (failures) {
       return Map.copyOf(failures);
+    }
+  }
+
+  /** Why models without an id to report them by (or the engine) failed. */
+  public List<String> anonymousFailures() {
+    synchronized (anonymousFailures) {
+      return List.copyOf(anonymousFailures);
+    }
+  }
+
+  /** Served ids that another model declared too, with why that one is not served. */
+  public Map<String, String> duplicates() {
+    synchronized (duplicates) {
+      return Map.copyOf(duplicates);
     }
   }
 
@@ -117,16 +136,22 @@ public class ModelRegistry implements SmartLifecycle {
       }
     } catch (RuntimeException | Error e) {
       log.error("model loading stopped: {}", e.getMessage(), e);
-      failures.put("engine", e.getClass().getSimpleName() + ": " + e.getMessage());
+      anonymousFailures.add("the engine failed: " + PublicReason.of(e, null));
     } finally {
       loaded = true;
     }
     log.info("serving {} model(s) {}; failed: {}", models.size(), models.keySet(),
-        failures.isEmpty() ? "none" : failures);
+        failures.isEmpty() && anonymousFailures.isEmpty() ? "none"
+            : failures.keySet() + " and " + anonymousFailures.size() + " without an id");
   }
 
-  /** Something to load under an id: loading yields the model, its description and its weights. */
-  private record Candidate(String id, Supplier<Loaded> load) {}
+  /**
+   * Something to load: loading yields the model, its description and its weights.
+   *
+   * @param id the id it declares, or null when its model.json gives none
+   * @param directory where it is read from, or null for a model inside the jar
+   */
+  private record Candidate(String id, Path directory, Supplier<Loaded> load) {}
 
   /** @param autoencoder a latent model's decoder, or null */
   private record Loaded(ModelInfo info, Model model, AutoCloseable weights,
@@ -135,20 +160,21 @@ public class ModelRegistry implements SmartLifecycle {
   private List<Candidate> candidates() {
     List<Candidate> out = new ArrayList<>();
     if (properties.analyticModels()) {
-      out.add(new Candidate("analytic-gmm-flow", () -> analytic("analytic-gmm-flow", "flow",
+      out.add(new Candidate("analytic-gmm-flow", null, () -> analytic("analytic-gmm-flow", "flow",
           new NoiseProcess.LinearInterpolant(), Parameterization.VELOCITY, "heun")));
-      out.add(new Candidate("analytic-gmm-vp", () -> analytic("analytic-gmm-vp", "diffusion",
+      out.add(new Candidate("analytic-gmm-vp", null, () -> analytic("analytic-gmm-vp", "diffusion",
           new NoiseProcess.VpLinear(), Parameterization.EPSILON, "dpmpp-2m")));
     }
     if (properties.bundledModels()) {
       for (String id : BundledModels.ids()) {
-        out.add(new Candidate(id, () -> stored(BundledModels.extract(id, bundledDirectory()))));
+        out.add(new Candidate(id, null,
+            () -> stored(BundledModels.extract(id, bundledDirectory()))));
       }
     }
     for (Path root : properties.modelDirs()) {
       for (Path directory : modelDirectories(root)) {
-        out.add(new Candidate(ModelStore.declaredId(directory)
-            .orElse(directory.getFileName().toString()), () -> stored(directory)));
+        out.add(new Candidate(ModelStore.declaredId(directory).orElse(null), directory,
+            () -> stored(directory)));
       }
     }
     return out;
@@ -211,22 +237,28 @@ public class ModelRegistry implements SmartLifecycle {
     try {
       loaded = candidate.load().get();
     } catch (RuntimeException e) {
-      fail(candidate.id(), e);
+      fail(candidate, candidate.id(), e);
       return;
     }
     String id = loaded.info().id();
+    if (models.containsKey(id)) {
+      if (loaded.weights() != null) {
+        closeQuietly(loaded.weights());
+      }
+      String reason = "declared again by another model, which is not served";
+      duplicates.put(id, reason);
+      log.error("model {} from {}: {}", id, candidate.directory(), reason);
+      return;
+    }
     ServedModel served = new ServedModel(loaded.info(), loaded.model(),
         batcher(id, Network.of(loaded.model())), batcher(id, Network.trace(loaded.model())),
         loaded.autoencoder() == null ? null
             : batcher(id, Network.decoder(loaded.autoencoder())), loaded.weights());
     try {
-      if (models.containsKey(id)) {
-        throw new IllegalArgumentException("another model already has the id '" + id + "'");
-      }
       warmUp(served);
     } catch (RuntimeException e) {
       closeQuietly(served);
-      fail(id, e);
+      fail(candidate, id, e);
       return;
     }
     models.put(id, served);
@@ -265,10 +297,17 @@ public class ModelRegistry implements SmartLifecycle {
     }
   }
 
-  private void fail(String id, RuntimeException e) {
-    String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    failures.put(id, reason);
-    log.error("model {} failed to load: {}", id, reason);
+  /** Logs the whole reason; health and 503 details get it without paths. */
+  private void fail(Candidate candidate, String id, RuntimeException e) {
+    String reason = PublicReason.of(e, candidate.directory());
+    if (id == null) {
+      anonymousFailures.add(reason);
+    } else {
+      failures.put(id, reason);
+    }
+    log.error("model {} from {} failed to load: {}", id == null ? "without an id" : id,
+        candidate.directory() == null ? "the jar" : candidate.directory().toAbsolutePath(),
+        e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
   }
 
   private static void closeQuietly(AutoCloseable closeable) {

@@ -6,7 +6,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Readiness of the models: DOWN while they load and warm up, then UP, naming any that failed
- * (they are not served, the others are).
+ * (they are not served, the others are) by id and reason; never by directory.
  */
 @Component("models")
 public class ModelsHealthIndicator implements HealthIndicator {
@@ -26,6 +26,12 @@ public class ModelsHealthIndicator implements HealthIndicator {
     }
     if (!registry.failures().isEmpty()) {
       health.withDetail("failed", registry.failures());
+    }
+    if (!registry.anonymousFailures().isEmpty()) {
+      health.withDetail("failedWithoutId", registry.anonymousFailures());
+    }
+    if (!registry.duplicates().isEmpty()) {
+      health.withDetail("duplicates", registry.duplicates());
     }
     return health.build();
   }
