@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -48,6 +49,41 @@ public final class Http {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Sends a request's head and part of its body on a connection of its own, then hangs up: with
+   * a reset (RST) or an orderly close (FIN).
+   */
+  public void hangUpMidBody(String path, boolean reset) {
+    try (Socket socket = new Socket("localhost", port)) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"n\":")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(200);
+      if (reset) {
+        socket.setSoLinger(true, 0);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A request with the given headers (a body, when given, as JSON). */
+  public HttpResponse<byte[]> send(String method, String path, String body,
+      Map<String, String> headers) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    headers.forEach(request::header);
+    return send(request.build());
   }
 
   public HttpResponse<byte[]> get(String path) {
