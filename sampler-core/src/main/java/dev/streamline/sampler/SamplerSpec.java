@@ -1,5 +1,6 @@
 package dev.streamline.sampler;
 
+import dev.streamline.sampler.ode.AdaptiveRungeKutta;
 import java.util.List;
 import java.util.Set;
 
@@ -45,6 +46,15 @@ public record SamplerSpec(
   public boolean drawsNoise(SamplerOptions given) {
     return stochastic || given.given().stream()
         .anyMatch(o -> o.drawsNoise() && given.number(o, 0) > 0);
+  }
+
+  /**
+   * The most network evaluations a run makes per sample: steps × evalsPerStep, or an adaptive
+   * solver's budget ({@code maxNfe}), which bounds it whatever the steps.
+   */
+  public long evaluationBound(int steps, SamplerOptions given) {
+    return adaptive ? given.integer(SamplerOption.MAX_NFE, AdaptiveRungeKutta.DEFAULT_MAX_NFE)
+        : (long) steps * evalsPerStep;
   }
 
   /** @throws InvalidJobException when one of the options given is not one this sampler reads */

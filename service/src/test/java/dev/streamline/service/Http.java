@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,16 +37,39 @@ public final class Http {
    * hangs up.
    */
   public Socket postAndHold(String path, String body) {
+    return postAndHold(path, body, InetAddress.getLoopbackAddress(), Map.of());
+  }
+
+  /** {@link #postAndHold(String, String)} from a local address of the loopback net (127/8). */
+  public Socket postAndHold(String path, String body, InetAddress from,
+      Map<String, String> headers) {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     try {
-      Socket socket = new Socket("localhost", port);
+      Socket socket = new Socket(InetAddress.getLoopbackAddress(), port, from, 0);
+      StringBuilder head = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n");
+      headers.forEach((name, value) -> head.append(name).append(": ").append(value)
+          .append("\r\n"));
       OutputStream out = socket.getOutputStream();
-      out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
-          + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write((head + "\r\n").getBytes(StandardCharsets.US_ASCII));
       out.write(bytes);
       out.flush();
       return socket;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** An answer read off a socket: the status, the header lines and the body. */
+  public record Raw(int status, String head, String body) {}
+
+  /** POSTs JSON from a local address of the loopback net and reads the answer to its end. */
+  public Raw postFrom(InetAddress from, String path, String body) {
+    try (Socket socket = postAndHold(path, body, from, Map.of("Connection", "close"))) {
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int end = answer.indexOf("\r\n\r\n");
+      return new Raw(Integer.parseInt(answer.substring(9, 12)), answer.substring(0, end),
+          answer.substring(end + 4));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -29,13 +29,13 @@ public class ApiException extends RuntimeException {
       case NOT_FOUND -> HttpStatus.NOT_FOUND;
       case NOT_READY, CANCELLED -> HttpStatus.SERVICE_UNAVAILABLE;
       case INVALID -> HttpStatus.BAD_REQUEST;
-      case TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
-      case QUEUE_FULL -> HttpStatus.TOO_MANY_REQUESTS;
+      case TOO_LARGE, TOO_COSTLY -> HttpStatus.CONTENT_TOO_LARGE;
+      case QUEUE_FULL, OVER_SHARE -> HttpStatus.TOO_MANY_REQUESTS;
       case UNFINISHABLE -> HttpStatus.UNPROCESSABLE_CONTENT;
       case TIMED_OUT -> HttpStatus.GATEWAY_TIMEOUT;
     };
     HttpHeaders headers = new HttpHeaders();
-    if (refused.reason() == Refused.Reason.QUEUE_FULL) {
+    if (status == HttpStatus.TOO_MANY_REQUESTS) {
       headers.set(HttpHeaders.RETRY_AFTER, "1");
     }
     return new ApiException(status, refused.detail(), headers, refused.reason().tag());

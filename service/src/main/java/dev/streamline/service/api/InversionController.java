@@ -15,6 +15,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
 
 /**
@@ -40,7 +41,7 @@ public class InversionController {
   @PostMapping(path = "/v1/models/{id}/encode", consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> encode(@PathVariable String id,
-      @RequestBody EncodeRequest body) {
+      @RequestBody EncodeRequest body, ServerWebExchange exchange) {
     ServedModel served = answers.model(id);
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with samples");
@@ -48,7 +49,7 @@ public class InversionController {
     EncodeOrder order = new EncodeOrder(body.samples(), body.sampler(), body.steps(),
         SampleRequest.Options.of(body.options()), Answers.labels(body.labels()), body.guidance(),
         Answers.inspection(body.diagnostics(), body.sensitivity()));
-    return answers.of(sampling.encode(served, order), outcome -> ResponseEntity.ok()
+    return answers.of(sampling.encode(served, order, ApiKeys.client(exchange)), outcome -> ResponseEntity.ok()
         .contentType(MediaType.APPLICATION_JSON)
         .body(EncodeResponse.of(((Outcome.Done) outcome).samples())));
   }
@@ -59,7 +60,7 @@ public class InversionController {
   @PostMapping(path = "/v1/models/{id}/likelihood", consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> likelihood(@PathVariable String id,
-      @RequestBody LikelihoodRequest body) {
+      @RequestBody LikelihoodRequest body, ServerWebExchange exchange) {
     ServedModel served = answers.model(id);
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with samples");
@@ -68,7 +69,7 @@ public class InversionController {
         SampleRequest.Options.of(body.options()), body.divergence(), body.probes(), body.seed(),
         Answers.labels(body.labels()), Boolean.TRUE.equals(body.returnLatents()),
         Answers.inspection(body.diagnostics(), body.sensitivity()));
-    return answers.of(sampling.likelihood(served, order), outcome -> ResponseEntity.ok()
+    return answers.of(sampling.likelihood(served, order, ApiKeys.client(exchange)), outcome -> ResponseEntity.ok()
         .contentType(MediaType.APPLICATION_JSON)
         .body(LikelihoodResponse.of(((Outcome.Scored) outcome).likelihoods())));
   }

@@ -18,6 +18,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.NotAcceptableStatusException;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
 
 /**
@@ -48,7 +49,8 @@ public class SamplesController {
       produces = {MediaType.APPLICATION_JSON_VALUE, NPY_VALUE, MediaType.IMAGE_PNG_VALUE})
   public Mono<ResponseEntity<?>> sample(@PathVariable String id,
       @RequestBody SampleRequest body,
-      @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
+      @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept,
+      ServerWebExchange exchange) {
     ServedModel served = answers.model(id);
     ModelInfo model = served.info();
     SampleOrder order = order(body);
@@ -65,7 +67,7 @@ public class SamplesController {
               + " models; '" + id + "' has samples of shape " + model.dataShape()
               + ": ask for application/json or application/x-npy");
     }
-    return answers.of(sampling.submit(served, order),
+    return answers.of(sampling.submit(served, order, ApiKeys.client(exchange)),
         outcome -> render(((Outcome.Done) outcome).samples(), format));
   }
 

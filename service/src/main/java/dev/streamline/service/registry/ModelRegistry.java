@@ -1,6 +1,8 @@
 package dev.streamline.service.registry;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.streamline.models.store.BundledModels;
 import dev.streamline.models.store.Conventions;
 import dev.streamline.models.store.ModelManifest;
@@ -51,6 +53,8 @@ import org.springframework.stereotype.Component;
 public class ModelRegistry implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(ModelRegistry.class);
+  /** Rows of the passes that time a model's cost per row. */
+  private static final int TIMED_ROWS = 64;
 
   private final StreamlineProperties properties;
   private final MeterRegistry meters;
@@ -253,16 +257,19 @@ public class ModelRegistry implements SmartLifecycle {
     ServedModel served = new ServedModel(loaded.info(), loaded.model(),
         batcher(id, Network.of(loaded.model())), batcher(id, Network.trace(loaded.model())),
         loaded.autoencoder() == null ? null
-            : batcher(id, Network.decoder(loaded.autoencoder())), loaded.weights());
+            : batcher(id, Network.decoder(loaded.autoencoder())), loaded.weights(), 0);
     try {
       warmUp(served);
+      served = served.costing(secondsPerRow(served.batcher()));
     } catch (RuntimeException e) {
       closeQuietly(served);
       fail(candidate, id, e);
       return;
     }
     models.put(id, served);
-    log.info("model {} ready in {} ms", id, (System.nanoTime() - started) / 1_000_000);
+    log.info("model {} ready in {} ms; {} µs per row of a pass", id,
+        (System.nanoTime() - started) / 1_000_000,
+        String.format(java.util.Locale.ROOT, "%.2f", served.secondsPerRow() * 1e6));
   }
 
   private ForwardBatcher batcher(String id, Network network) {
@@ -285,6 +292,30 @@ public class ModelRegistry implements SmartLifecycle {
         served.decode(sample.samples().toFloatArray(), 1, scratch, deadline, 0);
       }
     }
+  }
+
+  /**
+   * One row's share of a pass of {@value #TIMED_ROWS} rows (or max-batch-size, when smaller):
+   * the fastest of three, after the warm-up, so that no lazy set-up or passing hiccup counts.
+   */
+  private double secondsPerRow(ForwardBatcher batcher) {
+    int rows = Math.min(TIMED_ROWS, properties.batching().maxBatchSize());
+    Network network = batcher.network();
+    Deadline deadline = Deadline.after(Duration.ofMinutes(5));
+    long fastest = Long.MAX_VALUE;
+    try (NDManager scratch = manager.newSubManager()) {
+      NDArray x = scratch.randomNormal(new Shape(rows).addAll(network.input()));
+      NDArray t = scratch.full(new Shape(rows),
+          (float) ((network.timeFrom() + network.timeTo()) / 2));
+      // A class-conditional network is timed on class 0, which every one of them has.
+      int[] labels = network.classCount() > 0 ? new int[rows] : null;
+      for (int i = 0; i < 3; i++) {
+        long started = System.nanoTime();
+        batcher.run(x, t, labels, deadline, 0).toFloatArray();
+        fastest = Math.min(fastest, System.nanoTime() - started);
+      }
+    }
+    return fastest / 1e9 / rows;
   }
 
   private void calibrate(ForwardBatcher batcher, String id) {

@@ -13,10 +13,17 @@ import dev.streamline.service.batching.Session;
  *
  * @param tracer runs the network's {@link dev.streamline.service.batching.Network#trace} passes
  * @param decoder runs a latent model's decoder; null for a model whose samples are its data
+ * @param secondsPerRow one row's share of a network pass, as the warm-up timed it: what the
+ *     cost limit weighs a request's evaluations by
  */
 public record ServedModel(ModelInfo info, Model model, ForwardBatcher batcher,
-    ForwardBatcher tracer, ForwardBatcher decoder, AutoCloseable weights)
+    ForwardBatcher tracer, ForwardBatcher decoder, AutoCloseable weights, double secondsPerRow)
     implements AutoCloseable {
+
+  /** The same model, its cost per row measured. */
+  ServedModel costing(double seconds) {
+    return new ServedModel(info, model, batcher, tracer, decoder, weights, seconds);
+  }
 
   /** The model for one sampling run, its evaluations batched; close it when the run ends. */
   public Session open(Deadline deadline, int requests) {
