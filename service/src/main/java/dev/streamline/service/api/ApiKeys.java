@@ -93,14 +93,13 @@ public class ApiKeys implements WebFilter {
         : "the API key is not valid", headers);
   }
 
-  /** The key a request carries, or null for none. */
+  /** The key a request carries, or null for none (a blank one is none). */
   private static String given(HttpHeaders headers) {
     String authorization = headers.getFirst(HttpHeaders.AUTHORIZATION);
-    if (authorization != null
-        && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-      return authorization.substring(BEARER.length()).strip();
-    }
-    return headers.getFirst(API_KEY_HEADER);
+    String key = authorization != null
+        && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        ? authorization.substring(BEARER.length()) : headers.getFirst(API_KEY_HEADER);
+    return key == null || key.isBlank() ? null : key.strip();
   }
 
   /** The index of the key given, or -1; every key is compared, whichever matches. */
