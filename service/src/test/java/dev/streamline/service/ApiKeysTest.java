@@ -29,7 +29,7 @@ import tools.jackson.databind.JsonNode;
     "streamline.auth.enabled=true",
     "streamline.limits.queue-capacity=4",
     "streamline.limits.client-share-percent=50",
-    "streamline.limits.max-cost=1d"})
+    "streamline.limits.max-cost-seconds=86400"})
 class ApiKeysTest extends HttpTest {
 
   private static final String FIRST = "k1-2f8a0c6e9b";

@@ -26,7 +26,7 @@ import tools.jackson.databind.JsonNode;
     "streamline.bundled-models=false",
     "streamline.limits.queue-capacity=4",
     "streamline.limits.client-share-percent=50",
-    "streamline.limits.max-cost=1d"})
+    "streamline.limits.max-cost-seconds=86400"})
 class CostAndShareTest extends HttpTest {
 
   private static final String SAMPLES = "/v1/models/analytic-gmm-vp/samples";
@@ -34,9 +34,9 @@ class CostAndShareTest extends HttpTest {
   private static final String SLOW = "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}";
   private static final Pattern ESTIMATE = Pattern.compile("^this request would take up to"
       + " ([0-9.]+) s of compute \\(n=1024 × up to 2000000000 evaluations \\(maxNfe\\) of"
-      + " 'dopri5' × ([0-9.]+) µs per row of 'analytic-gmm-vp'\\), over the limit of 86400\\.000 s"
-      + " per request \\(streamline\\.limits\\.max-cost\\); ask for fewer samples or steps, or a"
-      + " smaller maxNfe$");
+      + " 'dopri5' × ([0-9.]+) µs per row of 'analytic-gmm-vp'\\), over the limit of 86400 s"
+      + " per request \\(streamline\\.limits\\.max-cost-seconds\\); ask for fewer samples or"
+      + " steps, or a smaller maxNfe$");
 
   private double rejections(String reason) {
     return http.metric("streamline_rejections_total{application=\"streamline\",reason=\""

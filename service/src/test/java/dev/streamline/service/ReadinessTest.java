@@ -26,7 +26,7 @@ class ReadinessTest {
         new StreamlineProperties.Batching(true, 256, Duration.ofMillis(2), 0,
             Duration.ofMillis(10)),
         new StreamlineProperties.Limits(1024, 1000, DataSize.ofMegabytes(16), 64,
-            Duration.ofSeconds(60), 64, Duration.ofSeconds(120), 50),
+            Duration.ofSeconds(60), 64, 120, 50),
         new StreamlineProperties.Auth(false, null));
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ModelRegistry registry = new ModelRegistry(properties, meters);

@@ -89,9 +89,9 @@ public record StreamlineProperties(
    *     which also keeps every deadline within the nanosecond clock's range
    * @param maxExactDimensions most dimensions a model may have for the exact divergence of a
    *     likelihood (one vector-Jacobian product per dimension); above it, Hutchinson's
-   * @param maxCost most estimated compute of one request: n × steps × the sampler's evaluations
-   *     per step × the model's time per row, as the warm-up measured it on this machine; a
-   *     request over it gets 413 before it runs
+   * @param maxCostSeconds most estimated compute of one request, in seconds: n × the most
+   *     evaluations its sampler makes per sample × the model's time per row, as the warm-up
+   *     timed it on this machine; a request over it gets 413 before it runs
    * @param clientSharePercent the part of {@code queueCapacity} one client (an API key, or an
    *     address when auth is off) may hold at once, in percent; past it the client gets 429
    *     while the other slots serve other clients
@@ -104,8 +104,7 @@ public record StreamlineProperties(
       @DefaultValue("60s") @NotNull @DurationMin(millis = 1, message = "must be positive")
       @DurationMax(days = 1, message = "must be at most 1d") Duration requestTimeout,
       @DefaultValue("64") @Min(1) @Max(4096) int maxExactDimensions,
-      @DefaultValue("120s") @NotNull @DurationMin(millis = 1, message = "must be positive")
-      @DurationMax(days = 1, message = "must be at most 1d") Duration maxCost,
+      @DefaultValue("120") @Min(1) @Max(86400) int maxCostSeconds,
       @DefaultValue("50") @Min(1) @Max(100) int clientSharePercent) {
 
     /** Request slots one client may hold: its share of the queue, at least one. */

@@ -19,7 +19,6 @@ import dev.streamline.service.registry.ServedModel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -300,23 +299,23 @@ public class SamplingService implements DisposableBean {
 
   /**
    * A 413 for an order whose estimated compute, n × the most evaluations its sampler makes per
-   * sample × the model's time per row, is over {@code limits.max-cost}; else null.
+   * sample × the model's time per row, is over {@code limits.max-cost-seconds}; else null.
    */
   private Refused overCost(ServedModel served, SamplingJob job) {
     SamplerSpec spec = SamplerCatalog.spec(job.sampler());
     long evaluations = spec.evaluationBound(job.steps(), job.options());
     double seconds = job.n() * (double) evaluations * served.secondsPerRow();
-    Duration limit = properties.limits().maxCost();
-    if (seconds * 1e9 <= limit.toNanos()) {
+    int limit = properties.limits().maxCostSeconds();
+    if (seconds <= limit) {
       return null;
     }
     String perSample = spec.adaptive() ? "up to " + evaluations + " evaluations (maxNfe)"
         : job.steps() + " steps × " + spec.evalsPerStep() + " evaluations";
     return reject(Refused.Reason.TOO_COSTLY, String.format(Locale.ROOT, "this request would"
         + " take up to %.3f s of compute (n=%d × %s of '%s' × %.3f µs per row of '%s'), over"
-        + " the limit of %.3f s per request (streamline.limits.max-cost); ask for fewer samples"
-        + " or steps%s", seconds, job.n(), perSample, job.sampler(),
-        served.secondsPerRow() * 1e6, served.info().id(), limit.toNanos() / 1e9,
+        + " the limit of %d s per request (streamline.limits.max-cost-seconds); ask for fewer"
+        + " samples or steps%s", seconds, job.n(), perSample, job.sampler(),
+        served.secondsPerRow() * 1e6, served.info().id(), limit,
         spec.adaptive() ? ", or a smaller maxNfe" : ""));
   }
 
