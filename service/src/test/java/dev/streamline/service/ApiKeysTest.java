@@ -9,8 +9,6 @@ import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -34,8 +32,6 @@ class ApiKeysTest extends HttpTest {
 
   private static final String FIRST = "k1-2f8a0c6e9b";
   private static final String SECOND = "k2-71d3e5a4c0";
-  private static final String SAMPLES = "/v1/models/analytic-gmm-vp/samples";
-  private static final String SLOW = "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}";
 
   @DynamicPropertySource
   static void tokens(DynamicPropertyRegistry registry) {
@@ -105,14 +101,9 @@ class ApiKeysTest extends HttpTest {
 
   @Test
   void eachKeyIsAClientOfFairAdmission() throws IOException {
-    InetAddress local = InetAddress.getLoopbackAddress();
-    List<Socket> held = new ArrayList<>();
+    List<Socket> held = CostAndShareTest.holdTwo(http, InetAddress.getLoopbackAddress(),
+        Map.of("X-API-Key", FIRST), 2);
     try {
-      for (int i = 0; i < 2; i++) {
-        held.add(http.postAndHold(SAMPLES, SLOW, local, Map.of("X-API-Key", FIRST)));
-      }
-      Http.await(() -> http.metric("streamline_queue_depth{application=\"streamline\","
-          + "model=\"analytic-gmm-vp\"}") == 2, Duration.ofSeconds(10));
       HttpResponse<byte[]> over = sample(Map.of("X-API-Key", FIRST));
       assertThat(over.statusCode()).isEqualTo(429);
       assertThat(over.headers().firstValue("Retry-After")).hasValue("1");

@@ -29,9 +29,9 @@ import tools.jackson.databind.JsonNode;
     "streamline.limits.max-cost-seconds=86400"})
 class CostAndShareTest extends HttpTest {
 
-  private static final String SAMPLES = "/v1/models/analytic-gmm-vp/samples";
+  static final String SAMPLES = "/v1/models/analytic-gmm-vp/samples";
   /** About 4000 evaluations of a 1024-row mixture score: seconds on any machine. */
-  private static final String SLOW = "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}";
+  static final String SLOW = "{\"n\":1024,\"sampler\":\"rk4\",\"steps\":1000}";
   private static final Pattern ESTIMATE = Pattern.compile("^this request would take up to"
       + " ([0-9.]+) s of compute \\(n=1024 × up to 2000000000 evaluations \\(maxNfe\\) of"
       + " 'dopri5' × ([0-9.]+) µs per row of 'analytic-gmm-vp'\\), over the limit of 86400 s"
@@ -49,6 +49,21 @@ class CostAndShareTest extends HttpTest {
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException(e);
     }
+  }
+
+  /**
+   * Two slow requests of one client, held open, once the model has both in flight with the
+   * others already there; closing the sockets cancels them.
+   */
+  static List<Socket> holdTwo(Http http, InetAddress from, Map<String, String> headers,
+      double depthAfter) {
+    List<Socket> held = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      held.add(http.postAndHold(SAMPLES, SLOW, from, headers));
+    }
+    Http.await(() -> http.metric("streamline_queue_depth{application=\"streamline\","
+        + "model=\"analytic-gmm-vp\"}") == depthAfter, Duration.ofSeconds(10));
+    return held;
   }
 
   @Test
@@ -81,11 +96,7 @@ class CostAndShareTest extends HttpTest {
     double full = rejections("queue_full");
     List<Socket> held = new ArrayList<>();
     try {
-      for (int i = 0; i < 2; i++) {
-        held.add(http.postAndHold(SAMPLES, SLOW, loopback(1), Map.of()));
-      }
-      Http.await(() -> http.metric("streamline_queue_depth{application=\"streamline\","
-          + "model=\"analytic-gmm-vp\"}") == 2, Duration.ofSeconds(10));
+      held.addAll(holdTwo(http, loopback(1), Map.of(), 2));
 
       Http.Raw refused = http.postFrom(loopback(1), SAMPLES, "{\"n\":1}");
       assertThat(refused.status()).isEqualTo(429);
@@ -98,11 +109,7 @@ class CostAndShareTest extends HttpTest {
 
       // Another client is served meanwhile, then takes its own share.
       assertThat(http.postFrom(loopback(2), SAMPLES, "{\"n\":1}").status()).isEqualTo(200);
-      for (int i = 0; i < 2; i++) {
-        held.add(http.postAndHold(SAMPLES, SLOW, loopback(2), Map.of()));
-      }
-      Http.await(() -> http.metric("streamline_queue_depth{application=\"streamline\","
-          + "model=\"analytic-gmm-vp\"}") == 4, Duration.ofSeconds(10));
+      held.addAll(holdTwo(http, loopback(2), Map.of(), 4));
       // Every slot taken: a third client is turned down for the full house, not its share.
       Http.Raw busy = http.postFrom(loopback(3), SAMPLES, "{\"n\":1}");
       assertThat(busy.status()).isEqualTo(429);

@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * The request slots: at most {@code capacity} orders run at once, and at most
  * {@code perClient} of them for one client, so that one client's burst leaves the other slots to
- * others. A client over its share is turned down even while slots are free.
+ * others. A client at its share is turned down even while slots are free.
  */
 final class Admission {
 
@@ -20,14 +20,17 @@ final class Admission {
     this.perClient = perClient;
   }
 
-  /** Takes a slot for the client, or says why not (null when it has one). */
+  /**
+   * Takes a slot for the client, or says why not (null when it has one): every slot busy, which
+   * turns everyone down alike, or else the client's share held.
+   */
   synchronized Refused.Reason enter(String client) {
+    if (total >= capacity) {
+      return Refused.Reason.QUEUE_FULL;
+    }
     int own = held.getOrDefault(client, 0);
     if (own >= perClient) {
       return Refused.Reason.OVER_SHARE;
-    }
-    if (total >= capacity) {
-      return Refused.Reason.QUEUE_FULL;
     }
     held.put(client, own + 1);
     total++;
