@@ -77,8 +77,8 @@ class StreamlinePropertiesTest {
                 + " lines and # comments are skipped)"));
     Path missing = directory.resolve("absent");
     keys.withPropertyValues("streamline.auth.tokens-file=" + missing).run(context ->
-        assertThat(context.getStartupFailure()).rootCause()
-            .hasMessageStartingWith("streamline.auth.tokens-file " + missing + " cannot be read"));
+        assertThat(context.getStartupFailure())
+            .hasStackTraceContaining("streamline.auth.tokens-file " + missing + " cannot be read"));
     Files.writeString(directory.resolve("one"), "key-one\n");
     keys.withPropertyValues("streamline.auth.tokens-file=" + directory.resolve("one"))
         .run(context -> assertThat(context).hasNotFailed());
