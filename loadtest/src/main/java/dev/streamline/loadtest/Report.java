@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 import tools.jackson.databind.JsonNode;
 
@@ -22,6 +23,12 @@ final class Report {
 
   /** Exact-solution error targets (RMS distance) for the analytic models. */
   static final double[] EXACT_ERROR_TARGETS = {1e-1, 1e-2, 1e-3, 1e-4};
+
+  /** Network-evaluation budgets at which samplers are ranked. */
+  static final int[] NFE_BUDGETS = {8, 16, 32};
+
+  /** Samplers named per budget. */
+  private static final int PLACES = 3;
 
   /**
    * @param modelInfo the server's {@code /v1/models/{id}} answer
@@ -222,6 +229,10 @@ final class Report {
       }
     }
     md.append('\n');
+    budgets(md, in.rows(), primary, "`" + primary + "`");
+    if (in.meter().metrics().contains("exactError")) {
+      budgets(md, in.rows(), "exactError", "exact-solution error");
+    }
     List<CellResult> front = Charts.paretoFront(in.rows(), primary);
     if (!front.isEmpty()) {
       md.append("Quality–latency Pareto front (no other cell is both faster at p99 and better): ");
@@ -231,6 +242,35 @@ final class Report {
             .append(fmt(r.metric(primary))).append(")").append(it.hasNext() ? ", " : ".\n\n");
       }
     }
+  }
+
+  /**
+   * Which samplers win at each NFE budget: each sampler's best cell within the budget, ranked by
+   * the metric.
+   */
+  private static void budgets(StringBuilder md, List<CellResult> rows, String metric,
+      String name) {
+    md.append("Best samplers within an NFE budget by ").append(name)
+        .append(" (each sampler's best cell at or under the budget):\n\n| NFE ≤ |");
+    for (int place = 1; place <= PLACES; place++) {
+      md.append(' ').append(place == 1 ? "best" : "#" + place).append(" |");
+    }
+    md.append("\n|---:|").append("---|".repeat(PLACES)).append('\n');
+    for (int budget : NFE_BUDGETS) {
+      Map<String, CellResult> best = new TreeMap<>();
+      rows.stream().filter(r -> r.nfe() <= budget && Double.isFinite(r.metric(metric)))
+          .forEach(r -> best.merge(r.cell().sampler(), r,
+              (a, b) -> b.metric(metric) < a.metric(metric) ? b : a));
+      List<CellResult> ranked = best.values().stream()
+          .sorted(Comparator.comparingDouble(r -> r.metric(metric))).toList();
+      md.append("| ").append(budget).append(" |");
+      for (int place = 0; place < PLACES; place++) {
+        md.append(' ').append(place < ranked.size() ? ranked.get(place).cell().label() + " ("
+            + fmt(ranked.get(place).metric(metric)) + ")" : "–").append(" |");
+      }
+      md.append('\n');
+    }
+    md.append('\n');
   }
 
   private static void target(StringBuilder md, String name, List<CellResult> rows,

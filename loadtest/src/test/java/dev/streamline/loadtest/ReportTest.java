@@ -58,6 +58,20 @@ class ReportTest {
   }
 
   @Test
+  void eachNfeBudgetRanksEachSamplersBestCellWithinIt() throws IOException {
+    String report = write(List.of(HEUN_16, DDPM_4, EULER_8, DOPRI5, EULER_1, HEUN_4, DPMPP_16));
+    assertThat(report.lines().filter(line -> line.matches("\\| (8|16|32) \\|.*"))).containsExactly(
+        // By energy: at 8 NFE heun/4 beats euler/8; ddpm/4 is unscored and dopri5 over budget.
+        "| 8 | heun/4 (0.04) | euler/8 (0.08) | – |",
+        "| 16 | dpmpp-2m/16 (0.025) | heun/4 (0.04) | euler/8 (0.08) |",
+        "| 32 | heun/16 (0.018) | dpmpp-2m/16 (0.025) | euler/8 (0.08) |",
+        // By exact-solution error: dpmpp-2m has none here, a stochastic sampler's way.
+        "| 8 | heun/4 (0.004) | euler/8 (0.05) | – |",
+        "| 16 | heun/4 (0.004) | euler/8 (0.05) | – |",
+        "| 32 | heun/16 (2e-4) | euler/8 (0.05) | – |");
+  }
+
+  @Test
   void theParetoFrontNamesTheCellsThatNoOtherBeatsOnP99AndQuality() throws IOException {
     String report = write(List.of(HEUN_16, DDPM_4, EULER_8, DOPRI5, EULER_1, HEUN_4, DPMPP_16));
     assertThat(report.lines().filter(line -> line.startsWith("Quality–latency Pareto front")))

@@ -24,6 +24,10 @@ public final class SamplerCatalog {
   private record Entry(SamplerSpec spec, Supplier<StepMethod> method) {}
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
+  private static final Map<String, Alias> ALIASES = new LinkedHashMap<>();
+
+  /** Another name for a sampler, with the options it implies where the name says more. */
+  private record Alias(String id, SamplerOptions preset) {}
 
   static {
     rungeKutta(EULER, 1, false, "Explicit Euler on the probability-flow ODE");
@@ -64,6 +68,16 @@ public final class SamplerCatalog {
     add(sde("dpmpp-2s-ancestral", 2, 2,
         "k-diffusion's dpmpp_2s_ancestral: DPM-Solver++(2S) (Lu et al. 2022) with ancestral noise"),
         AncestralSamplers::dpmpp2sAncestral);
+
+    // k-diffusion's and ComfyUI's names. Their euler and heun are Euler and Heun in the model's
+    // sigma: ours on a flow model, where sigma is t, but ddim and edm-heun on an epsilon model,
+    // so those two names are not aliases here.
+    alias("euler_ancestral", "euler-ancestral");
+    alias("dpm_2", "dpm2");
+    alias("dpm_2_ancestral", "dpm2-ancestral");
+    alias("dpmpp_2s_ancestral", "dpmpp-2s-ancestral");
+    alias("dpmpp_2m", "dpmpp-2m");
+    alias("dpmpp_2m_sde", "dpmpp-2m-sde");
   }
 
   private SamplerCatalog() {}
@@ -121,6 +135,7 @@ public final class SamplerCatalog {
     return ENTRIES.values().stream().map(Entry::spec).toList();
   }
 
+  /** The sampler of this id or alias. */
   public static SamplerSpec spec(String id) {
     return entry(id).spec();
   }
@@ -130,11 +145,33 @@ public final class SamplerCatalog {
     return entry(id).method().get();
   }
 
-  private static Entry entry(String id) {
+  /** Another name for a sampler: requests may use it, answers give the sampler's own id. */
+  private static void alias(String alias, String id) {
+    alias(alias, id, SamplerOptions.DEFAULT);
+  }
+
+  /** A name that also sets options, as ComfyUI's uni_pc (bh1) and dpmpp_2m_sde_heun do. */
+  private static void alias(String alias, String id, SamplerOptions preset) {
     Entry entry = ENTRIES.get(id);
+    ENTRIES.put(id, new Entry(entry.spec().withAlias(alias), entry.method()));
+    ALIASES.put(alias, new Alias(id, preset));
+  }
+
+  /**
+   * The options a sampler's name implies under those a job gives: none for an id, the preset of
+   * an alias that says more than the sampler's name.
+   */
+  public static SamplerOptions named(String id, SamplerOptions given) {
+    Alias alias = ALIASES.get(id);
+    return alias == null ? given : given.over(alias.preset(), entry(id).spec());
+  }
+
+  private static Entry entry(String id) {
+    Alias alias = ALIASES.get(id);
+    Entry entry = ENTRIES.get(alias == null ? id : alias.id());
     if (entry == null) {
-      throw new InvalidJobException(
-          "unknown sampler '" + id + "'; expected one of " + ENTRIES.keySet());
+      throw new InvalidJobException("unknown sampler '" + id + "'; expected one of "
+          + ENTRIES.keySet() + " or an alias of one, " + ALIASES.keySet());
     }
     return entry;
   }

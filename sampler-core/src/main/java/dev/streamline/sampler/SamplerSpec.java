@@ -1,6 +1,7 @@
 package dev.streamline.sampler;
 
 import dev.streamline.sampler.ode.AdaptiveRungeKutta;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -16,6 +17,7 @@ import java.util.Set;
  * @param invertible whether it also runs backwards, data to noise, for {@code encode}
  * @param likelihood whether it integrates a likelihood's augmented ODE: a general ODE solver,
  *     which steps along any field rather than in (x0, ε)
+ * @param aliases other names that requests may use for it, k-diffusion's and ComfyUI's
  */
 public record SamplerSpec(
     String id,
@@ -27,16 +29,26 @@ public record SamplerSpec(
     List<String> options,
     boolean invertible,
     boolean likelihood,
-    String description) {
+    String description,
+    List<String> aliases) {
 
   public SamplerSpec {
     options = List.copyOf(options);
+    aliases = List.copyOf(aliases);
   }
 
   public SamplerSpec(String id, String family, int order, int evalsPerStep, boolean stochastic,
       boolean adaptive, boolean invertible, boolean likelihood, String description) {
     this(id, family, order, evalsPerStep, stochastic, adaptive,
-        SamplerOption.readBy(id, adaptive), invertible, likelihood, description);
+        SamplerOption.readBy(id, adaptive), invertible, likelihood, description, List.of());
+  }
+
+  /** This spec, answering to one more name. */
+  SamplerSpec withAlias(String alias) {
+    List<String> more = new ArrayList<>(aliases);
+    more.add(alias);
+    return new SamplerSpec(id, family, order, evalsPerStep, stochastic, adaptive, options,
+        invertible, likelihood, description, more);
   }
 
   /**

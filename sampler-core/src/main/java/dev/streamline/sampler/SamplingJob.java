@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * One sampling job.
  *
- * @param sampler a {@link SamplerCatalog} id
+ * @param sampler a {@link SamplerCatalog} id or alias; the job holds the id, and the options an
+ *     alias implies under its own
  * @param steps steps of a fixed-step sampler (adaptive solvers choose their own)
  * @param n number of samples
  * @param seed sample i draws all its noise from seed + i
@@ -45,8 +46,8 @@ public record SamplingJob(
     if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
       throw new InvalidJobException("dataType must be FLOAT32 or FLOAT64, got " + dataType);
     }
-    SamplerCatalog.spec(sampler);
-    options = options == null ? SamplerOptions.DEFAULT : options;
+    options = SamplerCatalog.named(sampler, options == null ? SamplerOptions.DEFAULT : options);
+    sampler = SamplerCatalog.spec(sampler).id();
   }
 
   /** A float32 job with no guidance, labels, latents or trajectory. */

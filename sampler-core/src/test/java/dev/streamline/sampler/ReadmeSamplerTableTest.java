@@ -18,11 +18,16 @@ class ReadmeSamplerTableTest {
   void readmeListsEverySamplerAsRegistered() throws IOException {
     String readme = readme();
     for (SamplerSpec s : SamplerCatalog.specs()) {
-      String row = String.format("| `%s` | %s | %d | %d | %s | %s | %s | %s | %s |", s.id(),
-          s.family(), s.order(), s.evalsPerStep(), yes(s.stochastic()), yes(s.adaptive()),
-          yes(s.invertible()), yes(s.likelihood()), String.join(", ", s.options()));
+      String row = String.format("| `%s` | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |",
+          s.id(), s.family(), s.order(), s.evalsPerStep(), yes(s.stochastic()),
+          yes(s.adaptive()), yes(s.invertible()), yes(s.likelihood()),
+          String.join(", ", s.options()), names(s.aliases()), s.description());
       assertThat(readme).as(s.id()).contains(row);
     }
+  }
+
+  private static String names(java.util.List<String> aliases) {
+    return aliases.isEmpty() ? "" : "`" + String.join("`, `", aliases) + "`";
   }
 
   private static String yes(boolean property) {

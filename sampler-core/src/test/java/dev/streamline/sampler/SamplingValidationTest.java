@@ -10,11 +10,35 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 
 /** Bad requests and runs that cannot finish fail with messages a caller can act on. */
 class SamplingValidationTest extends ManagedTest {
+
+  @Test
+  void anAliasRunsItsSamplerUnderTheSamplersId() {
+    SamplingJob job = SamplingJob.of("dpmpp_2s_ancestral", 8, 4, 3);
+    assertThat(job.sampler()).isEqualTo("dpmpp-2s-ancestral");
+    assertThat(SamplerCatalog.spec("dpm_2").id()).isEqualTo("dpm2");
+    assertThat(SamplerCatalog.spec("dpm2").aliases()).containsExactly("dpm_2");
+    NDArray viaAlias = Engine.run(Engine.flowModel(), job, manager).samples();
+    NDArray viaId = Engine.run(Engine.flowModel(), SamplingJob.of("dpmpp-2s-ancestral", 8, 4, 3),
+        manager).samples();
+    assertThat(viaAlias.toFloatArray()).containsExactly(viaId.toFloatArray());
+  }
+
+  @Test
+  void everyNameMeansOneSampler() {
+    List<String> names = new ArrayList<>();
+    SamplerCatalog.specs().forEach(s -> {
+      names.add(s.id());
+      names.addAll(s.aliases());
+    });
+    assertThat(names).doesNotHaveDuplicates();
+  }
 
   @Test
   void rejectsBadArguments() {

@@ -116,6 +116,9 @@ class ApiTest extends ServiceTest {
       assertThat(s.get("likelihood").asBoolean()).isEqualTo(spec.likelihood());
       assertThat(s.get("evalsPerStep").asInt()).isEqualTo(spec.evalsPerStep());
       assertThat(s.get("options").size()).isEqualTo(spec.options().size());
+      List<String> aliases = new ArrayList<>();
+      s.get("aliases").forEach(a -> aliases.add(a.asString()));
+      assertThat(aliases).isEqualTo(spec.aliases());
     }
   }
 
@@ -139,6 +142,11 @@ class ApiTest extends ServiceTest {
     assertThat(json.has("trajectory")).isFalse();
     JsonNode again = Http.json(http.post(SAMPLES.formatted("gaussians8-diffusion"), body, null));
     assertThat(again.get("samples")).isEqualTo(json.get("samples"));
+    // ComfyUI's name for the sampler runs it, and the answer names the sampler's own id.
+    JsonNode aliased = Http.json(http.post(SAMPLES.formatted("gaussians8-diffusion"),
+        body.replace("dpmpp-2m", "dpmpp_2m"), null));
+    assertThat(aliased.get("sampler").asString()).isEqualTo("dpmpp-2m");
+    assertThat(aliased.get("samples")).isEqualTo(json.get("samples"));
     // Sample i depends on seed + i only: the same seeds give the same samples in a smaller batch.
     JsonNode tail = Http.json(http.post(SAMPLES.formatted("gaussians8-diffusion"),
         "{\"n\":2,\"sampler\":\"dpmpp-2m\",\"steps\":12,\"seed\":10}", null));
@@ -216,6 +224,11 @@ class ApiTest extends ServiceTest {
       // Sample 4 sits in row 1, column 1.
       int gray = image.getRaster().getSample(2 + 30 + p[1], 2 + 30 + p[0], 0);
       assertThat((long) gray).isEqualTo(expected);
+    }
+    // The gaps are mid-gray: corners, between columns and between rows.
+    for (int[] gap : new int[][] {{0, 0}, {31, 10}, {45, 30}, {91, 61}}) {
+      assertThat(image.getRaster().getSample(gap[0], gap[1], 0)).as("gap at %s", gap[0])
+          .isEqualTo(128);
     }
   }
 

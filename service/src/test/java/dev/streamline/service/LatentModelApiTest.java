@@ -95,6 +95,9 @@ class LatentModelApiTest extends ServiceTest {
       long level = Math.round(Math.max(0, Math.min(1, (value + 1) / 2)) * 255);
       assertThat((long) (rgb >> (16 - 8 * c) & 0xff)).as("channel %d", c).isEqualTo(level);
     }
+    // A colour grid's gaps are mid-gray in every channel.
+    assertThat(image.getRGB(0, 0) & 0xffffff).isEqualTo(0x808080);
+    assertThat(image.getRGB(7, 3) & 0xffffff).isEqualTo(0x808080);
     // Asked for latents, a client that takes images or JSON gets JSON.
     HttpResponse<byte[]> either = http.post(SAMPLES, body.formatted(",\"output\":\"latent\""),
         "image/*;q=0.9, application/json;q=0.1");

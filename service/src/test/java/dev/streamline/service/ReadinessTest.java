@@ -21,7 +21,8 @@ class ReadinessTest {
 
   @Test
   void notReadyUntilTheModelsHaveLoaded() {
-    StreamlineProperties properties = new StreamlineProperties("cpu", List.of(), true, true,
+    StreamlineProperties properties = new StreamlineProperties("cpu", List.of(), Duration.ZERO,
+        true, true,
         new StreamlineProperties.Threads(1, 1),
         new StreamlineProperties.Batching(true, 256, Duration.ofMillis(2), 0,
             Duration.ofMillis(10)),

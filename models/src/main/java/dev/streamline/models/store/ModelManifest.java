@@ -15,6 +15,8 @@ import java.util.Map;
  * scheduler}; kind, process, parameterization, time input, default sampler and steps then come
  * from it, and the fields given here override it ({@link Conventions}).
  *
+ * @param version which version of the model this directory holds, or null: directories of one id
+ *     and different versions are served side by side, the newest answering for the id
  * @param kind "flow" or "diffusion"
  * @param shape one sample's shape, e.g. [2] or [1, 28, 28]
  * @param normalization how model space maps to data space, or null when they are the same
@@ -32,6 +34,7 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelManifest(
     String id,
+    String version,
     String kind,
     ProcessSpec process,
     String parameterization,
@@ -55,12 +58,15 @@ public record ModelManifest(
     classes = classes == null ? List.of() : classes;
   }
 
-  /** A manifest of Streamline's own, with no scheduler and the process's own time input. */
+  /**
+   * A manifest of Streamline's own, unversioned, with no scheduler and the process's own time
+   * input.
+   */
   public ModelManifest(String id, String kind, ProcessSpec process, String parameterization,
       Architecture architecture, List<Integer> shape, Normalization normalization,
       List<String> classes, String defaultSampler, Integer defaultSteps,
       TrainingSummary training) {
-    this(id, kind, process, parameterization, architecture, shape, normalization, classes,
+    this(id, null, kind, process, parameterization, architecture, shape, normalization, classes,
         defaultSampler, defaultSteps, training, null, null, null, null, null, null, null, null);
   }
 
@@ -132,7 +138,7 @@ public record ModelManifest(
       Map<String, Double> metrics) {}
 
   public ModelManifest withTraining(TrainingSummary value) {
-    return new ModelManifest(id, kind, process, parameterization, architecture, shape,
+    return new ModelManifest(id, version, kind, process, parameterization, architecture, shape,
         normalization, classes, defaultSampler, defaultSteps, value, scheduler, timeInput,
         nullLabel, mu, decoder, encoder, scalingFactor, shiftFactor);
   }

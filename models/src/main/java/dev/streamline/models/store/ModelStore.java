@@ -59,6 +59,8 @@ public final class ModelStore {
 
   /** What a model id may look like: it names the model in URLs and directories. */
   private static final String ID_PATTERN = "[a-z0-9][a-z0-9.-]*";
+  /** What a version may look like: it names the version in URLs ({@code /versions/{v}}). */
+  private static final String VERSION_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
 
   /**
    * Jackson 2's defaults (unknown fields fail, fields in declaration order), which the model.json
@@ -107,6 +109,9 @@ public final class ModelStore {
 
   static void validate(ModelManifest m) {
     checkId(m.id());
+    require(m.version() == null || m.version().matches(VERSION_PATTERN), "version must be 1 to"
+        + " 64 letters, digits, '.', '_' and '-', starting with a letter or digit, got '"
+        + m.version() + "'");
     String orScheduler = " (or name a diffusers scheduler config in \"scheduler\")";
     require(m.kind() != null || m.scheduler() != null, "kind is missing" + orScheduler);
     require(m.kind() == null || "flow".equals(m.kind()) || "diffusion".equals(m.kind()),

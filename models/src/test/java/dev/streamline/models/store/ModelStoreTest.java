@@ -138,6 +138,22 @@ class ModelStoreTest {
   }
 
   @Test
+  void versionsAreCheckedAndANumberReadsAsItsDigits() throws IOException {
+    Path dir = copy("versioned");
+    Path manifest = dir.resolve("model.json");
+    String json = Files.readString(manifest);
+    Files.writeString(manifest, json.replaceFirst("\\{", "{\"version\": 12,"));
+    assertThat(ModelStore.readManifest(dir).version()).isEqualTo("12");
+    for (String bad
+        : new String[] {"\"../1\"", "\"\"", "\"-rc1\"", "\"" + "9".repeat(65) + "\""}) {
+      Files.writeString(manifest, json.replaceFirst("\\{", "{\"version\": " + bad + ","));
+      assertThatThrownBy(() -> ModelStore.readManifest(dir))
+          .hasMessage(manifest + ": version must be 1 to 64 letters, digits, '.', '_' and '-',"
+              + " starting with a letter or digit, got '" + bad.replace("\"", "") + "'");
+    }
+  }
+
+  @Test
   void torchScriptDirectoriesLoadLikeOurOwn() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("torchscript"));
     Files.copy(Path.of(getClass().getResource("/torchscript/velocity-mlp.pt").toURI()),

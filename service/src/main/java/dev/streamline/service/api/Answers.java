@@ -32,13 +32,24 @@ class Answers {
     this.properties = properties;
   }
 
-  /** The served model of this id, or the problem (404, 503) of its absence. */
-  ServedModel model(String id) {
-    ModelLookup lookup = sampling.find(id);
+  /**
+   * The answer of an endpoint that runs an order on the model of this id and version (the
+   * newest for a null version), or the problem (404, 503) of its absence. The model is held for
+   * the order: {@code answer} submits it, which takes the hold over, or throws, which ends it.
+   */
+  Mono<ResponseEntity<?>> withModel(String id, String version,
+      Function<ServedModel, Mono<ResponseEntity<?>>> answer) {
+    ModelLookup lookup = sampling.find(id, version);
     if (lookup instanceof Refused refused) {
       throw ApiException.of(refused);
     }
-    return ((ModelLookup.Found) lookup).model();
+    ServedModel served = ((ModelLookup.Found) lookup).model();
+    try {
+      return answer.apply(served);
+    } catch (RuntimeException e) {
+      served.release();
+      throw e;
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.service.registry.ModelInfo;
 import dev.streamline.service.registry.ModelRegistry;
+import dev.streamline.service.registry.ServedModel;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -24,16 +25,22 @@ public class CatalogController {
 
   public record SamplerList(List<SamplerSpec> samplers) {}
 
+  /** The newest version of each model, with the versions served. */
   @GetMapping("/v1/models")
   public ModelList models() {
-    return new ModelList(registry.all().stream().map(m -> m.info()).toList());
+    return new ModelList(registry.newest().stream().map(this::described).toList());
   }
 
-  @GetMapping("/v1/models/{id}")
-  public ModelInfo model(@PathVariable String id) {
-    return registry.find(id).map(m -> m.info()).orElseThrow(() ->
-        new ApiException(HttpStatus.NOT_FOUND, "no model '" + id + "'; served: "
-            + registry.all().stream().map(m -> m.info().id()).toList()));
+  /** One model: the newest version, or the one asked for. */
+  @GetMapping({"/v1/models/{id}", "/v1/models/{id}/versions/{version}"})
+  public ModelInfo model(@PathVariable String id,
+      @PathVariable(required = false) String version) {
+    return registry.find(id, version).map(this::described).orElseThrow(() ->
+        new ApiException(HttpStatus.NOT_FOUND, registry.unknown(id, version)));
+  }
+
+  private ModelInfo described(ServedModel model) {
+    return model.info().withVersions(registry.versions(model.info().id()));
   }
 
   @GetMapping("/v1/samplers")

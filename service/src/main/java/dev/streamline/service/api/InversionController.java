@@ -38,18 +38,24 @@ public class InversionController {
   @ApiResponse(responseCode = "200", description = "the latents", content = @Content(
       mediaType = MediaType.APPLICATION_JSON_VALUE,
       schema = @Schema(implementation = EncodeResponse.class)))
-  @PostMapping(path = "/v1/models/{id}/encode", consumes = MediaType.APPLICATION_JSON_VALUE,
-      produces = MediaType.APPLICATION_JSON_VALUE)
+  @PostMapping(path = {"/v1/models/{id}/encode", "/v1/models/{id}/versions/{version}/encode"},
+      consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> encode(@PathVariable String id,
-      @RequestBody EncodeRequest body, ServerWebExchange exchange) {
-    ServedModel served = answers.model(id);
+      @PathVariable(required = false) String version, @RequestBody EncodeRequest body,
+      ServerWebExchange exchange) {
+    return answers.withModel(id, version,
+        served -> encode(served, body, ApiKeys.client(exchange)));
+  }
+
+  private Mono<ResponseEntity<?>> encode(ServedModel served, EncodeRequest body,
+      String client) {
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with samples");
     }
     EncodeOrder order = new EncodeOrder(body.samples(), body.sampler(), body.steps(),
         SampleRequest.Options.of(body.options()), Answers.labels(body.labels()), body.guidance(),
         Answers.inspection(body.diagnostics(), body.sensitivity()));
-    return answers.of(sampling.encode(served, order, ApiKeys.client(exchange)), outcome -> ResponseEntity.ok()
+    return answers.of(sampling.encode(served, order, client), outcome -> ResponseEntity.ok()
         .contentType(MediaType.APPLICATION_JSON)
         .body(EncodeResponse.of(((Outcome.Done) outcome).samples())));
   }
@@ -57,11 +63,18 @@ public class InversionController {
   @ApiResponse(responseCode = "200", description = "the log-likelihoods", content = @Content(
       mediaType = MediaType.APPLICATION_JSON_VALUE,
       schema = @Schema(implementation = LikelihoodResponse.class)))
-  @PostMapping(path = "/v1/models/{id}/likelihood", consumes = MediaType.APPLICATION_JSON_VALUE,
-      produces = MediaType.APPLICATION_JSON_VALUE)
+  @PostMapping(
+      path = {"/v1/models/{id}/likelihood", "/v1/models/{id}/versions/{version}/likelihood"},
+      consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> likelihood(@PathVariable String id,
-      @RequestBody LikelihoodRequest body, ServerWebExchange exchange) {
-    ServedModel served = answers.model(id);
+      @PathVariable(required = false) String version, @RequestBody LikelihoodRequest body,
+      ServerWebExchange exchange) {
+    return answers.withModel(id, version, served -> likelihood(served, body,
+        ApiKeys.client(exchange)));
+  }
+
+  private Mono<ResponseEntity<?>> likelihood(ServedModel served, LikelihoodRequest body,
+      String client) {
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with samples");
     }
@@ -69,7 +82,7 @@ public class InversionController {
         SampleRequest.Options.of(body.options()), body.divergence(), body.probes(), body.seed(),
         Answers.labels(body.labels()), Boolean.TRUE.equals(body.returnLatents()),
         Answers.inspection(body.diagnostics(), body.sensitivity()));
-    return answers.of(sampling.likelihood(served, order, ApiKeys.client(exchange)), outcome -> ResponseEntity.ok()
+    return answers.of(sampling.likelihood(served, order, client), outcome -> ResponseEntity.ok()
         .contentType(MediaType.APPLICATION_JSON)
         .body(LikelihoodResponse.of(((Outcome.Scored) outcome).likelihoods())));
   }

@@ -4,15 +4,18 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import javax.imageio.ImageIO;
 
 /**
  * Image samples [n, C, H, W] with values in [-1, 1] (C = 1 or 3) as one PNG grid, about square,
- * with a 2-pixel gap.
+ * with a 2-pixel gap in mid-gray: black would vanish against black backgrounds (Fashion-MNIST's),
+ * white against white ones.
  */
 final class PngGrid {
 
   private static final int GAP = 2;
+  private static final int SEPARATOR = 128;
 
   private PngGrid() {}
 
@@ -22,6 +25,12 @@ final class PngGrid {
     BufferedImage image = new BufferedImage(columns * (width + GAP) + GAP,
         rows * (height + GAP) + GAP,
         channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB);
+    // Through the raster: drawing on a gray image would convert the colour to linear gray.
+    int[] separator = new int[image.getWidth() * image.getHeight()];
+    Arrays.fill(separator, SEPARATOR);
+    for (int band = 0; band < image.getRaster().getNumBands(); band++) {
+      image.getRaster().setSamples(0, 0, image.getWidth(), image.getHeight(), band, separator);
+    }
     int plane = height * width;
     for (int i = 0; i < n; i++) {
       int left = GAP + (i % columns) * (width + GAP);

@@ -8,6 +8,7 @@ import java.util.List;
 /**
  * The JSON answer to a sampling request.
  *
+ * @param version the version of the model that answered, or null (and omitted) for one without
  * @param shape the shape of one sample
  * @param samples nested arrays [n, ...shape]
  * @param trajectory every step's state, when asked for (a latent model's are latents)
@@ -16,6 +17,7 @@ import java.util.List;
  */
 public record SampleResponse(
     String model,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String version,
     String sampler,
     int steps,
     int nfe,
@@ -38,7 +40,8 @@ public record SampleResponse(
       List<Integer> latent = outcome.model().shape();
       frames = outcome.trajectory().stream().map(f -> frame(f, latent)).toList();
     }
-    return new SampleResponse(outcome.model().id(), outcome.sampler(), outcome.steps(),
+    return new SampleResponse(outcome.model().id(), outcome.model().version(), outcome.sampler(),
+        outcome.steps(),
         outcome.nfe(), outcome.seed(), shape, rows(outcome.samples(), outcome.n(), shape),
         outcome.elapsedMs(), frames, outcome.output(),
         SampleDiagnostics.of(outcome.diagnostics()));

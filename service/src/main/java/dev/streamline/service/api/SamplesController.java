@@ -45,14 +45,21 @@ public class SamplesController {
     this.answers = answers;
   }
 
-  @PostMapping(path = "/v1/models/{id}/samples", consumes = MediaType.APPLICATION_JSON_VALUE,
+  @PostMapping(path = {"/v1/models/{id}/samples", "/v1/models/{id}/versions/{version}/samples"},
+      consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = {MediaType.APPLICATION_JSON_VALUE, NPY_VALUE, MediaType.IMAGE_PNG_VALUE})
   public Mono<ResponseEntity<?>> sample(@PathVariable String id,
-      @RequestBody SampleRequest body,
+      @PathVariable(required = false) String version, @RequestBody SampleRequest body,
       @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept,
       ServerWebExchange exchange) {
-    ServedModel served = answers.model(id);
+    return answers.withModel(id, version,
+        served -> sample(served, body, accept, ApiKeys.client(exchange)));
+  }
+
+  private Mono<ResponseEntity<?>> sample(ServedModel served, SampleRequest body, String accept,
+      String client) {
     ModelInfo model = served.info();
+    String id = model.id();
     SampleOrder order = order(body);
     // PNG answers are always decoded, so asking for latents takes PNG off the table.
     boolean png = model.isImage() && !order.asksForLatents();
@@ -67,7 +74,7 @@ public class SamplesController {
               + " models; '" + id + "' has samples of shape " + model.dataShape()
               + ": ask for application/json or application/x-npy");
     }
-    return answers.of(sampling.submit(served, order, ApiKeys.client(exchange)),
+    return answers.of(sampling.submit(served, order, client),
         outcome -> render(((Outcome.Done) outcome).samples(), format));
   }
 

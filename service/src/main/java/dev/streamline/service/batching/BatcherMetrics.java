@@ -1,19 +1,18 @@
 package dev.streamline.service.batching;
 
 import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
  * One batcher's meters, named for its {@link Network.Stage}: rows per pass (not counting
- * padding), the time a pass takes, the time an evaluation waits for its pass, and the requests in
- * flight on it.
+ * padding), the time a pass takes and the time an evaluation waits for its pass. The requests in
+ * flight ({@link Network.Stage#depthMeter}) are the registry's to count, over every version and
+ * generation of a model that is served or still finishing its requests.
  */
 record BatcherMetrics(DistributionSummary batchSize, Timer duration, Timer queueWait) {
 
-  static BatcherMetrics register(Network.Stage stage, String modelId, PassQueue queue,
-      MeterRegistry meters) {
+  static BatcherMetrics register(Network.Stage stage, String modelId, MeterRegistry meters) {
     DistributionSummary batchSize = DistributionSummary.builder(stage.passMeters + ".batch.size")
         .description("Rows in one " + stage.id + " pass")
         .tag("model", modelId)
@@ -25,10 +24,6 @@ record BatcherMetrics(DistributionSummary batchSize, Timer duration, Timer queue
         .register(meters);
     Timer queueWait = Timer.builder(stage.queueMeters + ".wait")
         .description("Time an evaluation waits for its " + stage.id + " pass")
-        .tag("model", modelId)
-        .register(meters);
-    Gauge.builder(stage.queueMeters + ".depth", queue, PassQueue::requests)
-        .description("Sampling requests in flight on the model's " + stage.id)
         .tag("model", modelId)
         .register(meters);
     return new BatcherMetrics(batchSize, duration, queueWait);

@@ -45,7 +45,7 @@ public final class ForwardBatcher implements AutoCloseable {
     this.maxRows = maxRows;
     this.queue = new PassQueue(new DispatchPolicy(maxRows, maxDelay.toNanos()));
     this.pass = new ForwardPass(network, maxRows,
-        BatcherMetrics.register(network.stage(), modelId, queue, meters));
+        BatcherMetrics.register(network.stage(), modelId, meters));
     for (int i = 0; enabled && i < workers; i++) {
       Thread worker = new Thread(() -> work(device),
           network.stage().id + "-" + modelId + "-" + (i + 1));

@@ -49,6 +49,11 @@ public record Network(Stage stage, Shape input, Shape output, int classCount, do
     public String id() {
       return id;
     }
+
+    /** The gauge of the requests in flight on a model's stage. */
+    public String depthMeter() {
+      return queueMeters + ".depth";
+    }
   }
 
   /** A model's predictions, over the process's time range. */

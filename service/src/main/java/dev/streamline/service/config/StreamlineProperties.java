@@ -22,6 +22,8 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param device "cpu" or "gpu" (the first GPU); models and forward passes live there
  * @param modelDirs model directories, or directories whose sub-directories are model directories
+ * @param modelPollInterval how often {@code modelDirs} are looked at for models added, removed or
+ *     changed while serving; 0 (the default) loads them once, at start; at most a day
  * @param bundledModels serve the pretrained models inside the jar
  * @param analyticModels serve the closed-form Gaussian-mixture models
  * @param auth API keys; off by default
@@ -31,6 +33,8 @@ import org.springframework.validation.annotation.Validated;
 public record StreamlineProperties(
     @DefaultValue("cpu") @Pattern(regexp = "cpu|gpu", message = "must be cpu or gpu") String device,
     @DefaultValue List<Path> modelDirs,
+    @DefaultValue("0") @NotNull @DurationMin(nanos = 0, message = "must not be negative")
+    @DurationMax(days = 1, message = "must be at most 1d") Duration modelPollInterval,
     @DefaultValue("true") boolean bundledModels,
     @DefaultValue("true") boolean analyticModels,
     @Valid @NotNull @DefaultValue Threads threads,

@@ -9,6 +9,9 @@ import java.util.Map;
 /**
  * What clients see of a served model ({@code GET /v1/models}).
  *
+ * @param version the version its model.json declares, or null (and omitted)
+ * @param versions every version of its id served now, oldest first ({@link VersionOrder});
+ *     omitted for a model without versions
  * @param dataset the data set it was trained on, or null for closed-form models
  * @param target the exact target distribution of an analytic model, else null (and omitted)
  * @param conventions how the server drives the network: process and schedule, parameterization,
@@ -18,6 +21,8 @@ import java.util.Map;
  */
 public record ModelInfo(
     String id,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String version,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> versions,
     String kind,
     String process,
     String parameterization,
@@ -40,6 +45,18 @@ public record ModelInfo(
   public record Latent(List<Integer> decodedShape,
       @JsonProperty("scaling_factor") double scalingFactor,
       @JsonProperty("shift_factor") double shiftFactor, boolean encoder) {}
+
+  /** The same, listing the versions of its id served now. */
+  public ModelInfo withVersions(List<String> served) {
+    return new ModelInfo(id, version, served, kind, process, parameterization, shape, classes,
+        defaultSampler, defaultSteps, dataset, target, conventions, latent);
+  }
+
+  /** Its id, and its version where it has one: how logs and health name it. */
+  @JsonIgnore
+  public String label() {
+    return version == null ? id : id + " version " + version;
+  }
 
   /** One sample's shape as data: decoded for a latent model, else the sample shape. */
   @JsonIgnore

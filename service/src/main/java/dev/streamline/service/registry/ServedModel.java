@@ -6,23 +6,116 @@ import dev.streamline.sampler.Model;
 import dev.streamline.service.batching.Deadline;
 import dev.streamline.service.batching.ForwardBatcher;
 import dev.streamline.service.batching.Session;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A loaded, warmed-up model and the batchers that run its passes: its network's, its network's
  * with Jacobian traces (for likelihoods), and a latent model's decoder's.
  *
- * @param tracer runs the network's {@link dev.streamline.service.batching.Network#trace} passes
- * @param decoder runs a latent model's decoder; null for a model whose samples are its data
- * @param secondsPerRow one row's share of a network pass, as the warm-up timed it: what the
- *     cost limit weighs a request's evaluations by
+ * <p>It is held: by the registry while it serves, and by each request from its look-up to its
+ * end ({@link #hold}, {@link #release}). A model removed or replaced while serving is let go by
+ * the registry, and its last request's release hands it to {@code unused}, which frees its
+ * batchers and native memory; so a request keeps the files it started with, whatever happens to
+ * them meanwhile.
  */
-public record ServedModel(ModelInfo info, Model model, ForwardBatcher batcher,
-    ForwardBatcher tracer, ForwardBatcher decoder, AutoCloseable weights, double secondsPerRow)
-    implements AutoCloseable {
+public final class ServedModel {
 
-  /** The same model, its cost per row measured. */
-  ServedModel costing(double seconds) {
-    return new ServedModel(info, model, batcher, tracer, decoder, weights, seconds);
+  private final ModelInfo info;
+  private final Model model;
+  private final ForwardBatcher batcher;
+  private final ForwardBatcher tracer;
+  private final ForwardBatcher decoder;
+  private final AutoCloseable weights;
+  private final Consumer<ServedModel> unused;
+  /**
+   * One row's share of a network pass, as the warm-up timed it: what the cost limit weighs a
+   * request's evaluations by.
+   */
+  private volatile double secondsPerRow;
+  /** The registry's hold and one per request; at 0 it takes no more. */
+  private final AtomicInteger holds = new AtomicInteger(1);
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /**
+   * @param tracer runs the network's {@link dev.streamline.service.batching.Network#trace} passes
+   * @param decoder runs a latent model's decoder; null for a model whose samples are its data
+   * @param weights freed last; null for a closed-form model
+   * @param unused given the model when its last hold is released
+   */
+  ServedModel(ModelInfo info, Model model, ForwardBatcher batcher, ForwardBatcher tracer,
+      ForwardBatcher decoder, AutoCloseable weights, Consumer<ServedModel> unused) {
+    this.info = info;
+    this.model = model;
+    this.batcher = batcher;
+    this.tracer = tracer;
+    this.decoder = decoder;
+    this.weights = weights;
+    this.unused = unused;
+  }
+
+  public ModelInfo info() {
+    return info;
+  }
+
+  public Model model() {
+    return model;
+  }
+
+  public ForwardBatcher batcher() {
+    return batcher;
+  }
+
+  public double secondsPerRow() {
+    return secondsPerRow;
+  }
+
+  /** Its cost per row, timed before it serves. */
+  void costing(double seconds) {
+    secondsPerRow = seconds;
+  }
+
+  /** A latent model's decoder's batcher, or null. */
+  public ForwardBatcher decoder() {
+    return decoder;
+  }
+
+  /** Its batchers: network, traces, and a latent model's decoder. */
+  List<ForwardBatcher> batchers() {
+    List<ForwardBatcher> all = new ArrayList<>(List.of(batcher, tracer));
+    if (decoder != null) {
+      all.add(decoder);
+    }
+    return all;
+  }
+
+  /**
+   * One more hold, for a request that is to run on it; false once it has been let go of by all,
+   * its batchers closing or closed.
+   */
+  public boolean hold() {
+    int n;
+    do {
+      n = holds.get();
+      if (n == 0) {
+        return false;
+      }
+    } while (!holds.compareAndSet(n, n + 1));
+    return true;
+  }
+
+  /** Ends a hold; the last one hands the model to be freed. */
+  public void release() {
+    int left = holds.decrementAndGet();
+    if (left < 0) {
+      throw new IllegalStateException("model " + info.id() + " released more than it was held");
+    }
+    if (left == 0) {
+      unused.accept(this);
+    }
   }
 
   /** The model for one sampling run, its evaluations batched; close it when the run ends. */
@@ -51,12 +144,16 @@ public record ServedModel(ModelInfo info, Model model, ForwardBatcher batcher,
     }
   }
 
-  @Override
-  public void close() throws Exception {
-    batcher.close();
-    tracer.close();
-    if (decoder != null) {
-      decoder.close();
+  /**
+   * Frees the batchers (after their passes in progress) and the weights, held or not: for a
+   * model let go of by all, or for every model when the service stops. Once only.
+   */
+  void close() throws Exception {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (ForwardBatcher b : batchers()) {
+      b.close();
     }
     if (weights != null) {
       weights.close();

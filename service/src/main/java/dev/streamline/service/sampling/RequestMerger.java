@@ -115,7 +115,26 @@ final class RequestMerger {
     return member.result();
   }
 
+  /**
+   * Runs a task on the model while holding it: a member cancelled is answered at once, and the
+   * run, still using the model until it sees that, must keep it open though every member has let
+   * go. A model no longer held has no member waiting.
+   */
+  private static void holding(ServedModel served, Runnable task) {
+    if (served.hold()) {
+      try {
+        task.run();
+      } finally {
+        served.release();
+      }
+    }
+  }
+
   private void start(ServedModel served, Key key, Run run) {
+    holding(served, () -> runMerged(served, key, run));
+  }
+
+  private void runMerged(ServedModel served, Key key, Run run) {
     List<Member> members;
     synchronized (forming) {
       forming.remove(key, run);
@@ -137,7 +156,8 @@ final class RequestMerger {
       // The run stops at the first non-finite row, whoever's values made it: each request runs
       // again on its own, so only the one at fault gets the error (and the others the samples
       // they would have had, since rows are independent).
-      members.forEach(m -> CompletableFuture.runAsync(() -> alone(m), workers));
+      members.forEach(m -> CompletableFuture.runAsync(() -> holding(served, () -> alone(m)),
+          workers));
     } catch (Throwable e) {
       // Whatever else ends the run ends its requests: nobody else is waiting on this task.
       members.forEach(m -> m.result().completeExceptionally(e));

@@ -84,30 +84,39 @@ public class SamplingService implements DisposableBean {
    */
   public record Job(CompletableFuture<Outcome> result, Deadline deadline) {}
 
-  /** The served model of this id, or why it cannot be sampled (unknown, loading, failed). */
+  /** The newest version of the model of this id, or why it cannot be sampled. */
   public ModelLookup find(String modelId) {
-    return registry.find(modelId).<ModelLookup>map(ModelLookup.Found::new).orElseGet(() -> {
-      String failure = registry.failures().get(modelId);
-      if (failure != null) {
-        return reject(Refused.Reason.NOT_READY,
-            "model '" + modelId + "' failed to load: " + failure);
-      }
-      if (!registry.isLoaded()) {
-        return reject(Refused.Reason.NOT_READY,
-            "the models are still loading; retry when /actuator/health/readiness is UP");
-      }
-      return reject(Refused.Reason.NOT_FOUND, "no model '" + modelId + "'; served: "
-          + registry.all().stream().map(m -> m.info().id()).toList());
-    });
+    return find(modelId, null);
   }
 
   /**
-   * Validates and admits a sampling order for a model found by {@link #find}.
+   * The served model of this id and version (the newest for a null version), held for the order
+   * to come; or why it cannot be sampled (unknown, loading, failed).
+   */
+  public ModelLookup find(String modelId, String version) {
+    return registry.hold(modelId, version).<ModelLookup>map(ModelLookup.Found::new)
+        .orElseGet(() -> {
+          String failure = registry.failures().get(modelId);
+          if (failure != null) {
+            return reject(Refused.Reason.NOT_READY,
+                "model '" + modelId + "' failed to load: " + failure);
+          }
+          if (!registry.isLoaded()) {
+            return reject(Refused.Reason.NOT_READY,
+                "the models are still loading; retry when /actuator/health/readiness is UP");
+          }
+          return reject(Refused.Reason.NOT_FOUND, registry.unknown(modelId, version));
+        });
+  }
+
+  /**
+   * Validates and admits a sampling order for a model found (and held) by {@link #find}.
    *
    * @param client whom the order counts against in fair admission
    */
   public Job submit(ServedModel served, SampleOrder order, String client) {
-    return admit(served, Endpoint.SAMPLES, client, order.n(), order.steps(), (deadline, started) -> {
+    return admit(served, Endpoint.SAMPLES, client, order.n(), order.steps(),
+        (deadline, started) -> {
       SamplingRun run = plan(served, order, deadline, started);
       int maxRows = properties.batching().maxBatchSize();
       boolean merge = merger != null && order.inspection().equals(Inspection.NONE)
@@ -173,9 +182,24 @@ public class SamplingService implements DisposableBean {
 
   /**
    * The one door of every order: the limits, the plan's checks, the cost limit, a request slot
-   * of the client's share, the run on a worker, and the request metrics of its endpoint.
+   * of the client's share, the run on a worker, and the request metrics of its endpoint. The
+   * model's hold ({@link #find}) ends with
+   * the order, whichever way it ends.
    */
   private Job admit(ServedModel served, Endpoint endpoint, String client, Integer n,
+      Integer steps, Planner planner) {
+    Job job;
+    try {
+      job = admitHeld(served, endpoint, client, n, steps, planner);
+    } catch (RuntimeException | Error e) {
+      served.release();
+      throw e;
+    }
+    job.result().whenComplete((outcome, error) -> served.release());
+    return job;
+  }
+
+  private Job admitHeld(ServedModel served, Endpoint endpoint, String client, Integer n,
       Integer steps, Planner planner) {
     long started = System.nanoTime();
     Deadline deadline = Deadline.after(properties.limits().requestTimeout());

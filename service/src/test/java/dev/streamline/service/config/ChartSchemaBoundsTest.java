@@ -69,6 +69,9 @@ class ChartSchemaBoundsTest {
       "as the number form",
       "only the service: batching.merge-window <= PT10S", "as batching.max-delay",
       "the schema's pattern passes a string beyond: batching.merge-window <= PT10S",
+      "as batching.max-delay",
+      "only the service: model-poll-interval <= PT24H", "as batching.max-delay",
+      "the schema's pattern passes a string beyond: model-poll-interval <= PT24H",
       "as batching.max-delay");
   private static final Validator VALIDATOR =
       new SpringValidatorAdapter(Validation.buildDefaultValidatorFactory().getValidator());

@@ -32,6 +32,7 @@ class StreamlinePropertiesTest {
     runner.run(context -> {
       StreamlineProperties properties = context.getBean(StreamlineProperties.class);
       assertThat(properties.device()).isEqualTo("cpu");
+      assertThat(properties.modelPollInterval()).isZero();
       assertThat(properties.threads().intraOp()).isEqualTo(1);
       assertThat(properties.batching().enabled()).isTrue();
       assertThat(properties.batching().maxBatchSize()).isEqualTo(256);
@@ -101,6 +102,10 @@ class StreamlinePropertiesTest {
         "streamline.batching.maxBatchSize", "must be less than or equal to 65536");
     assertRejected("streamline.threads.intra-op=0", "streamline.threads.intraOp",
         "must be greater than or equal to 1");
+    assertRejected("streamline.model-poll-interval=-1s", "streamline.modelPollInterval",
+        "must not be negative");
+    assertRejected("streamline.model-poll-interval=25h", "streamline.modelPollInterval",
+        "must be at most 1d");
     assertRejected("streamline.batching.merge-window=-1ms", "streamline.batching.mergeWindow",
         "must not be negative");
     assertRejected("streamline.batching.max-delay=-1ms", "streamline.batching.maxDelay",
