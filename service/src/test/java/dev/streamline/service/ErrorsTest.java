@@ -302,7 +302,7 @@ class ErrorsTest extends ServiceTest {
     // Declared twice: served once, and not also listed as failed.
     assertThat(details.get("ready").toString()).containsOnlyOnce("\"no-gradient\"");
     assertThat(details.get("duplicates").toString()).isEqualTo(
-        "{\"no-gradient\":\"declared again by another model, which is not served\"}");
+        "{\"no-gradient\":\"declared again by another model directory, which is not served\"}");
     String cwd = Path.of("").toAbsolutePath().toString();
     assertThat(readiness.toString()).doesNotContain(cwd, "test-models", "downloaded-model");
 
