@@ -1,6 +1,5 @@
 package dev.streamline.sampler;
 
-import dev.streamline.sampler.ode.AdaptiveRungeKutta;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -61,12 +60,13 @@ public record SamplerSpec(
   }
 
   /**
-   * The most network evaluations a run makes per sample: steps × evalsPerStep, or an adaptive
-   * solver's budget ({@code maxNfe}), which bounds it whatever the steps.
+   * The network evaluations a run is reckoned to make per sample: steps × evalsPerStep, or an
+   * adaptive solver's {@code maxNfe} when the run sets one, which bounds it whatever the steps
+   * (the default budget is a worst case a run rarely meets, so without one the steps say).
    */
   public long evaluationBound(int steps, SamplerOptions given) {
-    return adaptive ? given.integer(SamplerOption.MAX_NFE, AdaptiveRungeKutta.DEFAULT_MAX_NFE)
-        : (long) steps * evalsPerStep;
+    return adaptive && given.given().contains(SamplerOption.MAX_NFE)
+        ? given.integer(SamplerOption.MAX_NFE, 1) : (long) steps * evalsPerStep;
   }
 
   /** @throws InvalidJobException when one of the options given is not one this sampler reads */

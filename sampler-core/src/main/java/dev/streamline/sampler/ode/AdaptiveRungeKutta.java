@@ -22,8 +22,7 @@ public final class AdaptiveRungeKutta implements StepMethod {
 
   static final double DEFAULT_RTOL = 1e-5;
   static final double DEFAULT_ATOL = 1e-5;
-  /** The evaluation budget of a run without {@code maxNfe}. */
-  public static final int DEFAULT_MAX_NFE = 10_000;
+  static final int DEFAULT_MAX_NFE = 10_000;
 
   private final ButcherTableau tableau;
   private final StepSizeController controller;

@@ -322,8 +322,8 @@ public class SamplingService implements DisposableBean {
   }
 
   /**
-   * A 413 for an order whose estimated compute, n × the most evaluations its sampler makes per
-   * sample × the model's time per row, is over {@code limits.max-cost-seconds}; else null.
+   * A 413 for an order whose estimated compute, n × the evaluations its sampler is reckoned to
+   * make per sample ({@link SamplerSpec#evaluationBound}) × the model's time per row, is over {@code limits.max-cost-seconds}; else null.
    */
   private Refused overCost(ServedModel served, SamplingJob job) {
     SamplerSpec spec = SamplerCatalog.spec(job.sampler());
@@ -333,14 +333,15 @@ public class SamplingService implements DisposableBean {
     if (seconds <= limit) {
       return null;
     }
-    String perSample = spec.adaptive() ? "up to " + evaluations + " evaluations (maxNfe)"
+    boolean budget = spec.adaptive() && job.options().given().contains(SamplerOption.MAX_NFE);
+    String perSample = budget ? "up to " + evaluations + " evaluations (maxNfe)"
         : job.steps() + " steps × " + spec.evalsPerStep() + " evaluations";
     return reject(Refused.Reason.TOO_COSTLY, String.format(Locale.ROOT, "this request would"
         + " take up to %.3f s of compute (n=%d × %s of '%s' × %.3f µs per row of '%s'), over"
         + " the limit of %d s per request (streamline.limits.max-cost-seconds); ask for fewer"
         + " samples or steps%s", seconds, job.n(), perSample, job.sampler(),
         served.secondsPerRow() * 1e6, served.info().id(), limit,
-        spec.adaptive() ? ", or a smaller maxNfe" : ""));
+        budget ? ", or a smaller maxNfe" : ""));
   }
 
   /** The order as the run it asks for, its defaults filled in and every value checked. */
