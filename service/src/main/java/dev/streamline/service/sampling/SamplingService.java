@@ -323,7 +323,8 @@ public class SamplingService implements DisposableBean {
 
   /**
    * A 413 for an order whose estimated compute, n × the evaluations its sampler is reckoned to
-   * make per sample ({@link SamplerSpec#evaluationBound}) × the model's time per row, is over {@code limits.max-cost-seconds}; else null.
+   * make per sample ({@link SamplerSpec#evaluationBound}) × the model's time per row, is over
+   * {@code limits.max-cost-seconds}; else null.
    */
   private Refused overCost(ServedModel served, SamplingJob job) {
     SamplerSpec spec = SamplerCatalog.spec(job.sampler());
