@@ -73,6 +73,10 @@ then a little for the JVM to exit.
 {{- if include "streamline.extraModels" . }}
 {{- $_ := set $streamline "model-dirs" (list .Values.models.mountPath) }}
 {{- end }}
+{{- $_ := set $streamline "auth" (dict "enabled" .Values.auth.enabled) }}
+{{- if .Values.auth.enabled }}
+{{- $_ := set $streamline.auth "tokens-file" (printf "%s/%s" (trimSuffix "/" .Values.auth.mountPath) .Values.auth.secretKey) }}
+{{- end }}
 {{- $owned := dict "server" (dict "port" .Values.containerPort "shutdown" "graceful") "spring" (dict "lifecycle" (dict "timeout-per-shutdown-phase" (printf "%ds" (add .Values.requestTimeoutSeconds 10)))) "streamline" $streamline }}
 {{- toYaml (mustMergeOverwrite (deepCopy .Values.config) $owned) }}
 {{- end }}

@@ -61,6 +61,11 @@ final class Chart {
    * templates have their hook annotation renamed, then names it back.
    */
   static Rendered renderTestHooks() {
+    return renderTestHooks(Map.of());
+  }
+
+  /** {@link #renderTestHooks()} with {@code --set key=value} for each entry. */
+  static Rendered renderTestHooks(Map<String, Object> values) {
     Path copy = null;
     try {
       copy = Files.createTempDirectory("chart");
@@ -80,7 +85,7 @@ final class Chart {
         }
       }
       List<HasMetadata> hooks = new ArrayList<>();
-      for (HasMetadata object : template(chart, Map.of())) {
+      for (HasMetadata object : template(chart, values)) {
         Map<String, String> annotations = object.getMetadata().getAnnotations();
         if (annotations != null && annotations.containsKey(RENAMED_HOOK_ANNOTATION)) {
           annotations.put(HOOK_ANNOTATION, annotations.remove(RENAMED_HOOK_ANNOTATION));

@@ -271,6 +271,59 @@ class HelmChartTest {
   }
 
   @Test
+  void apiKeysComeFromAMountedSecretAndLeaveTheProbesOpen() {
+    Chart.Rendered off = Chart.render();
+    assertThat(nested(off.applicationYaml(), "streamline", "auth"))
+        .isEqualTo(Map.of("enabled", false));
+    assertThat(off.deployment().getSpec().getTemplate().getSpec().getVolumes())
+        .extracting(Volume::getName).doesNotContain("auth");
+
+    Chart.Rendered on = Chart.render(Map.of("auth.enabled", true,
+        "auth.existingSecret", "streamline-keys"));
+    PodSpec pod = on.deployment().getSpec().getTemplate().getSpec();
+    Volume secret = volume(pod, "auth");
+    assertThat(secret.getSecret().getSecretName()).isEqualTo("streamline-keys");
+    assertThat(secret.getSecret().getItems()).singleElement().satisfies(item -> {
+      assertThat(item.getKey()).isEqualTo("tokens");
+      assertThat(item.getPath()).isEqualTo("tokens");
+    });
+    assertThat(mount(on.container(), "/etc/streamline/auth").getReadOnly()).isTrue();
+    assertThat(nested(on.applicationYaml(), "streamline", "auth")).isEqualTo(
+        Map.of("enabled", true, "tokens-file", "/etc/streamline/auth/tokens"));
+    // The probes need no key: they stay on the health groups the service leaves open.
+    assertThat(on.container().getReadinessProbe().getHttpGet().getPath()).isEqualTo(READINESS);
+    assertThat(on.container().getLivenessProbe().getHttpGet().getPath()).isEqualTo(LIVENESS);
+
+    Chart.Rendered renamed = Chart.render(Map.of("auth.enabled", true,
+        "auth.existingSecret", "keys", "auth.secretKey", "api-keys", "auth.mountPath", "/keys/"));
+    assertThat(nested(renamed.applicationYaml(), "streamline", "auth", "tokens-file"))
+        .isEqualTo("/keys/api-keys");
+
+    assertThatThrownBy(() -> Chart.render(Map.of("auth.enabled", true)))
+        .hasMessageContaining("auth.existingSecret is required");
+    assertThatThrownBy(() -> Chart.render(Map.of("config.streamline.auth.enabled", true)))
+        .hasMessageContaining("auth");
+  }
+
+  @Test
+  void helmTestPodSendsAKeyOfTheSecretWhenAuthIsOn() {
+    Pod open = Chart.renderTestHooks().only(Pod.class, "Pod");
+    assertThat(String.join(" ", open.getSpec().getContainers().get(0).getArgs()))
+        .doesNotContain("X-API-Key");
+    assertThat(open.getSpec().getVolumes()).isNullOrEmpty();
+
+    Pod pod = Chart.renderTestHooks(Map.of("auth.enabled", true,
+        "auth.existingSecret", "streamline-keys")).only(Pod.class, "Pod");
+    String script = String.join(" ", pod.getSpec().getContainers().get(0).getArgs());
+    // The first line of the file that is neither blank nor a comment.
+    assertThat(script).contains("-H \"X-API-Key: $(grep -v '^[[:space:]]*#' /auth/tokens"
+        + " | grep -m 1 '[^[:space:]]')\"");
+    assertThat(pod.getSpec().getVolumes()).singleElement()
+        .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("streamline-keys"));
+    assertThat(mount(pod.getSpec().getContainers().get(0), "/auth").getReadOnly()).isTrue();
+  }
+
+  @Test
   void helmTestPodSamplesAModelThroughTheService() {
     Pod pod = Chart.renderTestHooks().only(Pod.class, "Pod");
     assertThat(pod.getMetadata().getAnnotations()).containsEntry(Chart.HOOK_ANNOTATION, "test");

@@ -30,9 +30,11 @@ class StreamlinePropertiesChartTest {
 
   private static final Path METADATA = Chart.root()
       .resolve("service/target/classes/META-INF/spring-configuration-metadata.json");
-  /** Keys the chart sets from other values (gpu.enabled, models.*, requestTimeoutSeconds). */
+  /** Keys the chart sets from other values (gpu.enabled, models.*, requestTimeoutSeconds, auth.*). */
   private static final Set<String> CHART_OWNED =
-      Set.of("device", "model-dirs", "limits.request-timeout");
+      Set.of("device", "model-dirs", "limits.request-timeout", "auth.enabled");
+  /** Keys the chart sets only with a feature of its own on: the mounted Secret's file. */
+  private static final Set<String> CHART_OWNED_WHEN_ON = Set.of("auth.tokens-file");
   /** The schema's type for each Java type of the service; a new type needs a decision here. */
   private static final Map<String, String> SCHEMA_TYPES = Map.of(
       "java.lang.Boolean", "{\"type\":\"boolean\"}",
@@ -60,6 +62,7 @@ class StreamlinePropertiesChartTest {
     schemaLeaves(streamline, "", schema);
     TreeSet<String> expected = new TreeSet<>(service.keySet());
     expected.removeAll(CHART_OWNED);
+    expected.removeAll(CHART_OWNED_WHEN_ON);
     assertThat(schema.keySet()).as("config.streamline keys of values.schema.json")
         .containsExactlyInAnyOrderElementsOf(expected);
     schema.forEach((key, node) -> {

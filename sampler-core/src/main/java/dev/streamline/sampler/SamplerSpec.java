@@ -86,6 +86,16 @@ public record SamplerSpec(
         .anyMatch(o -> o.drawsNoise() && given.number(o, 0) > 0);
   }
 
+  /**
+   * The network evaluations a run is reckoned to make per sample: steps × evalsPerStep, or an
+   * adaptive solver's {@code maxNfe} when the run sets one, which bounds it whatever the steps
+   * (the default budget is a worst case a run rarely meets, so without one the steps say).
+   */
+  public long evaluationBound(int steps, SamplerOptions given) {
+    return adaptive && given.given().contains(SamplerOption.MAX_NFE)
+        ? given.integer(SamplerOption.MAX_NFE, 1) : (long) steps * evalsPerStep;
+  }
+
   /** @throws InvalidJobException when one of the options given is not one this sampler reads */
   public void checkReads(Set<SamplerOption> given) {
     List<String> unread = given.stream().map(SamplerOption::id)

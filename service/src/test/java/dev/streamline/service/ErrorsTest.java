@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -308,22 +309,45 @@ class ErrorsTest extends ServiceTest {
   }
 
   @Test
-  void aModelThatFailedToLoadIsNamedAndTheOthersServe() {
+  void aModelThatFailedToLoadIsNamedByIdWithAReasonThatNamesNoPath() {
     JsonNode readiness = http.getJson("/actuator/health/readiness");
     JsonNode models = readiness.get("components").get("models");
     assertThat(models.get("status").asString()).isEqualTo("UP");
-    assertThat(models.get("details").get("failed").get("broken").asString())
-        .contains("model.json: not valid JSON");
-    assertThat(models.get("details").get("failed").get("karras-ve").asString())
-        .endsWith("downloaded-model/scheduler_config.json: _class_name 'KarrasVeScheduler' is not"
-            + " supported; supported: [DDIMScheduler, DDPMScheduler, DEISMultistepScheduler,"
-            + " DPMSolverMultistepScheduler, EDMDPMSolverMultistepScheduler, EDMEulerScheduler,"
-            + " EulerAncestralDiscreteScheduler, EulerDiscreteScheduler,"
-            + " FlowMatchEulerDiscreteScheduler, HeunDiscreteScheduler, LMSDiscreteScheduler,"
-            + " PNDMScheduler, UniPCMultistepScheduler]");
-    HttpResponse<byte[]> response = sample("broken", "{\"n\":1}");
-    assertThat(response.statusCode()).isEqualTo(503);
-    assertThat(Http.json(response).get("detail").asString())
-        .startsWith("model 'broken' failed to load: ").contains("model.json: not valid JSON");
+    JsonNode details = models.get("details");
+    String unserved = "scheduler_config.json: _class_name 'KarrasVeScheduler' is not"
+        + " supported; supported: [DDIMScheduler, DDPMScheduler, DEISMultistepScheduler,"
+        + " DPMSolverMultistepScheduler, EDMDPMSolverMultistepScheduler, EDMEulerScheduler, EulerAncestralDiscreteScheduler,"
+        + " EulerDiscreteScheduler, FlowMatchEulerDiscreteScheduler, HeunDiscreteScheduler,"
+        + " LMSDiscreteScheduler, PNDMScheduler, UniPCMultistepScheduler]";
+    // Its directory is downloaded-model; it is reported by the id its model.json declares.
+    assertThat(details.get("failed").toString())
+        .isEqualTo(Http.JSON.createObjectNode().put("karras-ve", unserved).toString());
+    // Unreadable model.json, so no id: the reason alone, its path cut to the file name.
+    assertThat(details.get("failedWithoutId")).hasSize(1);
+    assertThat(details.get("failedWithoutId").get(0).asString())
+        .startsWith("model.json: not valid JSON");
+    // Declared twice: served once, and not also listed as failed.
+    assertThat(details.get("ready").toString()).containsOnlyOnce("\"no-gradient\"");
+    assertThat(details.get("duplicates").toString()).isEqualTo(
+        "{\"no-gradient\":\"declared again by another model directory, which is not served\"}");
+    String cwd = Path.of("").toAbsolutePath().toString();
+    assertThat(readiness.toString()).doesNotContain(cwd, "test-models", "downloaded-model");
+
+    assertProblem(sample("karras-ve", "{\"n\":1}"), 503,
+        "model 'karras-ve' failed to load: " + unserved);
+    HttpResponse<byte[]> broken = sample("broken", "{\"n\":1}");
+    assertThat(broken.statusCode()).isEqualTo(404);
+    assertThat(Http.json(broken).get("detail").asString()).startsWith("no model 'broken'; served:");
+  }
+
+  @Test
+  void healthShowsNoDiskFiguresOrPaths() {
+    JsonNode health = http.getJson("/actuator/health");
+    assertThat(health.get("status").asString()).isEqualTo("UP");
+    assertThat(health.get("components").get("diskSpace").toString())
+        .isEqualTo("{\"status\":\"UP\"}");
+    String text = health.toString();
+    assertThat(text).doesNotContain("\"details\"", "free", "total",
+        Path.of("").toAbsolutePath().toString());
   }
 }

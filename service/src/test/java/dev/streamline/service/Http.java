@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -35,19 +37,77 @@ public final class Http {
    * hangs up.
    */
   public Socket postAndHold(String path, String body) {
+    return postAndHold(path, body, InetAddress.getLoopbackAddress(), Map.of());
+  }
+
+  /** {@link #postAndHold(String, String)} from a local address of the loopback net (127/8). */
+  public Socket postAndHold(String path, String body, InetAddress from,
+      Map<String, String> headers) {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     try {
-      Socket socket = new Socket("localhost", port);
+      Socket socket = new Socket(InetAddress.getLoopbackAddress(), port, from, 0);
+      StringBuilder head = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n");
+      headers.forEach((name, value) -> head.append(name).append(": ").append(value)
+          .append("\r\n"));
       OutputStream out = socket.getOutputStream();
-      out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
-          + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write((head + "\r\n").getBytes(StandardCharsets.US_ASCII));
       out.write(bytes);
       out.flush();
       return socket;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** An answer read off a socket: the status, the header lines and the body. */
+  public record Raw(int status, String head, String body) {}
+
+  /** POSTs JSON from a local address of the loopback net and reads the answer to its end. */
+  public Raw postFrom(InetAddress from, String path, String body) {
+    try (Socket socket = postAndHold(path, body, from, Map.of("Connection", "close"))) {
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int end = answer.indexOf("\r\n\r\n");
+      return new Raw(Integer.parseInt(answer.substring(9, 12)), answer.substring(0, end),
+          answer.substring(end + 4));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Sends a request's head and part of its body on a connection of its own, then hangs up: with
+   * a reset (RST) or an orderly close (FIN).
+   */
+  public void hangUpMidBody(String path, boolean reset) {
+    try (Socket socket = new Socket("localhost", port)) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"n\":")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(200);
+      if (reset) {
+        socket.setSoLinger(true, 0);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A request with the given headers (a body, when given, as JSON). */
+  public HttpResponse<byte[]> send(String method, String path, String body,
+      Map<String, String> headers) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    headers.forEach(request::header);
+    return send(request.build());
   }
 
   public HttpResponse<byte[]> get(String path) {

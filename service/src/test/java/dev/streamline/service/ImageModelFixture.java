@@ -74,6 +74,12 @@ public final class ImageModelFixture {
         + "\", \"kind\": \"flow\", \"process\": {\"type\": \"linear\"},"
         + " \"parameterization\": \"velocity\", \"shape\": [2], \"architecture\":"
         + " {\"type\": \"torchscript\", \"weights\": \"model.pt\"}}");
+    // A second model declaring an id already served: the first is served, this one is not.
+    Path again = root.resolve(NO_GRADIENT + "-again");
+    Files.createDirectories(again);
+    for (String file : List.of("model.pt", ModelStore.MANIFEST)) {
+      Files.copy(detached.resolve(file), again.resolve(file));
+    }
     Path unserved = root.resolve("downloaded-model");
     Files.createDirectories(unserved);
     Files.writeString(unserved.resolve(ModelStore.MANIFEST), "{\"id\": \"karras-ve\","

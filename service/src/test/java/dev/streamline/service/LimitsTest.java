@@ -19,7 +19,9 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "streamline.bundled-models=false",
     "streamline.limits.queue-capacity=1",
-    "streamline.limits.request-timeout=1s"})
+    "streamline.limits.request-timeout=1s",
+    // SLOW must run into the time limit, not be refused up front for its cost.
+    "streamline.limits.max-cost-seconds=86400"})
 class LimitsTest extends HttpTest {
 
   private static final String DEPTH =

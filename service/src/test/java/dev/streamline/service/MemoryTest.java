@@ -35,7 +35,7 @@ class MemoryTest extends ServiceTest {
         String model = i % 3 == 0 ? "gaussians8-diffusion" : "moons-flow";
         ServedModel served = ((ModelLookup.Found) sampling.find(model)).model();
         wave.add(sampling.submit(served, new SampleOrder(4, sampler, 3, (long) done + i, null,
-            null, null, null, false, null, null)).result());
+            null, null, null, false, null, null), "memory-test").result());
       }
       for (CompletableFuture<Outcome> outcome : wave) {
         assertThat(((Outcome.Done) outcome.get()).samples().samples()).hasSize(8);

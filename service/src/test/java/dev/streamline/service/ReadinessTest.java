@@ -27,7 +27,8 @@ class ReadinessTest {
         new StreamlineProperties.Batching(true, 256, Duration.ofMillis(2), 0,
             Duration.ofMillis(10)),
         new StreamlineProperties.Limits(1024, 1000, DataSize.ofMegabytes(16), 64,
-            Duration.ofSeconds(60), 64));
+            Duration.ofSeconds(60), 64, 120, 50),
+        new StreamlineProperties.Auth(false, null));
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ModelRegistry registry = new ModelRegistry(properties, meters);
     assertThat(new ModelsHealthIndicator(registry).health().getStatus()).isEqualTo(Status.DOWN);

@@ -9,15 +9,18 @@ public class ApiException extends RuntimeException {
 
   private final HttpStatus status;
   private final HttpHeaders headers;
+  /** The refusal's metrics tag, which the request log shows; null for the HTTP layer's own. */
+  private final String outcome;
 
   public ApiException(HttpStatus status, String detail) {
-    this(status, detail, HttpHeaders.EMPTY);
+    this(status, detail, HttpHeaders.EMPTY, null);
   }
 
-  public ApiException(HttpStatus status, String detail, HttpHeaders headers) {
+  private ApiException(HttpStatus status, String detail, HttpHeaders headers, String outcome) {
     super(detail, null, false, false);
     this.status = status;
     this.headers = headers;
+    this.outcome = outcome;
   }
 
   /** A refusal of the sampling as the HTTP status that says it. */
@@ -26,16 +29,16 @@ public class ApiException extends RuntimeException {
       case NOT_FOUND -> HttpStatus.NOT_FOUND;
       case NOT_READY, CANCELLED -> HttpStatus.SERVICE_UNAVAILABLE;
       case INVALID -> HttpStatus.BAD_REQUEST;
-      case TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
-      case QUEUE_FULL -> HttpStatus.TOO_MANY_REQUESTS;
+      case TOO_LARGE, TOO_COSTLY -> HttpStatus.CONTENT_TOO_LARGE;
+      case QUEUE_FULL, OVER_SHARE -> HttpStatus.TOO_MANY_REQUESTS;
       case UNFINISHABLE -> HttpStatus.UNPROCESSABLE_CONTENT;
       case TIMED_OUT -> HttpStatus.GATEWAY_TIMEOUT;
     };
     HttpHeaders headers = new HttpHeaders();
-    if (refused.reason() == Refused.Reason.QUEUE_FULL) {
+    if (status == HttpStatus.TOO_MANY_REQUESTS) {
       headers.set(HttpHeaders.RETRY_AFTER, "1");
     }
-    return new ApiException(status, refused.detail(), headers);
+    return new ApiException(status, refused.detail(), headers, refused.reason().tag());
   }
 
   public HttpStatus status() {
@@ -44,5 +47,9 @@ public class ApiException extends RuntimeException {
 
   public HttpHeaders headers() {
     return headers;
+  }
+
+  public String outcome() {
+    return outcome;
   }
 }

@@ -1,13 +1,9 @@
 package dev.streamline.service.api;
 
 import dev.streamline.service.config.StreamlineProperties;
-import java.net.URI;
-import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.codec.ServerCodecConfigurer;
-import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.config.WebFluxConfigurer;
 import org.springframework.web.server.ServerWebExchange;
@@ -52,14 +48,6 @@ public class BodySizeLimit implements WebFilter, WebFluxConfigurer {
     // The body stays unread, so Reactor Netty ends the connection after the answer (and says
     // so). Asking for that ourselves with "Connection: close" closes it at once, and a client
     // still sending then often loses the answer to the reset; Netty's own close does not.
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, detail);
-    problem.setInstance(URI.create(exchange.getRequest().getPath().value()));
-    byte[] body = json.writeValueAsBytes(problem);
-    ServerHttpResponse response = exchange.getResponse();
-    response.setStatusCode(HttpStatus.CONTENT_TOO_LARGE);
-    response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-    response.getHeaders().setContentLength(body.length);
-    DataBuffer buffer = response.bufferFactory().wrap(body);
-    return response.writeWith(Mono.just(buffer));
+    return Problems.write(exchange, json, HttpStatus.CONTENT_TOO_LARGE, detail, HttpHeaders.EMPTY);
   }
 }

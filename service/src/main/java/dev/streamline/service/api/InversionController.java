@@ -15,6 +15,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
 
 /**
@@ -40,18 +41,21 @@ public class InversionController {
   @PostMapping(path = {"/v1/models/{id}/encode", "/v1/models/{id}/versions/{version}/encode"},
       consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> encode(@PathVariable String id,
-      @PathVariable(required = false) String version, @RequestBody EncodeRequest body) {
-    return answers.withModel(id, version, served -> encode(served, body));
+      @PathVariable(required = false) String version, @RequestBody EncodeRequest body,
+      ServerWebExchange exchange) {
+    return answers.withModel(id, version,
+        served -> encode(served, body, ApiKeys.client(exchange)));
   }
 
-  private Mono<ResponseEntity<?>> encode(ServedModel served, EncodeRequest body) {
+  private Mono<ResponseEntity<?>> encode(ServedModel served, EncodeRequest body,
+      String client) {
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with samples");
     }
     EncodeOrder order = new EncodeOrder(body.samples(), body.sampler(), body.steps(),
         SampleRequest.Options.of(body.options()), Answers.labels(body.labels()), body.guidance(),
         Answers.inspection(body.diagnostics(), body.sensitivity()));
-    return answers.of(sampling.encode(served, order), outcome -> ResponseEntity.ok()
+    return answers.of(sampling.encode(served, order, client), outcome -> ResponseEntity.ok()
         .contentType(MediaType.APPLICATION_JSON)
         .body(EncodeResponse.of(((Outcome.Done) outcome).samples())));
   }
@@ -63,11 +67,14 @@ public class InversionController {
       path = {"/v1/models/{id}/likelihood", "/v1/models/{id}/versions/{version}/likelihood"},
       consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
   public Mono<ResponseEntity<?>> likelihood(@PathVariable String id,
-      @PathVariable(required = false) String version, @RequestBody LikelihoodRequest body) {
-    return answers.withModel(id, version, served -> likelihood(served, body));
+      @PathVariable(required = false) String version, @RequestBody LikelihoodRequest body,
+      ServerWebExchange exchange) {
+    return answers.withModel(id, version, served -> likelihood(served, body,
+        ApiKeys.client(exchange)));
   }
 
-  private Mono<ResponseEntity<?>> likelihood(ServedModel served, LikelihoodRequest body) {
+  private Mono<ResponseEntity<?>> likelihood(ServedModel served, LikelihoodRequest body,
+      String client) {
     if (body == null) {
       throw new ApiException(HttpStatus.BAD_REQUEST, "the request needs a JSON body with samples");
     }
@@ -75,7 +82,7 @@ public class InversionController {
         SampleRequest.Options.of(body.options()), body.divergence(), body.probes(), body.seed(),
         Answers.labels(body.labels()), Boolean.TRUE.equals(body.returnLatents()),
         Answers.inspection(body.diagnostics(), body.sensitivity()));
-    return answers.of(sampling.likelihood(served, order), outcome -> ResponseEntity.ok()
+    return answers.of(sampling.likelihood(served, order, client), outcome -> ResponseEntity.ok()
         .contentType(MediaType.APPLICATION_JSON)
         .body(LikelihoodResponse.of(((Outcome.Scored) outcome).likelihoods())));
   }

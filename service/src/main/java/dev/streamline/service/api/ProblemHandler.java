@@ -24,6 +24,7 @@ import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.ServerWebInputException;
 import org.springframework.web.server.UnsupportedMediaTypeStatusException;
+import org.springframework.web.util.DisconnectedClientHelper;
 import reactor.core.publisher.Mono;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.exc.InvalidFormatException;
@@ -51,22 +52,45 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   }
 
   @ExceptionHandler(ApiException.class)
-  ResponseEntity<Object> api(ApiException e) {
-    return problem(e.status(), e.getMessage(), e.headers());
+  ResponseEntity<Object> api(ApiException e, ServerWebExchange exchange) {
+    if (e.outcome() != null) {
+      RequestLog.outcome(exchange, e.outcome());
+    }
+    return problem(e.status(), e.getMessage(), e.headers(), exchange);
   }
 
   /** A chunked body that grew past the codecs' in-memory limit (see {@link BodySizeLimit}). */
   @ExceptionHandler(ContentTooLargeException.class)
-  ResponseEntity<Object> tooLarge(ContentTooLargeException e) {
+  ResponseEntity<Object> tooLarge(ContentTooLargeException e, ServerWebExchange exchange) {
     return problem(HttpStatus.CONTENT_TOO_LARGE, BodySizeLimit.detail(properties),
-        HttpHeaders.EMPTY);
+        HttpHeaders.EMPTY, exchange);
   }
 
+  /**
+   * A client that hung up before its body was read is routine, not a failure: no answer can
+   * reach it, and {@link RequestLog} counts it. Anything else is a 500, logged with its id.
+   */
   @ExceptionHandler(Exception.class)
-  ResponseEntity<Object> unexpected(Exception e) {
-    log.error("request failed", e);
+  ResponseEntity<Object> unexpected(Exception e, ServerWebExchange exchange) {
+    if (DisconnectedClientHelper.isClientDisconnectedException(e)) {
+      log.debug("client hung up: {}", e.toString());
+      return ResponseEntity.status(RequestLog.CLIENT_CLOSED_REQUEST).build();
+    }
+    log.atError().addKeyValue(Problems.REQUEST_ID, RequestId.of(exchange)).setCause(e)
+        .log("request {} failed", RequestId.of(exchange));
     return problem(HttpStatus.INTERNAL_SERVER_ERROR,
-        "the service failed on this request; the server log has the cause", HttpHeaders.EMPTY);
+        "the service failed on this request; the server log has the cause", HttpHeaders.EMPTY,
+        exchange);
+  }
+
+  /** Spring's own problems (404 route, 405, ...) name the request's id too. */
+  @Override
+  protected Mono<ResponseEntity<Object>> createResponseEntity(Object body, HttpHeaders headers,
+      HttpStatusCode status, ServerWebExchange exchange) {
+    if (body instanceof ProblemDetail problem) {
+      Problems.identified(problem, exchange);
+    }
+    return super.createResponseEntity(body, headers, status, exchange);
   }
 
   /** A path that is no endpoint: Spring's detail speaks of static resources, which we serve none. */
@@ -76,7 +100,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     if (e instanceof NoResourceFoundException) {
       return Mono.just(problem(HttpStatus.NOT_FOUND, "no endpoint at "
           + exchange.getRequest().getPath().value() + "; the API is described at /v3/api-docs"
-          + " and /swagger-ui.html", headers));
+          + " and /swagger-ui.html", headers, exchange));
     }
     return super.handleResponseStatusException(e, headers, status, exchange);
   }
@@ -89,7 +113,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     String detail = cause instanceof JacksonException jackson
         ? detail(jackson) : "the body is missing or is not JSON";
     return Mono.just(problem(HttpStatus.BAD_REQUEST, "unreadable request body: " + detail,
-        HttpHeaders.EMPTY));
+        HttpHeaders.EMPTY, exchange));
   }
 
   /**
@@ -104,7 +128,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     return Mono.just(problem(HttpStatus.NOT_ACCEPTABLE, "the Accept header asks for no format"
         + " offered here, or is no list of media types; ask for " + (offered.isEmpty()
         ? "application/json" : String.join(", ", offered)) + ", or send no Accept header",
-        headers));
+        headers, exchange));
   }
 
   /** A body sent as anything but JSON, or with no Content-Type (when Spring's detail is empty). */
@@ -115,7 +139,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     MediaType type = e.getContentType();
     return Mono.just(problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "the body must be JSON, sent with"
         + " Content-Type: application/json; this one has "
-        + (type == null ? "no Content-Type" : "Content-Type: " + type), headers));
+        + (type == null ? "no Content-Type" : "Content-Type: " + type), headers, exchange));
   }
 
   /**
@@ -191,9 +215,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   }
 
   private static ResponseEntity<Object> problem(HttpStatus status, String detail,
-      HttpHeaders headers) {
-    return ResponseEntity.status(status).headers(headers)
-        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
-        .body(ProblemDetail.forStatusAndDetail(status, detail));
+      HttpHeaders headers, ServerWebExchange exchange) {
+    return Problems.entity(status, detail, headers, exchange);
   }
 }

@@ -18,6 +18,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.NotAcceptableStatusException;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
 
 /**
@@ -49,11 +50,14 @@ public class SamplesController {
       produces = {MediaType.APPLICATION_JSON_VALUE, NPY_VALUE, MediaType.IMAGE_PNG_VALUE})
   public Mono<ResponseEntity<?>> sample(@PathVariable String id,
       @PathVariable(required = false) String version, @RequestBody SampleRequest body,
-      @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
-    return answers.withModel(id, version, served -> sample(served, body, accept));
+      @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept,
+      ServerWebExchange exchange) {
+    return answers.withModel(id, version,
+        served -> sample(served, body, accept, ApiKeys.client(exchange)));
   }
 
-  private Mono<ResponseEntity<?>> sample(ServedModel served, SampleRequest body, String accept) {
+  private Mono<ResponseEntity<?>> sample(ServedModel served, SampleRequest body, String accept,
+      String client) {
     ModelInfo model = served.info();
     String id = model.id();
     SampleOrder order = order(body);
@@ -70,7 +74,7 @@ public class SamplesController {
               + " models; '" + id + "' has samples of shape " + model.dataShape()
               + ": ask for application/json or application/x-npy");
     }
-    return answers.of(sampling.submit(served, order),
+    return answers.of(sampling.submit(served, order, client),
         outcome -> render(((Outcome.Done) outcome).samples(), format));
   }
 

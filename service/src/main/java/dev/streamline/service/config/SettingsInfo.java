@@ -26,7 +26,10 @@ public class SettingsInfo implements InfoContributor {
             "maxSamples", properties.limits().maxSamples(),
             "maxSteps", properties.limits().maxSteps(),
             "queueCapacity", properties.limits().queueCapacity(),
-            "requestTimeout", properties.limits().requestTimeout().toString())));
+            "requestTimeout", properties.limits().requestTimeout().toString(),
+            "maxCostSeconds", properties.limits().maxCostSeconds(),
+            "slotsPerClient", properties.limits().slotsPerClient()),
+        "auth", properties.auth().enabled()));
   }
 
   /** The batching settings, with the number of forward workers resolved for this machine. */

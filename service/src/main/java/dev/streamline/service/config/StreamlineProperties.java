@@ -26,6 +26,7 @@ import org.springframework.validation.annotation.Validated;
  *     changed while serving; 0 (the default) loads them once, at start; at most a day
  * @param bundledModels serve the pretrained models inside the jar
  * @param analyticModels serve the closed-form Gaussian-mixture models
+ * @param auth API keys; off by default
  */
 @Validated
 @ConfigurationProperties(prefix = "streamline")
@@ -38,7 +39,8 @@ public record StreamlineProperties(
     @DefaultValue("true") boolean analyticModels,
     @Valid @NotNull @DefaultValue Threads threads,
     @Valid @NotNull @DefaultValue Batching batching,
-    @Valid @NotNull @DefaultValue Limits limits) {
+    @Valid @NotNull @DefaultValue Limits limits,
+    @Valid @NotNull @DefaultValue Auth auth) {
 
   public Device djlDevice() {
     return "gpu".equals(device) ? Device.gpu() : Device.cpu();
@@ -91,6 +93,12 @@ public record StreamlineProperties(
    *     which also keeps every deadline within the nanosecond clock's range
    * @param maxExactDimensions most dimensions a model may have for the exact divergence of a
    *     likelihood (one vector-Jacobian product per dimension); above it, Hutchinson's
+   * @param maxCostSeconds most estimated compute of one request, in seconds: n × the most
+   *     evaluations its sampler makes per sample × the model's time per row, as the warm-up
+   *     timed it on this machine; a request over it gets 413 before it runs
+   * @param clientSharePercent the part of {@code queueCapacity} one client (an API key, or an
+   *     address when auth is off) may hold at once, in percent; past it the client gets 429
+   *     while the other slots serve other clients
    */
   public record Limits(
       @DefaultValue("1024") @Min(1) int maxSamples,
@@ -99,7 +107,14 @@ public record StreamlineProperties(
       @DefaultValue("64") @Min(1) @Max(4096) int queueCapacity,
       @DefaultValue("60s") @NotNull @DurationMin(millis = 1, message = "must be positive")
       @DurationMax(days = 1, message = "must be at most 1d") Duration requestTimeout,
-      @DefaultValue("64") @Min(1) @Max(4096) int maxExactDimensions) {
+      @DefaultValue("64") @Min(1) @Max(4096) int maxExactDimensions,
+      @DefaultValue("120") @Min(1) @Max(86400) int maxCostSeconds,
+      @DefaultValue("50") @Min(1) @Max(100) int clientSharePercent) {
+
+    /** Request slots one client may hold: its share of the queue, at least one. */
+    public int slotsPerClient() {
+      return Math.max(1, queueCapacity * clientSharePercent / 100);
+    }
 
     /**
      * Under a byte, every request with a body would get 413 (and -1 would lift the codecs'
@@ -111,4 +126,13 @@ public record StreamlineProperties(
           || maxBodySize.toBytes() >= 1 && maxBodySize.toBytes() <= Integer.MAX_VALUE;
     }
   }
+
+  /**
+   * API keys. When enabled, every request but the actuator's health, info and prometheus (for
+   * probes and scrapers) needs {@code Authorization: Bearer KEY} or {@code X-API-Key: KEY}.
+   *
+   * @param tokensFile the keys, one per line (blank lines and {@code #} comments skipped): a
+   *     mounted Secret's file; read at start-up, so a changed key takes a restart
+   */
+  public record Auth(@DefaultValue("false") boolean enabled, Path tokensFile) {}
 }

@@ -1,6 +1,8 @@
 package dev.streamline.service.registry;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.streamline.models.store.BundledModels;
 import dev.streamline.models.store.Conventions;
 import dev.streamline.models.store.ModelManifest;
@@ -57,7 +59,8 @@ import org.springframework.stereotype.Component;
 /**
  * The models this instance serves. They load in the background after start-up, each followed by
  * one warm-up sample; until all are done the readiness probe says DOWN. A model that fails is
- * logged and reported by name, and the others are served regardless.
+ * logged with its directory and reported by its id with a reason that names no path (health and
+ * problem bodies are public), and the others are served regardless.
  *
  * <p>With {@code model-poll-interval} set, the model directories are looked at again on that
  * interval, on the same one thread that loaded them: a directory added is loaded and warmed up
@@ -82,6 +85,14 @@ public class ModelRegistry implements SmartLifecycle {
   /** Every model not freed yet: served, or let go of and finishing its requests. */
   private final Set<ServedModel> live = ConcurrentHashMap.newKeySet();
   private final Map<String, String> failures = new ConcurrentHashMap<>();
+  /** Failures of model directories whose model.json declares no id, by directory. */
+  private final Map<Path, String> anonymousFailures = new ConcurrentHashMap<>();
+  /** Directories declaring an id (and version) served from another, by directory: the label. */
+  private final Map<Path, String> duplicates = new ConcurrentHashMap<>();
+  /** The model tag of a failure without an id. */
+  static final String UNIDENTIFIED = "unidentified";
+  /** Rows of the passes that time a model's cost per row. */
+  private static final int TIMED_ROWS = 64;
   /** What each model directory held when last acted on; written by the models thread only. */
   private final Map<Path, Watched> watched = new ConcurrentHashMap<>();
   /** Directories seen changed once, with what was seen: acted on if the next look agrees. */
@@ -181,9 +192,22 @@ public class ModelRegistry implements SmartLifecycle {
     return "no model '" + id + "'; served: " + newest().stream().map(m -> m.info().id()).toList();
   }
 
-  /** Models that failed to load, with the reason. */
+  /** Models that failed to load and are not served, by id, with the reason. */
   public Map<String, String> failures() {
     return Map.copyOf(failures);
+  }
+
+  /** Why models without an id to report them by (or the engine) failed. */
+  public List<String> anonymousFailures() {
+    return anonymousFailures.values().stream().sorted().toList();
+  }
+
+  /** Served ids (with a version, when they have one) that another directory declared too. */
+  public Map<String, String> duplicates() {
+    Map<String, String> out = new TreeMap<>();
+    duplicates.values().forEach(label ->
+        out.put(label, "declared again by another model directory, which is not served"));
+    return out;
   }
 
   /** Models serving from their previous files because loading the new ones failed, and why. */
@@ -243,7 +267,7 @@ public class ModelRegistry implements SmartLifecycle {
       sync(false);
     } catch (RuntimeException | Error e) {
       log.error("model loading stopped: {}", e.getMessage(), e);
-      failures.put("engine", e.getClass().getSimpleName() + ": " + e.getMessage());
+      anonymousFailures.put(Path.of(""), "the engine failed: " + PublicReason.of(e, null));
     } finally {
       loaded = true;
     }
@@ -406,9 +430,9 @@ public class ModelRegistry implements SmartLifecycle {
       ServedModel model = start(candidate.load().get(), null);
       swap(null, model);
       count(Event.LOADED, model.info().id());
-      log.info("model {} ready in {} ms", model.info().label(), millisSince(started));
+      logReady(model, started);
     } catch (RuntimeException e) {
-      fail(candidate.id(), e);
+      fail(candidate.id(), null, e);
     }
   }
 
@@ -422,20 +446,28 @@ public class ModelRegistry implements SmartLifecycle {
     if (before != null && before.failedAs() != null) {
       failures.remove(before.failedAs());
     }
+    anonymousFailures.remove(directory);
+    duplicates.remove(directory);
     ServedModel model;
     try {
       model = start(stored(directory), old);
+    } catch (DuplicateId e) {
+      // The id is served (from elsewhere): reported as a duplicate, not as a failure of the id.
+      duplicates.put(directory, e.label);
+      log.error("model directory {} is not served: {}", directory.toAbsolutePath(),
+          e.getMessage());
+      watched.put(directory, new Watched(files, old, null, null));
+      return;
     } catch (RuntimeException e) {
-      String reason = reason(e);
+      String reason = PublicReason.of(e, directory);
       if (old == null) {
-        String id = ModelStore.declaredId(directory)
-            .orElse(directory.getFileName().toString());
-        fail(id, e);
+        String id = ModelStore.declaredId(directory).orElse(null);
+        fail(id, directory, e);
         watched.put(directory, new Watched(files, null, id, null));
       } else {
         count(Event.FAILED, old.info().id());
         log.warn("model {} keeps serving its previous files: loading the new files of {}"
-            + " failed: {}", old.info().label(), directory, reason);
+            + " failed: {}", old.info().label(), directory, reason(e));
         watched.put(directory, new Watched(files, old, null, reason));
       }
       return;
@@ -444,7 +476,7 @@ public class ModelRegistry implements SmartLifecycle {
     watched.put(directory, new Watched(files, model, null, null));
     if (old == null) {
       count(Event.LOADED, model.info().id());
-      log.info("model {} ready in {} ms", model.info().label(), millisSince(started));
+      logReady(model, started);
     } else {
       count(Event.RELOADED, model.info().id());
       log.info("model {} reloaded from {} in {} ms, replacing {}; the previous files are freed"
@@ -459,6 +491,8 @@ public class ModelRegistry implements SmartLifecycle {
     if (before.failedAs() != null) {
       failures.remove(before.failedAs());
     }
+    anonymousFailures.remove(directory);
+    duplicates.remove(directory);
     if (before.model() != null) {
       swap(before.model(), null);
       count(Event.UNLOADED, before.model().info().id());
@@ -485,10 +519,11 @@ public class ModelRegistry implements SmartLifecycle {
     try {
       ServedModel other = exact(id, info.version());
       if (other != null && other != replacing) {
-        throw new IllegalArgumentException("another model already has the id '" + id + "'"
+        throw new DuplicateId(info.label(), "another model already has the id '" + id + "'"
             + (info.version() == null ? "" : " and the version '" + info.version() + "'"));
       }
       warmUp(model);
+      model.costing(secondsPerRow(model.batcher()));
     } catch (RuntimeException e) {
       free(model);
       throw e;
@@ -618,15 +653,67 @@ public class ModelRegistry implements SmartLifecycle {
     }
   }
 
-  private void fail(String id, RuntimeException e) {
-    String reason = reason(e);
-    failures.put(id, reason);
-    count(Event.FAILED, id);
-    log.error("model {} failed to load: {}", id, reason);
+  /** A model another serves the id (and version) of. */
+  private static final class DuplicateId extends IllegalArgumentException {
+    private final String label;
+
+    DuplicateId(String label, String message) {
+      super(message);
+      this.label = label;
+    }
+  }
+
+  /**
+   * Logs the whole reason with the directory; health and 503 details get it without paths, under
+   * the model's id, or (a model.json that gives none) without one.
+   *
+   * @param id the model's id, or null when its model.json gives none
+   * @param directory where it was read from, or null for a model inside the jar
+   */
+  private void fail(String id, Path directory, RuntimeException e) {
+    String reason = PublicReason.of(e, directory);
+    if (id == null) {
+      anonymousFailures.put(directory, reason);
+    } else {
+      failures.put(id, reason);
+    }
+    count(Event.FAILED, id == null ? UNIDENTIFIED : id);
+    log.error("model {} from {} failed to load: {}", id == null ? "without an id" : id,
+        directory == null ? "the jar" : directory.toAbsolutePath(), reason(e));
+  }
+
+  /**
+   * One row's share of a pass of {@value #TIMED_ROWS} rows (or max-batch-size, when smaller):
+   * the fastest of three, after the warm-up, so that no lazy set-up or passing hiccup counts.
+   */
+  private double secondsPerRow(ForwardBatcher batcher) {
+    int rows = Math.min(TIMED_ROWS, properties.batching().maxBatchSize());
+    Network network = batcher.network();
+    Deadline deadline = Deadline.after(Duration.ofMinutes(5));
+    long fastest = Long.MAX_VALUE;
+    try (NDManager scratch = manager.newSubManager()) {
+      NDArray x = scratch.randomNormal(new Shape(rows).addAll(network.input()));
+      NDArray t = scratch.full(new Shape(rows),
+          (float) ((network.timeFrom() + network.timeTo()) / 2));
+      // A class-conditional network is timed on class 0, which every one of them has.
+      int[] labels = network.classCount() > 0 ? new int[rows] : null;
+      for (int i = 0; i < 3; i++) {
+        long started = System.nanoTime();
+        batcher.run(x, t, labels, deadline, 0).toFloatArray();
+        fastest = Math.min(fastest, System.nanoTime() - started);
+      }
+    }
+    return fastest / 1e9 / rows;
   }
 
   private static String reason(RuntimeException e) {
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  private static void logReady(ServedModel model, long started) {
+    log.info("model {} ready in {} ms; {} µs per row of a pass", model.info().label(),
+        millisSince(started),
+        String.format(java.util.Locale.ROOT, "%.2f", model.secondsPerRow() * 1e6));
   }
 
   private static long millisSince(long started) {

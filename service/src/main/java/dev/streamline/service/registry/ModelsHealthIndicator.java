@@ -6,8 +6,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Readiness of the models: DOWN while they load and warm up, then UP, naming any that failed
- * (they are not served, the others are) and any whose new files failed to load (they serve
- * their previous ones).
+ * (they are not served, the others are) by id and reason, never by directory, and any whose
+ * new files failed to load (they serve their previous ones).
  */
 @Component("models")
 public class ModelsHealthIndicator implements HealthIndicator {
@@ -27,6 +27,12 @@ public class ModelsHealthIndicator implements HealthIndicator {
     }
     if (!registry.failures().isEmpty()) {
       health.withDetail("failed", registry.failures());
+    }
+    if (!registry.anonymousFailures().isEmpty()) {
+      health.withDetail("failedWithoutId", registry.anonymousFailures());
+    }
+    if (!registry.duplicates().isEmpty()) {
+      health.withDetail("duplicates", registry.duplicates());
     }
     if (!registry.reloadFailures().isEmpty()) {
       health.withDetail("reloadFailed", registry.reloadFailures());

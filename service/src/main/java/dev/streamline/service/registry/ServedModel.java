@@ -31,6 +31,11 @@ public final class ServedModel {
   private final ForwardBatcher decoder;
   private final AutoCloseable weights;
   private final Consumer<ServedModel> unused;
+  /**
+   * One row's share of a network pass, as the warm-up timed it: what the cost limit weighs a
+   * request's evaluations by.
+   */
+  private volatile double secondsPerRow;
   /** The registry's hold and one per request; at 0 it takes no more. */
   private final AtomicInteger holds = new AtomicInteger(1);
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -62,6 +67,15 @@ public final class ServedModel {
 
   public ForwardBatcher batcher() {
     return batcher;
+  }
+
+  public double secondsPerRow() {
+    return secondsPerRow;
+  }
+
+  /** Its cost per row, timed before it serves. */
+  void costing(double seconds) {
+    secondsPerRow = seconds;
   }
 
   /** A latent model's decoder's batcher, or null. */

@@ -13,6 +13,10 @@ public record Refused(Reason reason, String detail) implements Outcome, ModelLoo
     INVALID("invalid"),
     TOO_LARGE("too_large"),
     QUEUE_FULL("queue_full"),
+    /** The client holds its share of the request slots already. */
+    OVER_SHARE("over_share"),
+    /** The order's estimated compute is over the cost limit. */
+    TOO_COSTLY("too_costly"),
     /** The values passed the checks and still made the sampling fail (non-finite, NFE budget). */
     UNFINISHABLE("invalid"),
     TIMED_OUT("timeout"),

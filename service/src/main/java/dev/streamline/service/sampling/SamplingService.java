@@ -8,6 +8,7 @@ import dev.streamline.sampler.JacobianTrace;
 import dev.streamline.sampler.SamplerCatalog;
 import dev.streamline.sampler.SamplerOption;
 import dev.streamline.sampler.SamplerOptions;
+import dev.streamline.sampler.SamplerSpec;
 import dev.streamline.sampler.SamplingException;
 import dev.streamline.sampler.SamplingJob;
 import dev.streamline.service.batching.Deadline;
@@ -19,12 +20,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +35,9 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Service;
 
 /**
- * Admits sampling orders (at most {@code queueCapacity} at once), validates them against the
- * model and the limits, and runs each on a worker thread, whose model evaluations go to the
+ * Admits sampling orders (at most {@code queueCapacity} at once, and a client's share of them,
+ * see {@link Admission}), validates them against the model, the limits and the cost limit, and
+ * runs each on a worker thread, whose model evaluations go to the
  * model's batcher; orders that can share a run are merged first ({@link RequestMerger}). Records
  * the request metrics. It speaks in orders and outcomes only, so any front door can use it.
  */
@@ -48,7 +50,7 @@ public class SamplingService implements DisposableBean {
   private final ModelRegistry registry;
   private final StreamlineProperties properties;
   private final MeterRegistry meters;
-  private final Semaphore slots;
+  private final Admission admission;
   private final ThreadPoolExecutor workers;
   /** Null when requests run on their own. */
   private final RequestMerger merger;
@@ -59,7 +61,7 @@ public class SamplingService implements DisposableBean {
     this.properties = properties;
     this.meters = meters;
     int capacity = properties.limits().queueCapacity();
-    this.slots = new Semaphore(capacity);
+    this.admission = new Admission(capacity, properties.limits().slotsPerClient());
     AtomicInteger count = new AtomicInteger();
     this.workers = new ThreadPoolExecutor(capacity, capacity, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), r -> {
@@ -107,24 +109,28 @@ public class SamplingService implements DisposableBean {
         });
   }
 
-  /** Validates and admits a sampling order for a model found (and held) by {@link #find}. */
-  public Job submit(ServedModel served, SampleOrder order) {
-    return admit(served, Endpoint.SAMPLES, order.n(), order.steps(), order.options(),
+  /**
+   * Validates and admits a sampling order for a model found (and held) by {@link #find}.
+   *
+   * @param client whom the order counts against in fair admission
+   */
+  public Job submit(ServedModel served, SampleOrder order, String client) {
+    return admit(served, Endpoint.SAMPLES, client, order.n(), order.steps(), order.options(),
         (deadline, started) -> {
       SamplingRun run = plan(served, order, deadline, started);
       int maxRows = properties.batching().maxBatchSize();
       boolean merge = merger != null && order.inspection().equals(Inspection.NONE)
           && RequestMerger.mergeable(run.request(), maxRows);
-      return new Planned(run.request().sampler(), () -> (merge ? merger.join(run)
+      return new Planned(run.request(), () -> (merge ? merger.join(run)
           : CompletableFuture.supplyAsync(() -> run.execute(properties.djlDevice(), meters),
               workers)).thenApply(Outcome.Done::new));
     });
   }
 
   /** Validates and admits an encode order: samples carried back to their latents. */
-  public Job encode(ServedModel served, EncodeOrder order) {
+  public Job encode(ServedModel served, EncodeOrder order, String client) {
     Integer n = order.samples() == null ? null : order.samples().size();
-    return admit(served, Endpoint.ENCODE, n, order.steps(), order.options(),
+    return admit(served, Endpoint.ENCODE, client, n, order.steps(), order.options(),
         (deadline, started) -> {
       ModelInfo model = served.info();
       String sampler = order.sampler() != null ? order.sampler()
@@ -134,15 +140,15 @@ public class SamplingService implements DisposableBean {
           order.options(), 0, order.guidance(), order.labels()).forEncoding();
       InversionRun run = new InversionRun(served, job, samples(model, order.samples()), null,
           order.inspection(), false, deadline, started);
-      return new Planned(job.sampler(), () -> CompletableFuture.supplyAsync(
+      return new Planned(job, () -> CompletableFuture.supplyAsync(
           () -> run.execute(properties.djlDevice()), workers));
     });
   }
 
   /** Validates and admits a likelihood order. */
-  public Job likelihood(ServedModel served, LikelihoodOrder order) {
+  public Job likelihood(ServedModel served, LikelihoodOrder order, String client) {
     Integer n = order.samples() == null ? null : order.samples().size();
-    return admit(served, Endpoint.LIKELIHOOD, n, order.steps(), order.options(),
+    return admit(served, Endpoint.LIKELIHOOD, client, n, order.steps(), order.options(),
         (deadline, started) -> {
       ModelInfo model = served.info();
       String sampler = order.sampler() == null ? "dopri5" : order.sampler();
@@ -153,7 +159,7 @@ public class SamplingService implements DisposableBean {
           order.options(), seed, null, order.labels()).forLikelihood();
       InversionRun run = new InversionRun(served, job, samples(model, order.samples()),
           divergence, order.inspection(), order.returnLatents(), deadline, started);
-      return new Planned(job.sampler(), () -> CompletableFuture.supplyAsync(
+      return new Planned(job, () -> CompletableFuture.supplyAsync(
           () -> run.execute(properties.djlDevice()), workers));
     });
   }
@@ -167,8 +173,8 @@ public class SamplingService implements DisposableBean {
     }
   }
 
-  /** An order planned: its sampler, and how its run starts once it holds a slot. */
-  private record Planned(String sampler, Supplier<CompletableFuture<Outcome>> start) {}
+  /** An order planned: its job (which the cost limit weighs), and how its run starts. */
+  private record Planned(SamplingJob job, Supplier<CompletableFuture<Outcome>> start) {}
 
   @FunctionalInterface
   private interface Planner {
@@ -177,15 +183,16 @@ public class SamplingService implements DisposableBean {
   }
 
   /**
-   * The one door of every order: the limits, the plan's checks, a request slot, the run on a
-   * worker, and the request metrics of its endpoint. The model's hold ({@link #find}) ends with
+   * The one door of every order: the limits, the plan's checks, the cost limit, a request slot
+   * of the client's share, the run on a worker, and the request metrics of its endpoint. The
+   * model's hold ({@link #find}) ends with
    * the order, whichever way it ends.
    */
-  private Job admit(ServedModel served, Endpoint endpoint, Integer n, Integer steps,
-      Map<SamplerOption, Object> options, Planner planner) {
+  private Job admit(ServedModel served, Endpoint endpoint, String client, Integer n,
+      Integer steps, Map<SamplerOption, Object> options, Planner planner) {
     Job job;
     try {
-      job = admitHeld(served, endpoint, n, steps, options, planner);
+      job = admitHeld(served, endpoint, client, n, steps, options, planner);
     } catch (RuntimeException | Error e) {
       served.release();
       throw e;
@@ -194,8 +201,8 @@ public class SamplingService implements DisposableBean {
     return job;
   }
 
-  private Job admitHeld(ServedModel served, Endpoint endpoint, Integer n, Integer steps,
-      Map<SamplerOption, Object> options, Planner planner) {
+  private Job admitHeld(ServedModel served, Endpoint endpoint, String client, Integer n,
+      Integer steps, Map<SamplerOption, Object> options, Planner planner) {
     long started = System.nanoTime();
     Deadline deadline = Deadline.after(properties.limits().requestTimeout());
     Refused tooLarge = overLimits(served.info(), n, steps, options);
@@ -208,26 +215,35 @@ public class SamplingService implements DisposableBean {
     } catch (InvalidJobException e) {
       return refused(reject(Refused.Reason.INVALID, e.getMessage()), deadline);
     }
-    if (!slots.tryAcquire()) {
-      return refused(reject(Refused.Reason.QUEUE_FULL, "all "
-          + properties.limits().queueCapacity() + " request slots are busy; retry after 1 s"),
+    Refused tooCostly = overCost(served, planned.job());
+    if (tooCostly != null) {
+      return refused(tooCostly, deadline);
+    }
+    Refused.Reason full = admission.enter(client);
+    if (full != null) {
+      StreamlineProperties.Limits limits = properties.limits();
+      return refused(reject(full, full == Refused.Reason.OVER_SHARE
+          ? "this client has " + limits.slotsPerClient() + " requests running, its share of the "
+              + limits.queueCapacity() + " request slots (streamline.limits.client-share-percent"
+              + " = " + limits.clientSharePercent() + "); retry after 1 s"
+          : "all " + limits.queueCapacity() + " request slots are busy; retry after 1 s"),
           deadline);
     }
     CompletableFuture<Outcome> result;
     try {
       result = planned.start().get();
     } catch (RuntimeException e) {
-      slots.release();
+      admission.leave(client);
       throw e;
     }
     String modelId = served.info().id();
-    String sampler = planned.sampler();
+    String sampler = planned.job().sampler();
     // Completed directly rather than as a dependent stage, so that an error is the cause itself,
     // not a CompletionException around it: Reactor logs any error but a CancellationException
     // that reaches a Mono whose client has hung up.
     CompletableFuture<Outcome> answer = new CompletableFuture<>();
     result.whenComplete((outcome, error) -> {
-      slots.release();
+      admission.leave(client);
       Throwable cause = error instanceof CompletionException ? error.getCause() : error;
       Refused failed = cause == null ? null : failure(cause);
       String tag = cause == null ? "ok" : failed == null ? "error" : failed.reason().tag();
@@ -312,6 +328,30 @@ public class SamplingService implements DisposableBean {
           + limits.maxSteps() + " steps per request");
     }
     return null;
+  }
+
+  /**
+   * A 413 for an order whose estimated compute, n × the evaluations its sampler is reckoned to
+   * make per sample ({@link SamplerSpec#evaluationBound}) × the model's time per row, is over
+   * {@code limits.max-cost-seconds}; else null.
+   */
+  private Refused overCost(ServedModel served, SamplingJob job) {
+    SamplerSpec spec = SamplerCatalog.spec(job.sampler());
+    long evaluations = spec.evaluationBound(job.steps(), job.options());
+    double seconds = job.n() * (double) evaluations * served.secondsPerRow();
+    int limit = properties.limits().maxCostSeconds();
+    if (seconds <= limit) {
+      return null;
+    }
+    boolean budget = spec.adaptive() && job.options().given().contains(SamplerOption.MAX_NFE);
+    String perSample = budget ? "up to " + evaluations + " evaluations (maxNfe)"
+        : job.steps() + " steps × " + spec.evalsPerStep() + " evaluations";
+    return reject(Refused.Reason.TOO_COSTLY, String.format(Locale.ROOT, "this request would"
+        + " take up to %.3f s of compute (n=%d × %s of '%s' × %.3f µs per row of '%s'), over"
+        + " the limit of %d s per request (streamline.limits.max-cost-seconds); ask for fewer"
+        + " samples or steps%s", seconds, job.n(), perSample, job.sampler(),
+        served.secondsPerRow() * 1e6, served.info().id(), limit,
+        budget ? ", or a smaller maxNfe" : ""));
   }
 
   /** The order as the run it asks for, its defaults filled in and every value checked. */

@@ -2,13 +2,19 @@ package dev.streamline.service.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streamline.service.api.ApiKeys;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.context.annotation.Configuration;
+import tools.jackson.databind.ObjectMapper;
 
 /** {@code streamline.*} binds with its documented defaults, and a bad value stops the start. */
 class StreamlinePropertiesTest {
@@ -36,7 +42,47 @@ class StreamlinePropertiesTest {
       assertThat(properties.limits().queueCapacity()).isEqualTo(64);
       assertThat(properties.limits().requestTimeout()).isEqualTo(Duration.ofSeconds(60));
       assertThat(properties.limits().maxBodySize().toMegabytes()).isEqualTo(16);
+      assertThat(properties.limits().maxCostSeconds()).isEqualTo(120);
+      assertThat(properties.limits().clientSharePercent()).isEqualTo(50);
+      assertThat(properties.limits().slotsPerClient()).isEqualTo(32);
+      assertThat(properties.auth().enabled()).isFalse();
+      assertThat(properties.auth().tokensFile()).isNull();
     });
+  }
+
+  @Test
+  void aShareIsAtLeastOneSlot() {
+    runner.withPropertyValues("streamline.limits.queue-capacity=3",
+        "streamline.limits.client-share-percent=10").run(context -> assertThat(
+            context.getBean(StreamlineProperties.class).limits().slotsPerClient()).isEqualTo(1));
+    assertRejected("streamline.limits.client-share-percent=0",
+        "streamline.limits.clientSharePercent", "must be greater than or equal to 1");
+    assertRejected("streamline.limits.client-share-percent=101",
+        "streamline.limits.clientSharePercent", "must be less than or equal to 100");
+    assertRejected("streamline.limits.max-cost-seconds=0", "streamline.limits.maxCostSeconds",
+        "must be greater than or equal to 1");
+  }
+
+  @Test
+  void apiKeysThatLetNobodyInStopTheStart(@TempDir Path directory) throws IOException {
+    ApplicationContextRunner keys = runner.withUserConfiguration(ApiKeys.class)
+        .withBean(ObjectMapper.class, ObjectMapper::new)
+        .withPropertyValues("streamline.auth.enabled=true");
+    keys.run(context -> assertThat(context.getStartupFailure()).rootCause().hasMessage(
+        "streamline.auth.enabled is true but streamline.auth.tokens-file names no file of API"
+            + " keys"));
+    Path comments = Files.writeString(directory.resolve("tokens"), "# none yet\n\n  \n");
+    keys.withPropertyValues("streamline.auth.tokens-file=" + comments).run(context ->
+        assertThat(context.getStartupFailure()).rootCause().hasMessage(
+            "streamline.auth.tokens-file " + comments + " holds no API key (one per line; blank"
+                + " lines and # comments are skipped)"));
+    Path missing = directory.resolve("absent");
+    keys.withPropertyValues("streamline.auth.tokens-file=" + missing).run(context ->
+        assertThat(context.getStartupFailure())
+            .hasStackTraceContaining("streamline.auth.tokens-file " + missing + " cannot be read"));
+    Files.writeString(directory.resolve("one"), "key-one\n");
+    keys.withPropertyValues("streamline.auth.tokens-file=" + directory.resolve("one"))
+        .run(context -> assertThat(context).hasNotFailed());
   }
 
   private void assertRejected(String setting, String field, String message) {
