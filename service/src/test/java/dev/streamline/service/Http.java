@@ -1,7 +1,9 @@
 package dev.streamline.service;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
@@ -11,6 +13,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -48,6 +53,64 @@ public final class Http {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * An answer read off a raw connection: its status, headers (names in lower case) and body.
+   */
+  public record Raw(int status, Map<String, String> headers, String body) {
+    public JsonNode json() {
+      return JSON.readTree(body);
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + headers + " " + body;
+    }
+  }
+
+  /**
+   * Sends these bytes on a connection of its own, as they are (for what no HTTP client sends),
+   * and reads the one answer; null when the server closed the connection without one.
+   */
+  public Raw raw(byte[] request) {
+    try (Socket socket = new Socket("localhost", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request);
+      socket.getOutputStream().flush();
+      return read(socket.getInputStream());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Raw raw(String request) {
+    return raw(request.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  /** One answer with a Content-Length body (or none); null when the connection ends first. */
+  public static Raw read(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        if (head.size() == 0) {
+          return null;
+        }
+        throw new IOException("connection closed in an answer's head: " + head);
+      }
+      head.write(b);
+    }
+    String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+    Map<String, String> headers = new TreeMap<>();
+    for (int i = 1; i < lines.length; i++) {
+      int colon = lines[i].indexOf(':');
+      headers.put(lines[i].substring(0, colon).toLowerCase(Locale.ROOT),
+          lines[i].substring(colon + 1).trim());
+    }
+    int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+    String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    return new Raw(Integer.parseInt(lines[0].substring(9, 12)), headers, body);
   }
 
   public HttpResponse<byte[]> get(String path) {

@@ -26,7 +26,9 @@ class ReadinessTest {
         new StreamlineProperties.Batching(true, 256, Duration.ofMillis(2), 0,
             Duration.ofMillis(10)),
         new StreamlineProperties.Limits(1024, 1000, DataSize.ofMegabytes(16), 64,
-            Duration.ofSeconds(60), 64));
+            Duration.ofSeconds(60), 64),
+        new StreamlineProperties.Http(Duration.ofSeconds(5), Duration.ofSeconds(10),
+            Duration.ofSeconds(60), 1024));
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ModelRegistry registry = new ModelRegistry(properties, meters);
     assertThat(new ModelsHealthIndicator(registry).health().getStatus()).isEqualTo(Status.DOWN);

@@ -1,12 +1,15 @@
 package dev.streamline.service.api;
 
 import dev.streamline.service.config.StreamlineProperties;
+import dev.streamline.service.http.MalformedBody;
+import io.netty.handler.timeout.ReadTimeoutException;
 import java.util.Collection;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.NestedExceptionUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -62,6 +65,18 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         HttpHeaders.EMPTY);
   }
 
+  /**
+   * A body that stopped arriving for {@code streamline.http.body-timeout}: Reactor Netty has
+   * closed the connection, so the answer is for the record; a slow client is not the server's
+   * error.
+   */
+  @ExceptionHandler(ReadTimeoutException.class)
+  ResponseEntity<Object> slowBody(ReadTimeoutException e) {
+    return problem(HttpStatus.REQUEST_TIMEOUT, "the request body paused for longer than "
+        + DurationStyle.SIMPLE.print(properties.http().bodyTimeout())
+        + " (streamline.http.body-timeout)", HttpHeaders.EMPTY);
+  }
+
   @ExceptionHandler(Exception.class)
   ResponseEntity<Object> unexpected(Exception e) {
     log.error("request failed", e);
@@ -86,15 +101,16 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   protected Mono<ResponseEntity<Object>> handleServerWebInputException(ServerWebInputException e,
       HttpHeaders headers, HttpStatusCode status, ServerWebExchange exchange) {
     Throwable cause = NestedExceptionUtils.getMostSpecificCause(e);
-    String detail = cause instanceof JacksonException jackson
-        ? detail(jackson) : "the body is missing or is not JSON";
+    String detail = cause instanceof JacksonException jackson ? detail(jackson)
+        : cause instanceof MalformedBody malformed ? malformed.getMessage()
+        : "the body is missing or is not JSON";
     return Mono.just(problem(HttpStatus.BAD_REQUEST, "unreadable request body: " + detail,
         HttpHeaders.EMPTY));
   }
 
   /**
    * An Accept header that names no format offered, or is no list of media types (see
-   * {@link UnreadableAccept}); Spring's own detail is empty.
+   * {@link AcceptHeader}); Spring's own detail is empty.
    */
   @Override
   protected Mono<ResponseEntity<Object>> handleNotAcceptableStatusException(

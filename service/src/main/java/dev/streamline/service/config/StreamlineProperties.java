@@ -34,7 +34,8 @@ public record StreamlineProperties(
     @DefaultValue("true") boolean analyticModels,
     @Valid @NotNull @DefaultValue Threads threads,
     @Valid @NotNull @DefaultValue Batching batching,
-    @Valid @NotNull @DefaultValue Limits limits) {
+    @Valid @NotNull @DefaultValue Limits limits,
+    @Valid @NotNull @DefaultValue Http http) {
 
   public Device djlDevice() {
     return "gpu".equals(device) ? Device.gpu() : Device.cpu();
@@ -107,4 +108,22 @@ public record StreamlineProperties(
           || maxBodySize.toBytes() >= 1 && maxBodySize.toBytes() <= Integer.MAX_VALUE;
     }
   }
+
+  /**
+   * What a client's connection may take: time to send a request, and a share of the server.
+   *
+   * @param headerTimeout longest from a request's first byte to the end of its headers; then a
+   *     408 and the connection closes
+   * @param bodyTimeout longest pause in the arrival of a request body; then the connection closes
+   * @param idleTimeout longest a connection stays open with no request on it
+   * @param maxConnections most connections open at once; one more gets a 503 and is closed
+   */
+  public record Http(
+      @DefaultValue("5s") @NotNull @DurationMin(millis = 1, message = "must be positive")
+      @DurationMax(hours = 1, message = "must be at most 1h") Duration headerTimeout,
+      @DefaultValue("10s") @NotNull @DurationMin(millis = 1, message = "must be positive")
+      @DurationMax(hours = 1, message = "must be at most 1h") Duration bodyTimeout,
+      @DefaultValue("60s") @NotNull @DurationMin(millis = 1, message = "must be positive")
+      @DurationMax(days = 1, message = "must be at most 1d") Duration idleTimeout,
+      @DefaultValue("1024") @Min(1) @Max(1048576) int maxConnections) {}
 }
