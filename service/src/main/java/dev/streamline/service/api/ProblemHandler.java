@@ -9,7 +9,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.NestedExceptionUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -73,7 +72,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   @ExceptionHandler(ReadTimeoutException.class)
   ResponseEntity<Object> slowBody(ReadTimeoutException e) {
     return problem(HttpStatus.REQUEST_TIMEOUT, "the request body paused for longer than "
-        + DurationStyle.SIMPLE.print(properties.http().bodyTimeout())
+        + StreamlineProperties.text(properties.http().bodyTimeout())
         + " (streamline.http.body-timeout)", HttpHeaders.EMPTY);
   }
 

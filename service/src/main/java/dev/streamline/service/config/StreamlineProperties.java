@@ -9,11 +9,13 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.convert.DurationStyle;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
@@ -70,6 +72,12 @@ public record StreamlineProperties(
       @DefaultValue("0") @Min(0) @Max(256) int workers,
       @DefaultValue("10ms") @NotNull @DurationMin(nanos = 0, message = "must not be negative")
       @DurationMax(seconds = 10, message = "must be at most 10s") Duration mergeWindow) {}
+
+  /** A duration as the configuration writes it: {@code 5s}, {@code 1500ms}. */
+  public static String text(Duration duration) {
+    return DurationStyle.SIMPLE.print(duration,
+        duration.toMillis() % 1000 == 0 ? ChronoUnit.SECONDS : ChronoUnit.MILLIS);
+  }
 
   /** {@code batching.workers}, with 0 resolved for this machine. */
   public int forwardWorkers() {

@@ -1,5 +1,6 @@
 package dev.streamline.service.http;
 
+import dev.streamline.service.config.StreamlineProperties;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -9,7 +10,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import org.springframework.boot.convert.DurationStyle;
 import reactor.netty.channel.ChannelOperations;
 
 /**
@@ -84,7 +84,7 @@ final class HeaderTimeout {
       return;
     }
     problem.send(afterCodec, HttpResponseStatus.REQUEST_TIMEOUT,
-        "the request headers did not arrive within " + DurationStyle.SIMPLE.print(timeout)
+        "the request headers did not arrive within " + StreamlineProperties.text(timeout)
             + " of its first byte (streamline.http.header-timeout)", null);
   }
 
