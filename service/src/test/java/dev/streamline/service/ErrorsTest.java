@@ -122,6 +122,24 @@ class ErrorsTest extends ServiceTest {
             + " batchErrorControl, timeGrid, rho, shift, clip, threshold]");
   }
 
+  /** Were taken: a number or boolean as a string, and the last of two equal keys. */
+  @Test
+  void strictJson() {
+    assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":1}"), 400,
+        "unreadable request body: sampler must be a string, got 1");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":true}"), 400,
+        "unreadable request body: sampler must be a string, got true");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"timeGrid\":2.5}}"), 400,
+        "unreadable request body: options.timeGrid must be a string, got 2.5");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"n\":2}"), 400,
+        "unreadable request body: property \"n\" is given twice; give each property once");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"rho\":7,\"rho\":8}}"), 400,
+        "unreadable request body: property \"rho\" is given twice in options; give each"
+            + " property once");
+    assertProblem(sample("moons-flow", "{\"n\":1} {\"n\":2}"), 400,
+        "unreadable request body: more follows the JSON value of the body; send one JSON object");
+  }
+
   @Test
   void valuesPastWhatTheSamplingTakes() {
     // Finite as doubles, infinite as the float32 the sampling runs in.

@@ -46,6 +46,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   private static final Pattern REFUSED_COERCION =
       Pattern.compile("^Cannot coerce \\w+ value \\((.*)\\) to ");
 
+  /** Jackson's STRICT_DUPLICATE_DETECTION: "Duplicate Object property \"n\"". */
+  private static final Pattern DUPLICATE = Pattern.compile("^Duplicate Object property \"(.*)\"");
+
   private final StreamlineProperties properties;
 
   public ProblemHandler(StreamlineProperties properties) {
@@ -139,6 +142,14 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
    */
   private static String detail(JacksonException e) {
     String path = path(e.getPath());
+    Matcher duplicate = DUPLICATE.matcher(e.getOriginalMessage());
+    if (duplicate.find()) {
+      return "property \"" + duplicate.group(1) + "\" is given twice"
+          + (path.isEmpty() ? "" : " in " + path) + "; give each property once";
+    }
+    if (e.getOriginalMessage().startsWith("Trailing token")) {
+      return "more follows the JSON value of the body; send one JSON object";
+    }
     if (e instanceof UnrecognizedPropertyException unknown) {
       List<JacksonException.Reference> parent = e.getPath().subList(0, e.getPath().size() - 1);
       Collection<Object> known = unknown.getKnownPropertyIds();
