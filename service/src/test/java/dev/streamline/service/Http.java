@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -88,29 +89,62 @@ public final class Http {
     return raw(request.getBytes(StandardCharsets.ISO_8859_1));
   }
 
-  /** One answer with a Content-Length body (or none); null when the connection ends first. */
+  /** One answer; null when the connection ends before it. */
   public static Raw read(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-      int b = in.read();
+    return read(in, false);
+  }
+
+  /**
+   * One answer, its body by Content-Length or chunked (none after a HEAD); null when the
+   * connection ends (or is reset) before it.
+   */
+  public static Raw read(InputStream in, boolean head) throws IOException {
+    ByteArrayOutputStream received = new ByteArrayOutputStream();
+    while (!received.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b;
+      try {
+        b = in.read();
+      } catch (SocketException e) {
+        b = -1;
+      }
       if (b < 0) {
-        if (head.size() == 0) {
+        if (received.size() == 0) {
           return null;
         }
-        throw new IOException("connection closed in an answer's head: " + head);
+        throw new IOException("connection closed in an answer's head: " + received);
       }
-      head.write(b);
+      received.write(b);
     }
-    String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+    String[] lines = received.toString(StandardCharsets.ISO_8859_1).split("\r\n");
     Map<String, String> headers = new TreeMap<>();
     for (int i = 1; i < lines.length; i++) {
       int colon = lines[i].indexOf(':');
       headers.put(lines[i].substring(0, colon).toLowerCase(Locale.ROOT),
           lines[i].substring(colon + 1).trim());
     }
-    int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
-    String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    String body = head ? ""
+        : "chunked".equals(headers.get("transfer-encoding")) ? dechunk(in)
+        : new String(in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0"))),
+            StandardCharsets.UTF_8);
     return new Raw(Integer.parseInt(lines[0].substring(9, 12)), headers, body);
+  }
+
+  private static String dechunk(InputStream in) throws IOException {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    while (true) {
+      StringBuilder size = new StringBuilder();
+      for (int b = in.read(); b != '\n'; b = in.read()) {
+        if (b < 0) {
+          throw new IOException("the chunked answer ended early");
+        }
+        size.append((char) b);
+      }
+      int length = Integer.parseInt(size.toString().trim(), 16);
+      body.writeBytes(in.readNBytes(length + 2));
+      if (length == 0) {
+        return body.toString(StandardCharsets.UTF_8);
+      }
+    }
   }
 
   public HttpResponse<byte[]> get(String path) {

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.ContentLengthNotAllowedException;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -14,6 +15,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.List;
 import reactor.netty.channel.ChannelOperations;
 
 /**
@@ -49,21 +51,9 @@ final class ProtocolErrors extends ChannelDuplexHandler {
     }
     if (msg instanceof HttpRequest request && ChannelOperations.get(ctx.channel()) == null) {
       answered = false;
-      Throwable cause = request.decoderResult().cause();
-      String target = cause == null ? targetFault(request.uri()) : null;
-      if (cause != null || target != null) {
+      if (turnedDown(ctx, request)) {
         failed = true;
         ReferenceCountUtil.release(msg);
-        if (cause instanceof TooLongHttpLineException) {
-          problem.send(ctx, HttpResponseStatus.REQUEST_URI_TOO_LONG, "the request line is longer"
-              + " than " + maxLine + " bytes; shorten the URI", null);
-        } else if (cause instanceof TooLongHttpHeaderException) {
-          problem.send(ctx, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-              "the request headers are larger than " + maxHeaders + " bytes", null);
-        } else {
-          problem.send(ctx, HttpResponseStatus.BAD_REQUEST,
-              target != null ? target : requestFault(cause), null);
-        }
         return;
       }
     } else if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
@@ -93,6 +83,37 @@ final class ProtocolErrors extends ChannelDuplexHandler {
     ctx.write(msg, promise);
   }
 
+  /** Answers the request's fault and is true, or is false for a request to pass on. */
+  private boolean turnedDown(ChannelHandlerContext ctx, HttpRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    HttpResponseStatus status = HttpResponseStatus.BAD_REQUEST;
+    String detail;
+    if (cause instanceof TooLongHttpLineException) {
+      status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
+      detail = "the request line is longer than " + maxLine + " bytes; shorten the URI";
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+      detail = "the request headers are larger than " + maxHeaders + " bytes";
+    } else if (cause != null) {
+      detail = requestFault(cause);
+    } else if (request.protocolVersion().majorVersion() != 1) {
+      // Reactor Netty turns down HTTP/2.0 with an empty 400; Netty reads HTTP/0.9 as a version.
+      // A 400, not 505: a client's request gets no 5xx, which would read as the server's fault.
+      detail = "this server speaks HTTP/1.1 and HTTP/1.0; the request is "
+          + request.protocolVersion();
+    } else {
+      detail = targetFault(request.uri());
+      if (detail == null) {
+        detail = hostFault(request.headers().getAll(HttpHeaderNames.HOST));
+      }
+    }
+    if (detail == null) {
+      return false;
+    }
+    problem.send(ctx, status, detail, null);
+    return true;
+  }
+
   /**
    * Why Reactor Netty (which decodes the path) or Spring (which parses the whole target as a URI)
    * would turn this target down, or null when neither would.
@@ -115,6 +136,30 @@ final class ProtocolErrors extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * Why the Host headers name no one authority (host and port) that the URI of the request can
+   * be built from, or null when they do.
+   */
+  static String hostFault(List<String> hosts) {
+    if (hosts.size() > 1) {
+      return "the request has " + hosts.size() + " Host headers; send one";
+    }
+    if (hosts.isEmpty()) {
+      return null;
+    }
+    String host = hosts.get(0);
+    try {
+      URI uri = new URI("http://" + host + "/");
+      if (uri.getHost() != null && uri.getRawUserInfo() == null && uri.getPort() <= 65535
+          && uri.getRawPath().equals("/") && uri.getRawQuery() == null) {
+        return null;
+      }
+    } catch (URISyntaxException e) {
+      // as any other Host that is not host[:port]
+    }
+    return "the Host header must be host[:port], got \"" + printable(host) + "\"";
+  }
+
   private static String requestFault(Throwable cause) {
     if (cause instanceof ContentLengthNotAllowedException) {
       return "a request may have a Content-Length or Transfer-Encoding: chunked, not both";
@@ -130,7 +175,7 @@ final class ProtocolErrors extends ChannelDuplexHandler {
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < message.length() && out.length() < 200; i++) {
       char c = message.charAt(i);
-      out.append(c < 0x20 || c > 0x7e ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+      out.append(c < 0x20 || c > 0x7e || c == '`' ? String.format("\\u%04x", (int) c) : String.valueOf(c));
     }
     return out.toString();
   }
