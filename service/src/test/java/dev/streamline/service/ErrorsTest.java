@@ -78,6 +78,11 @@ class ErrorsTest extends ServiceTest {
     // Was a 500: the bound overflowed float32 inside the engine.
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":3.5e38}}"), 400,
         "clip must be > 0 and below 3.4e38 (it bounds float32 values), got 3.5E38");
+    // Was a 422 that blamed the sampling: sigma^(1/rho) overflowed.
+    assertProblem(sample("moons-flow",
+        "{\"n\":1,\"options\":{\"timeGrid\":\"karras\",\"rho\":1e-300}}"), 400,
+        "time grid 'karras' with rho=1.0E-300 has non-finite or out-of-order times; choose a"
+            + " moderate value (the defaults are rho=7.0, shift=1.0)");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":1,\"threshold\":0.99}}"),
         400, "clip and threshold both guard x0; choose one");
     assertProblem(sample("moons-flow", ""), 400,
