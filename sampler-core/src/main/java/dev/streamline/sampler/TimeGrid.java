@@ -200,6 +200,18 @@ public record TimeGrid(Kind kind, double rho, double shift, double betaAlpha, do
         t[i] = process.timeAtNoiseFraction(shift * u / (1 + (shift - 1) * u));
       }
     }
+    // An extreme rho or shift overflows the grid's arithmetic (rho = 1e-300 raises sigma to
+    // 1e300); left in, the sampling would fail on its non-finite times with a 422 that blames
+    // the model's values instead.
+    for (int i = 1; i < steps; i++) {
+      if (!Double.isFinite(t[i]) || (t[i] - t[i - 1]) * (t1 - t0) < 0) {
+        String by = chosen == Kind.KARRAS || chosen == Kind.POLYEXPONENTIAL
+            ? "rho=" + rho + (shift == 1.0 ? "" : " and shift=" + shift) : "shift=" + shift;
+        throw new InvalidJobException("time grid '" + chosen.id() + "' with " + by
+            + " has non-finite or out-of-order times; choose a moderate value (the defaults are"
+            + " rho=" + DEFAULT.rho() + ", shift=" + DEFAULT.shift() + ")");
+      }
+    }
     double direction = Math.signum(t1 - t0);
     for (int i = 1; i <= steps; i++) {
       if (!(direction * (t[i] - t[i - 1]) > 0)) {

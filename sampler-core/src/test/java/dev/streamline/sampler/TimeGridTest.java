@@ -11,6 +11,18 @@ class TimeGridTest {
   private static final NoiseProcess FLOW = new NoiseProcess.LinearInterpolant();
   private static final NoiseProcess EDM = new NoiseProcess.Edm();
 
+  /** Was a 422 from the sampling: 1/rho = 1e300 overflowed sigma^(1/rho). */
+  @Test
+  void anExtremeRhoIsRefusedByName() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new TimeGrid(TimeGrid.Kind.KARRAS, 1e-300, 1).times(FLOW, 10))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessage("time grid 'karras' with rho=1.0E-300 has non-finite or out-of-order times;"
+            + " choose a moderate value (the defaults are rho=7.0, shift=1.0)");
+    assertThat(java.util.Arrays.stream(new TimeGrid(TimeGrid.Kind.KARRAS, 7, 1).times(FLOW, 10))
+        .allMatch(Double::isFinite)).isTrue();
+  }
+
   @Test
   void uniformGridOfTheFlow() {
     double[] t = TimeGrid.DEFAULT.times(FLOW, 4);

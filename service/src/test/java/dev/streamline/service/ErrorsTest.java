@@ -89,6 +89,11 @@ class ErrorsTest extends ServiceTest {
     // Was a 500: the bound overflowed float32 inside the engine.
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":3.5e38}}"), 400,
         "clip must be > 0 and below 3.4e38 (it bounds float32 values), got 3.5E38");
+    // Was a 422 that blamed the sampling: sigma^(1/rho) overflowed.
+    assertProblem(sample("moons-flow",
+        "{\"n\":1,\"options\":{\"timeGrid\":\"karras\",\"rho\":1e-300}}"), 400,
+        "time grid 'karras' with rho=1.0E-300 has non-finite or out-of-order times; choose a"
+            + " moderate value (the defaults are rho=7.0, shift=1.0)");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":1,\"threshold\":0.99}}"),
         400, "clip and threshold both guard x0; choose one");
     assertProblem(sample("moons-flow", ""), 400,
@@ -130,6 +135,24 @@ class ErrorsTest extends ServiceTest {
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"etaa\":1}}"), 400,
         "unreadable request body: Unrecognized property \"etaa\" in options; known: "
             + Arrays.stream(SamplerOption.values()).map(SamplerOption::id).toList());
+  }
+
+  /** Were taken: a number or boolean as a string, and the last of two equal keys. */
+  @Test
+  void strictJson() {
+    assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":1}"), 400,
+        "unreadable request body: sampler must be a string, got 1");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"sampler\":true}"), 400,
+        "unreadable request body: sampler must be a string, got true");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"timeGrid\":2.5}}"), 400,
+        "unreadable request body: options.timeGrid must be a string, got 2.5");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"n\":2}"), 400,
+        "unreadable request body: property \"n\" is given twice; give each property once");
+    assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"rho\":7,\"rho\":8}}"), 400,
+        "unreadable request body: property \"rho\" is given twice in options; give each"
+            + " property once");
+    assertProblem(sample("moons-flow", "{\"n\":1} {\"n\":2}"), 400,
+        "unreadable request body: more follows the JSON value of the body; send one JSON object");
   }
 
   @Test

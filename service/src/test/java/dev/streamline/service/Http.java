@@ -1,18 +1,23 @@
 package dev.streamline.service;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -60,16 +65,24 @@ public final class Http {
     }
   }
 
-  /** An answer read off a socket: the status, the header lines and the body. */
-  public record Raw(int status, String head, String body) {}
+  /**
+   * An answer read off a raw connection: its status, headers (names in lower case) and body.
+   */
+  public record Raw(int status, Map<String, String> headers, String body) {
+    public JsonNode json() {
+      return JSON.readTree(body);
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + headers + " " + body;
+    }
+  }
 
   /** POSTs JSON from a local address of the loopback net and reads the answer to its end. */
   public Raw postFrom(InetAddress from, String path, String body) {
     try (Socket socket = postAndHold(path, body, from, Map.of("Connection", "close"))) {
-      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      int end = answer.indexOf("\r\n\r\n");
-      return new Raw(Integer.parseInt(answer.substring(9, 12)), answer.substring(0, end),
-          answer.substring(end + 4));
+      return read(socket.getInputStream());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -108,6 +121,83 @@ public final class Http {
     }
     headers.forEach(request::header);
     return send(request.build());
+  }
+
+  /**
+   * Sends these bytes on a connection of its own, as they are (for what no HTTP client sends),
+   * and reads the one answer; null when the server closed the connection without one.
+   */
+  public Raw raw(byte[] request) {
+    try (Socket socket = new Socket("localhost", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request);
+      socket.getOutputStream().flush();
+      return read(socket.getInputStream());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Raw raw(String request) {
+    return raw(request.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  /** One answer; null when the connection ends before it. */
+  public static Raw read(InputStream in) throws IOException {
+    return read(in, false);
+  }
+
+  /**
+   * One answer, its body by Content-Length or chunked (none after a HEAD); null when the
+   * connection ends (or is reset) before it.
+   */
+  public static Raw read(InputStream in, boolean head) throws IOException {
+    ByteArrayOutputStream received = new ByteArrayOutputStream();
+    while (!received.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b;
+      try {
+        b = in.read();
+      } catch (SocketException e) {
+        b = -1;
+      }
+      if (b < 0) {
+        if (received.size() == 0) {
+          return null;
+        }
+        throw new IOException("connection closed in an answer's head: " + received);
+      }
+      received.write(b);
+    }
+    String[] lines = received.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+    Map<String, String> headers = new TreeMap<>();
+    for (int i = 1; i < lines.length; i++) {
+      int colon = lines[i].indexOf(':');
+      headers.put(lines[i].substring(0, colon).toLowerCase(Locale.ROOT),
+          lines[i].substring(colon + 1).trim());
+    }
+    String body = head ? ""
+        : "chunked".equals(headers.get("transfer-encoding")) ? dechunk(in)
+        : new String(in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0"))),
+            StandardCharsets.UTF_8);
+    return new Raw(Integer.parseInt(lines[0].substring(9, 12)), headers, body);
+  }
+
+  private static String dechunk(InputStream in) throws IOException {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    while (true) {
+      StringBuilder size = new StringBuilder();
+      for (int b = in.read(); b != '\n'; b = in.read()) {
+        if (b < 0) {
+          throw new IOException("the chunked answer ended early");
+        }
+        size.append((char) b);
+      }
+      int length = Integer.parseInt(size.toString().trim(), 16);
+      body.writeBytes(in.readNBytes(length + 2));
+      if (length == 0) {
+        return body.toString(StandardCharsets.UTF_8);
+      }
+    }
   }
 
   public HttpResponse<byte[]> get(String path) {

@@ -28,7 +28,9 @@ class ReadinessTest {
             Duration.ofMillis(10)),
         new StreamlineProperties.Limits(1024, 1000, DataSize.ofMegabytes(16), 64,
             Duration.ofSeconds(60), 64, 120, 50),
-        new StreamlineProperties.Auth(false, null));
+        new StreamlineProperties.Auth(false, null),
+        new StreamlineProperties.Http(Duration.ofSeconds(5), Duration.ofSeconds(10),
+            Duration.ofSeconds(60), 1024));
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ModelRegistry registry = new ModelRegistry(properties, meters);
     assertThat(new ModelsHealthIndicator(registry).health().getStatus()).isEqualTo(Status.DOWN);

@@ -11,10 +11,12 @@ import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * What every endpoint that runs an order shares on the HTTP side: the model lookup, the fields
@@ -26,10 +28,12 @@ class Answers {
 
   private final SamplingService sampling;
   private final StreamlineProperties properties;
+  private final ObjectMapper json;
 
-  Answers(SamplingService sampling, StreamlineProperties properties) {
+  Answers(SamplingService sampling, StreamlineProperties properties, ObjectMapper json) {
     this.sampling = sampling;
     this.properties = properties;
+    this.json = json;
   }
 
   /**
@@ -55,7 +59,9 @@ class Answers {
   /**
    * The job's outcome, rendered; a refusal becomes its problem. The request runs on a sampling
    * worker, off the event loop; when its client disconnects, Netty sees the connection close and
-   * the job is cancelled.
+   * the job is cancelled. A JSON answer is written to bytes there too, within the request's time
+   * limit: a trajectory of n = 1024 takes seconds to write, which Spring's encoder spent on the
+   * event loop, after the deadline had been checked for the last time.
    */
   Mono<ResponseEntity<?>> of(SamplingService.Job job,
       Function<Outcome, ResponseEntity<?>> render) {
@@ -74,8 +80,22 @@ class Answers {
           if (outcome instanceof Refused refused) {
             throw ApiException.of(refused);
           }
-          return render.apply(outcome);
+          ResponseEntity<?> answer = written(render.apply(outcome));
+          if (job.deadline().remainingNanos() <= 0) {
+            throw ApiException.of(sampling.timedOut());
+          }
+          return answer;
         });
+  }
+
+  /** A JSON answer with its body as bytes; any other as it is (.npy and PNG are bytes). */
+  private ResponseEntity<?> written(ResponseEntity<?> answer) {
+    if (!MediaType.APPLICATION_JSON.equals(answer.getHeaders().getContentType())
+        || answer.getBody() == null || answer.getBody() instanceof byte[]) {
+      return answer;
+    }
+    return ResponseEntity.status(answer.getStatusCode()).headers(answer.getHeaders())
+        .body(json.writeValueAsBytes(answer.getBody()));
   }
 
   /** A body's labels, none of them null. */

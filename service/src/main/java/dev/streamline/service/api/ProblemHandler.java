@@ -1,6 +1,8 @@
 package dev.streamline.service.api;
 
 import dev.streamline.service.config.StreamlineProperties;
+import dev.streamline.service.http.MalformedBody;
+import io.netty.handler.timeout.ReadTimeoutException;
 import java.util.Collection;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -45,6 +47,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   private static final Pattern REFUSED_COERCION =
       Pattern.compile("^Cannot coerce \\w+ value \\((.*)\\) to ");
 
+  /** Jackson's STRICT_DUPLICATE_DETECTION: "Duplicate Object property \"n\"". */
+  private static final Pattern DUPLICATE = Pattern.compile("^Duplicate Object property \"(.*)\"");
+
   private final StreamlineProperties properties;
 
   public ProblemHandler(StreamlineProperties properties) {
@@ -64,6 +69,18 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   ResponseEntity<Object> tooLarge(ContentTooLargeException e, ServerWebExchange exchange) {
     return problem(HttpStatus.CONTENT_TOO_LARGE, BodySizeLimit.detail(properties),
         HttpHeaders.EMPTY, exchange);
+  }
+
+  /**
+   * A body that stopped arriving for {@code streamline.http.body-timeout}: Reactor Netty has
+   * closed the connection, so the answer is for the record; a slow client is not the server's
+   * error.
+   */
+  @ExceptionHandler(ReadTimeoutException.class)
+  ResponseEntity<Object> slowBody(ReadTimeoutException e, ServerWebExchange exchange) {
+    return problem(HttpStatus.REQUEST_TIMEOUT, "the request body paused for longer than "
+        + StreamlineProperties.text(properties.http().bodyTimeout())
+        + " (streamline.http.body-timeout)", HttpHeaders.EMPTY, exchange);
   }
 
   /**
@@ -110,15 +127,16 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   protected Mono<ResponseEntity<Object>> handleServerWebInputException(ServerWebInputException e,
       HttpHeaders headers, HttpStatusCode status, ServerWebExchange exchange) {
     Throwable cause = NestedExceptionUtils.getMostSpecificCause(e);
-    String detail = cause instanceof JacksonException jackson
-        ? detail(jackson) : "the body is missing or is not JSON";
+    String detail = cause instanceof JacksonException jackson ? detail(jackson)
+        : cause instanceof MalformedBody malformed ? malformed.getMessage()
+        : "the body is missing or is not JSON";
     return Mono.just(problem(HttpStatus.BAD_REQUEST, "unreadable request body: " + detail,
         HttpHeaders.EMPTY, exchange));
   }
 
   /**
    * An Accept header that names no format offered, or is no list of media types (see
-   * {@link UnreadableAccept}); Spring's own detail is empty.
+   * {@link AcceptHeader}); Spring's own detail is empty.
    */
   @Override
   protected Mono<ResponseEntity<Object>> handleNotAcceptableStatusException(
@@ -148,6 +166,14 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
    */
   private static String detail(JacksonException e) {
     String path = path(e.getPath());
+    Matcher duplicate = DUPLICATE.matcher(e.getOriginalMessage());
+    if (duplicate.find()) {
+      return "property \"" + duplicate.group(1) + "\" is given twice"
+          + (path.isEmpty() ? "" : " in " + path) + "; give each property once";
+    }
+    if (e.getOriginalMessage().startsWith("Trailing token")) {
+      return "more follows the JSON value of the body; send one JSON object";
+    }
     if (e instanceof UnrecognizedPropertyException unknown) {
       List<JacksonException.Reference> parent = e.getPath().subList(0, e.getPath().size() - 1);
       Collection<Object> known = unknown.getKnownPropertyIds();

@@ -9,11 +9,13 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.convert.DurationStyle;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
@@ -40,7 +42,8 @@ public record StreamlineProperties(
     @Valid @NotNull @DefaultValue Threads threads,
     @Valid @NotNull @DefaultValue Batching batching,
     @Valid @NotNull @DefaultValue Limits limits,
-    @Valid @NotNull @DefaultValue Auth auth) {
+    @Valid @NotNull @DefaultValue Auth auth,
+    @Valid @NotNull @DefaultValue Http http) {
 
   public Device djlDevice() {
     return "gpu".equals(device) ? Device.gpu() : Device.cpu();
@@ -75,6 +78,12 @@ public record StreamlineProperties(
       @DefaultValue("0") @Min(0) @Max(256) int workers,
       @DefaultValue("10ms") @NotNull @DurationMin(nanos = 0, message = "must not be negative")
       @DurationMax(seconds = 10, message = "must be at most 10s") Duration mergeWindow) {}
+
+  /** A duration as the configuration writes it: {@code 5s}, {@code 1500ms}. */
+  public static String text(Duration duration) {
+    return DurationStyle.SIMPLE.print(duration,
+        duration.toMillis() % 1000 == 0 ? ChronoUnit.SECONDS : ChronoUnit.MILLIS);
+  }
 
   /** {@code batching.workers}, with 0 resolved for this machine. */
   public int forwardWorkers() {
@@ -135,4 +144,22 @@ public record StreamlineProperties(
    *     mounted Secret's file; read at start-up, so a changed key takes a restart
    */
   public record Auth(@DefaultValue("false") boolean enabled, Path tokensFile) {}
+
+  /**
+   * What a client's connection may take: time to send a request, and a share of the server.
+   *
+   * @param headerTimeout longest from a request's first byte to the end of its headers; then a
+   *     408 and the connection closes
+   * @param bodyTimeout longest pause in the arrival of a request body; then the connection closes
+   * @param idleTimeout longest a connection stays open with no request on it
+   * @param maxConnections most connections open at once; one more gets a 503 and is closed
+   */
+  public record Http(
+      @DefaultValue("5s") @NotNull @DurationMin(millis = 1, message = "must be positive")
+      @DurationMax(hours = 1, message = "must be at most 1h") Duration headerTimeout,
+      @DefaultValue("10s") @NotNull @DurationMin(millis = 1, message = "must be positive")
+      @DurationMax(hours = 1, message = "must be at most 1h") Duration bodyTimeout,
+      @DefaultValue("60s") @NotNull @DurationMin(millis = 1, message = "must be positive")
+      @DurationMax(days = 1, message = "must be at most 1d") Duration idleTimeout,
+      @DefaultValue("1024") @Min(1) @Max(1048576) int maxConnections) {}
 }

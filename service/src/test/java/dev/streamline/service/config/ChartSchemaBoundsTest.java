@@ -57,7 +57,7 @@ class ChartSchemaBoundsTest {
       List.of(new Bound("limits.max-body-size", ">=", DataSize.ofBytes(1)),
           new Bound("limits.max-body-size", "<=", DataSize.ofBytes(Integer.MAX_VALUE))));
   /** The disagreements the schema cannot avoid, and why. */
-  private static final Map<String, String> UNEXPRESSED = Map.of(
+  private static final Map<String, String> UNEXPRESSED = withHttpTimeouts(Map.of(
       "only the service: device matches cpu|gpu",
       "the chart writes device from the boolean gpu.enabled, as cpu or gpu only",
       "the schema's pattern passes a string beyond: limits.max-body-size <= 2147483647B",
@@ -72,7 +72,23 @@ class ChartSchemaBoundsTest {
       "as batching.max-delay",
       "only the service: model-poll-interval <= PT24H", "as batching.max-delay",
       "the schema's pattern passes a string beyond: model-poll-interval <= PT24H",
-      "as batching.max-delay");
+      "as batching.max-delay"));
+  /** The http timeouts' bounds, which the duration definition cannot carry either. */
+  private static Map<String, String> withHttpTimeouts(Map<String, String> known) {
+    Map<String, String> all = new java.util.HashMap<>(known);
+    Map<String, String> maxima =
+        Map.of("header-timeout", "PT1H", "body-timeout", "PT1H", "idle-timeout", "PT24H");
+    maxima.forEach((key, max) -> {
+      String why = "as batching.max-delay: the timeouts share the duration definition";
+      all.put("only the schema: http." + key + " >= PT0S", why);
+      for (String bound : List.of(" >= PT0.001S", " <= " + max)) {
+        all.put("only the service: http." + key + bound, why);
+        all.put("the schema's pattern passes a string beyond: http." + key + bound, why);
+      }
+    });
+    return Map.copyOf(all);
+  }
+
   private static final Validator VALIDATOR =
       new SpringValidatorAdapter(Validation.buildDefaultValidatorFactory().getValidator());
 
