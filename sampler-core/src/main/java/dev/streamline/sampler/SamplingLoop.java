@@ -302,11 +302,12 @@ public final class SamplingLoop {
    */
   private double[] schedule(FixedStepMethod fixed) {
     SamplingJob.Span span = job.span();
-    double[] whole = fixed.grid(process(), options(),
-        options().grid().times(process(), span.total()));
-    // A table spacing that already ends on timestep 0 lays out one point fewer.
+    double[] whole = options().grid().times(process(), span.total());
+    // A table spacing that already ends on timestep 0 lays out one point fewer. The method's own
+    // points (restart's intervals) go into the part that runs.
     int last = whole.length - 1;
-    return Arrays.copyOfRange(whole, Math.min(span.first(), last), Math.min(span.end(), last) + 1);
+    return fixed.grid(process(), options(), Arrays.copyOfRange(whole,
+        Math.min(span.first(), last), Math.min(span.end(), last) + 1));
   }
 
   /**

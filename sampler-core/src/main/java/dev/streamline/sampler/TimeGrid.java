@@ -80,6 +80,9 @@ public record TimeGrid(Kind kind, double rho, double shift, double betaAlpha, do
 
   /** Of ComfyUI's beta scheduler and diffusers' beta sigmas, after Lee et al. */
   private static final double BETA_DEFAULT = 0.6;
+  /** Karras et al.'s rho, and k-diffusion's and ComfyUI's for the polyexponential grid. */
+  private static final double KARRAS_RHO = 7;
+  private static final double POLYEXPONENTIAL_RHO = 1;
   /** How near a list's or table's end must come to the process's own (float32 and rounding). */
   private static final double END_TOLERANCE = 1e-3;
 
@@ -138,7 +141,7 @@ public record TimeGrid(Kind kind, double rho, double shift, double betaAlpha, do
         }
       }
       case KARRAS -> {
-        double exponent = Double.isNaN(rho) ? 7 : rho;
+        double exponent = karrasRho();
         double hi = Math.pow(clampedEdmSigma(process, t0), 1 / exponent);
         double lo = Math.pow(clampedEdmSigma(process, t1), 1 / exponent);
         for (int i = 0; i <= steps; i++) {
@@ -147,7 +150,8 @@ public record TimeGrid(Kind kind, double rho, double shift, double betaAlpha, do
         }
       }
       case LOG_SNR, EXPONENTIAL, POLYEXPONENTIAL -> {
-        double exponent = chosen == Kind.POLYEXPONENTIAL && !Double.isNaN(rho) ? rho : 1;
+        double exponent = chosen == Kind.POLYEXPONENTIAL && !Double.isNaN(rho) ? rho
+            : POLYEXPONENTIAL_RHO;
         double from = clampedLogSnr(process, t0);
         double to = clampedLogSnr(process, t1);
         for (int i = 0; i <= steps; i++) {
@@ -209,7 +213,8 @@ public record TimeGrid(Kind kind, double rho, double shift, double betaAlpha, do
             ? "rho=" + rho + (shift == 1.0 ? "" : " and shift=" + shift) : "shift=" + shift;
         throw new InvalidJobException("time grid '" + chosen.id() + "' with " + by
             + " has non-finite or out-of-order times; choose a moderate value (the defaults are"
-            + " rho=" + DEFAULT.rho() + ", shift=" + DEFAULT.shift() + ")");
+            + " rho=" + KARRAS_RHO + " for karras and " + POLYEXPONENTIAL_RHO
+            + " for polyexponential, shift=" + DEFAULT.shift() + ")");
       }
     }
     double direction = Math.signum(t1 - t0);
@@ -306,6 +311,11 @@ public record TimeGrid(Kind kind, double rho, double shift, double betaAlpha, do
     }
     t[steps] = t1;
     return t;
+  }
+
+  /** The exponent of Karras et al.'s sigma spacing: the one given, else 7. */
+  public double karrasRho() {
+    return Double.isNaN(rho) ? KARRAS_RHO : rho;
   }
 
   /** The number of steps that the job's list defines on this process; empty without a list. */

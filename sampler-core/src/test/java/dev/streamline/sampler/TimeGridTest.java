@@ -18,7 +18,8 @@ class TimeGridTest {
             () -> new TimeGrid(TimeGrid.Kind.KARRAS, 1e-300, 1).times(FLOW, 10))
         .isInstanceOf(InvalidJobException.class)
         .hasMessage("time grid 'karras' with rho=1.0E-300 has non-finite or out-of-order times;"
-            + " choose a moderate value (the defaults are rho=7.0, shift=1.0)");
+            + " choose a moderate value (the defaults are rho=7.0 for karras and 1.0 for"
+            + " polyexponential, shift=1.0)");
     assertThat(java.util.Arrays.stream(new TimeGrid(TimeGrid.Kind.KARRAS, 7, 1).times(FLOW, 10))
         .allMatch(Double::isFinite)).isTrue();
   }

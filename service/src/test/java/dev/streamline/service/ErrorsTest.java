@@ -93,7 +93,8 @@ class ErrorsTest extends ServiceTest {
     assertProblem(sample("moons-flow",
         "{\"n\":1,\"options\":{\"timeGrid\":\"karras\",\"rho\":1e-300}}"), 400,
         "time grid 'karras' with rho=1.0E-300 has non-finite or out-of-order times; choose a"
-            + " moderate value (the defaults are rho=7.0, shift=1.0)");
+            + " moderate value (the defaults are rho=7.0 for karras and 1.0 for polyexponential,"
+            + " shift=1.0)");
     assertProblem(sample("moons-flow", "{\"n\":1,\"options\":{\"clip\":1,\"threshold\":0.99}}"),
         400, "clip and threshold both guard x0; choose one");
     assertProblem(sample("moons-flow", ""), 400,

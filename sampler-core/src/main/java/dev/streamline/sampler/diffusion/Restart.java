@@ -60,7 +60,7 @@ public final class Restart implements FixedStepMethod {
     double[] out = new double[times.length + restarts * (steps + 1)];
     System.arraycopy(times, 0, out, 0, at + 1);
     int next = at + 1;
-    double rho = options.grid().rho();
+    double rho = options.grid().karrasRho();
     for (int k = 0; k < restarts; k++) {
       for (int j = 0; j < steps; j++) {
         double root = Math.pow(max, 1 / rho)
