@@ -476,6 +476,11 @@ class ApiRobustnessTest extends HttpTest {
         latents(c, model, rows, spins), options(c, reads, spins), returnTrajectory(c), output,
         unknownField(c));
     expect = expect.and(accept.expect()).and(contentType.expect());
+    if (spins && id.equals("tiny-unet")) {
+      // An adaptive solver at its default tolerance (1e-5) on the U-Net may take longer than
+      // the request limit (dpm-adaptive: over 60 s for 3 samples); the 504 that says so is right.
+      expect = expect.and(Expect.EITHER);
+    }
     for (Field f : fields) {
       expect = expect.and(f.expect());
     }

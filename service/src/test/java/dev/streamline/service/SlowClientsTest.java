@@ -27,7 +27,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
     "streamline.bundled-models=false",
     "streamline.http.header-timeout=2s",
     "streamline.http.body-timeout=2s",
-    "streamline.http.idle-timeout=4s",
+    "streamline.http.idle-timeout=15s",
     "streamline.http.max-connections=220"})
 @ExtendWith(OutputCaptureExtension.class)
 class SlowClientsTest extends HttpTest {

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;
@@ -16,9 +15,7 @@ import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import org.springframework.web.util.DisconnectedClientHelper;
-import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
 import reactor.core.publisher.SignalType;
 
 /**
@@ -37,7 +34,6 @@ public class RequestLog implements WebFilter {
   private static final Logger log = LoggerFactory.getLogger("streamline.requests");
   private static final String OUTCOME = RequestLog.class.getName() + ".outcome";
   private static final String ERROR = RequestLog.class.getName() + ".error";
-  private static final AtomicBoolean HOOKED = new AtomicBoolean();
 
   private final Counter disconnects;
 
@@ -45,7 +41,6 @@ public class RequestLog implements WebFilter {
     this.disconnects = Counter.builder("streamline.disconnects")
         .description("Requests whose client hung up before its answer was written")
         .register(meters);
-    quietDroppedHangUps();
   }
 
   /** The outcome the request log shows, where it is more than the status says. */
@@ -95,23 +90,5 @@ public class RequestLog implements WebFilter {
         .addKeyValue("durationMs", millis)
         .log("{} {} {} {} in {} ms (request {})", method, path, status, outcome, millis,
             RequestId.of(exchange));
-  }
-
-  /**
-   * Reactor logs at ERROR an error that arrives after its stream ended, and a connection reset
-   * while a body is read is signalled twice; once per JVM (the hook adds up), hang-ups among
-   * them go to DEBUG, anything else is logged as Reactor would.
-   */
-  private static void quietDroppedHangUps() {
-    if (HOOKED.compareAndSet(false, true)) {
-      Logger reactor = LoggerFactory.getLogger(Operators.class);
-      Hooks.onErrorDropped(e -> {
-        if (DisconnectedClientHelper.isClientDisconnectedException(e)) {
-          log.debug("client hung up: {}", e.toString());
-        } else {
-          reactor.error("Operator called default onErrorDropped", e);
-        }
-      });
-    }
   }
 }

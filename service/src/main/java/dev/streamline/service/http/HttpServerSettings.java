@@ -9,6 +9,7 @@ import org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.core.Ordered;
 import org.springframework.stereotype.Component;
+import org.springframework.web.util.DisconnectedClientHelper;
 import reactor.core.publisher.Hooks;
 import reactor.netty.NettyPipeline;
 import reactor.netty.http.server.HttpServer;
@@ -36,12 +37,15 @@ public class HttpServerSettings
     // Reactor Netty hands a body's error to its reader, and once more as the connection's
     // request ends, when the reader has finished and Reactor drops it, by default with an ERROR
     // and a stack. For the errors of a client's body (a malformed chunk, a body that stopped
-    // coming) that second signal is routine. Reset first: the hook adds up, and each application
-    // context (a test's, say) builds this again.
+    // coming) that second signal is routine, and so is a client's hang-up, which a connection
+    // reset during a body's read signals twice (RequestLog counts it). Reset first: the hook adds
+    // up, and each application context (a test's, say) builds this again.
     Hooks.resetOnErrorDropped();
     Hooks.onErrorDropped(error -> {
       if (error instanceof MalformedBody || error instanceof ReadTimeoutException) {
         log.debug("a request body's error, signalled again as its request ended", error);
+      } else if (DisconnectedClientHelper.isClientDisconnectedException(error)) {
+        log.debug("client hung up: {}", error.toString());
       } else {
         log.error("Operator called default onErrorDropped", error);
       }
