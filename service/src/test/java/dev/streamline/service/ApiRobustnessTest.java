@@ -467,6 +467,11 @@ class ApiRobustnessTest extends HttpTest {
     Field n = n(c);
     int rows = n.expect() == Expect.OK ? Integer.parseInt(n.json()) : 1;
     Field sampler = sampler(c);
+    if (id.equals("tiny-unet") && "\"dpm-adaptive\"".equals(sampler.json())) {
+      // At its default tolerance (1e-5) dpm-adaptive spends over the 60 s request limit on the
+      // U-Net; its requests are tried on the analytic models, whose fields are smooth.
+      sampler = ok("sampler", "\"dopri5\"");
+    }
     String samplerId = sampler.given() ? unquote(sampler.json()) : model.defaultSampler();
     List<String> reads = samplers.get(samplerId);
     boolean spins = adaptive.contains(samplerId);
@@ -476,11 +481,6 @@ class ApiRobustnessTest extends HttpTest {
         latents(c, model, rows, spins), options(c, reads, spins), returnTrajectory(c), output,
         unknownField(c));
     expect = expect.and(accept.expect()).and(contentType.expect());
-    if (spins && id.equals("tiny-unet")) {
-      // An adaptive solver at its default tolerance (1e-5) on the U-Net may take longer than
-      // the request limit (dpm-adaptive: over 60 s for 3 samples); the 504 that says so is right.
-      expect = expect.and(Expect.EITHER);
-    }
     for (Field f : fields) {
       expect = expect.and(f.expect());
     }
