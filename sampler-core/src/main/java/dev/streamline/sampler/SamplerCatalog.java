@@ -91,7 +91,6 @@ public final class SamplerCatalog {
         "k-diffusion's dpmpp_3m_sde: DPM-Solver++(3M) SDE; its first-order first step keeps it"
             + " at order 2"),
         DiffusionSamplers::dpmpp3mSde);
-
     add(sde("lcm", 1, 1,
         "k-diffusion's lcm: multistep consistency sampling (Song et al. 2023), each step the x0"
             + " estimate noised afresh"), AncestralSamplers::lcm);
@@ -99,7 +98,7 @@ public final class SamplerCatalog {
         "Restart sampling (Xu et al. 2023): Heun steps, with an interval noised back up and"
             + " re-solved"), new Restart());
     DpmAdaptive dpmAdaptive = new DpmAdaptive();
-    add(new SamplerSpec("dpm-adaptive", "ode", 3, 3, false, true, false, false,
+    add(adaptive("dpm-adaptive", 3, 3,
         "k-diffusion's dpm_adaptive: DPM-Solver-3 with an embedded DPM-Solver-2 (Lu et al. 2022),"
             + " adaptive steps"), () -> dpmAdaptive);
     add(sde("sa-solver", 4, 1,
@@ -156,6 +155,11 @@ public final class SamplerCatalog {
   /** A deterministic diffusion sampler that runs one way only, noise to data. */
   private static SamplerSpec ode(String id, int order, int evals, String description) {
     return new SamplerSpec(id, "ode", order, evals, false, false, false, false, description);
+  }
+
+  /** A deterministic diffusion sampler that chooses its own steps, noise to data. */
+  private static SamplerSpec adaptive(String id, int order, int evals, String description) {
+    return new SamplerSpec(id, "ode", order, evals, false, true, false, false, description);
   }
 
   /** A sampler of the reverse SDE, which draws noise at every step. */
