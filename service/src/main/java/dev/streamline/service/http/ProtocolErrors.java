@@ -126,6 +126,11 @@ final class ProtocolErrors extends ChannelDuplexHandler {
             + " percent-encode it", (int) c, i);
       }
     }
+    if (target.startsWith("//")) {
+      // Spring reads a target that begins with "//" as a host, not a path, and fails with a 500.
+      return "the request target begins with '//', which reads as a host; start the path with"
+          + " one '/'";
+    }
     String prefix = target.startsWith("/") ? "http://localhost" : "";
     try {
       new URI(prefix + target).getPath();
